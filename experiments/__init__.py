@@ -1,0 +1,1 @@
+"""Experiment configs, runner and the belieflab command line."""

@@ -1,0 +1,127 @@
+"""The mixed-state presentation: every prefix, the belief after it, and its probability, level by level."""
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from hmm.errors import ProcessError
+from hmm.process import Process
+
+DEFAULT_MAX_BYTES = 4 * 2**30
+ZERO_PROB = 1e-12  # conditional token probabilities at or below this are treated as impossible
+
+
+@dataclass(frozen=True)
+class MixedStatePresentation:
+    """All prefixes of length 1..max_len with non-zero probability, ordered by length, then by code.
+
+    `codes[i]` is prefix i read as a base-V integer (first token most significant); with `lengths[i]`
+    it identifies the prefix. `beliefs[i]` is the posterior after the prefix, `probs[i]` its probability
+    (each level sums to 1 unless `min_prob` pruned it). The empty prefix's belief is `root_belief`.
+    """
+
+    process: Process
+    max_len: int
+    codes: np.ndarray  # [N] int64
+    lengths: np.ndarray  # [N] int32
+    beliefs: np.ndarray  # [N, S] float64
+    probs: np.ndarray  # [N] float64
+    root_belief: np.ndarray  # [S]
+    level_starts: np.ndarray  # [max_len + 1]: level k (length k+1) is rows level_starts[k]:level_starts[k+1]
+    state_tol: float = 1e-7
+
+    @property
+    def num_prefixes(self) -> int:
+        return len(self.codes)
+
+    def level(self, length: int) -> slice:
+        """Rows holding the prefixes of exactly `length` tokens."""
+        if not 1 <= length <= self.max_len:
+            raise ValueError(f"length must be in [1, {self.max_len}], got {length}")
+        return slice(int(self.level_starts[length - 1]), int(self.level_starts[length]))
+
+    def tokens(self, rows) -> np.ndarray:
+        """Decode the prefixes at `rows` (all of one length) into tokens `[M, length]`."""
+        length = int(self.lengths[rows][0]) if len(self.lengths[rows]) else 0
+        powers = self.process.vocab_size ** np.arange(length - 1, -1, -1, dtype=np.int64)
+        return ((self.codes[rows][:, None] // powers) % self.process.vocab_size).astype(np.int32)
+
+    def sequences(self, length: int):
+        """Every non-zero sequence of exactly `length`: tokens `[M, L]`, probs `[M]`, beliefs `[M, L, S]`.
+
+        `beliefs[:, t]` is the posterior after `x_0..x_t` (looked up from the shorter levels).
+        """
+        rows = self.level(length)
+        tokens = self.tokens(rows)
+        beliefs = np.empty((len(tokens), length, self.process.num_states))
+        for k in range(1, length + 1):
+            beliefs[:, k - 1] = self.beliefs[self.ancestor_rows(self.codes[rows], length, k)]
+        return tokens, self.probs[rows], beliefs
+
+    def ancestor_rows(self, codes: np.ndarray, length: int, ancestor_length: int) -> np.ndarray:
+        """Rows of the length-`ancestor_length` prefixes of the given length-`length` prefix codes."""
+        level = self.level(ancestor_length)
+        prefix_codes = codes // self.process.vocab_size ** (length - ancestor_length)
+        return level.start + np.searchsorted(self.codes[level], prefix_codes)
+
+    @cached_property
+    def states(self) -> "DistinctStates":
+        """Distinct belief states (root included), merged within `state_tol` (max-norm grid)."""
+        from hmm.states import distinct_states
+
+        return distinct_states(self)
+
+
+def estimate_bytes(num_prefixes: int, num_states: int) -> int:
+    """Memory of the tree's arrays: codes, lengths, beliefs and probabilities."""
+    return num_prefixes * (8 + 4 + 8 * num_states + 8)
+
+
+def mixed_state_presentation(process: Process, max_len: int, min_prob: float = 0.0,
+                             max_bytes: int = DEFAULT_MAX_BYTES) -> MixedStatePresentation:
+    """Build the prefix tree to depth `max_len`, vectorised one level at a time.
+
+    Prefixes whose probability is below `min_prob` are dropped with their descendants. If the tree
+    would exceed `max_bytes`, a ProcessError says how big it would be and what to change.
+    """
+    if not isinstance(max_len, (int, np.integer)) or max_len < 1:
+        raise ProcessError(f"max_len must be a positive integer, got {max_len!r}")
+    if not 0.0 <= min_prob < 1.0:
+        raise ProcessError(f"min_prob must be in [0, 1), got {min_prob!r}")
+    T, w = process.transition_matrices, process.right_vector
+    V, S = process.vocab_size, process.num_states
+    if V ** max_len >= 2**62:
+        raise ProcessError(f"max_len={max_len} is too deep for integer prefix codes with V={V}; "
+                           f"use max_len <= {int(62 / np.log2(V))}")
+    T_SxVS = T.transpose(1, 0, 2).reshape(S, V * S)
+    codes, beliefs, probs = np.zeros(1, np.int64), process.stationary_distribution[None], np.ones(1)
+    levels, total = [], 0
+    for length in range(1, max_len + 1):
+        projected = total + len(codes) * sum(V**k for k in range(1, max_len - length + 2))
+        if estimate_bytes(projected, S) > max_bytes:
+            raise ProcessError(
+                f"the mixed-state tree to depth {max_len} would hold up to {projected:,} prefixes"
+                f" (~{estimate_bytes(projected, S) / 2**30:.1f} GiB, limit {max_bytes / 2**30:.1f} GiB);"
+                f" use min_prob > 0 to prune improbable prefixes or a smaller max_len")
+        next_NxVxS = (beliefs @ T_SxVS).reshape(-1, V, S)
+        cond_NxV = next_NxVxS @ w
+        child_NxV = probs[:, None] * cond_NxV
+        keep = (cond_NxV > ZERO_PROB) & (child_NxV >= min_prob)
+        parent, token = np.nonzero(keep)
+        codes = codes[parent] * V + token
+        beliefs = next_NxVxS[parent, token] / cond_NxV[parent, token, None]
+        probs = child_NxV[parent, token]
+        levels.append((codes, beliefs, probs))
+        total += len(codes)
+    sizes = [len(c) for c, _, _ in levels]
+    return MixedStatePresentation(
+        process=process,
+        max_len=max_len,
+        codes=np.concatenate([c for c, _, _ in levels]),
+        lengths=np.repeat(np.arange(1, max_len + 1, dtype=np.int32), sizes),
+        beliefs=np.concatenate([b for _, b, _ in levels]),
+        probs=np.concatenate([p for _, _, p in levels]),
+        root_belief=process.stationary_distribution,
+        level_starts=np.concatenate([[0], np.cumsum(sizes)]),
+    )

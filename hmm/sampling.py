@@ -1,0 +1,132 @@
+"""Sampling and filtering in JAX: tokens with posterior beliefs, beliefs for given tokens, log-probabilities.
+
+Alignment (DESIGN.md): `beliefs[:, t]` is the posterior after seeing `x_0..x_t`, never the prior.
+Beliefs are normalised so `eta . w = 1` (a probability vector for an HMM).
+"""
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+
+from hmm.process import Process
+
+
+def _arrays(process: Process):
+    T = jnp.asarray(process.transition_matrices, jnp.float32)
+    w = jnp.asarray(process.right_vector, jnp.float32)
+    pi = jnp.asarray(process.stationary_distribution, jnp.float32)
+    return T, w, pi
+
+
+def _joint(T_VxSxS, w_S, eta_S):
+    """For one belief: unnormalised next beliefs per token `[V, S]` and token probabilities `[V]`."""
+    next_VxS = jnp.einsum("s,vst->vt", eta_S, T_VxSxS)
+    return next_VxS, next_VxS @ w_S
+
+
+def predictive_distribution(process: Process, beliefs):
+    """Bayes next-token distribution `P(x | eta)`: `[..., S] -> [..., V]` (numpy or JAX in, same out)."""
+    T, w = process.transition_matrices, process.right_vector
+    xp = jnp if isinstance(beliefs, jax.Array) else __import__("numpy")
+    Tw_SxV = xp.einsum("vst,t->sv", xp.asarray(T, beliefs.dtype), xp.asarray(w, beliefs.dtype))
+    unnorm = beliefs @ Tw_SxV
+    return unnorm / (beliefs @ xp.asarray(w, beliefs.dtype))[..., None]
+
+
+UNROLL_LIMIT = 256  # processes with V*S*S <= this many entries use the unrolled sampler step
+
+
+def _draw(u_B, p_list):
+    """Token index from uniforms and (unnormalised) token probabilities, one `[B]` array per token."""
+    r_B = u_B * sum(p_list)
+    x_B, c_B = jnp.zeros(u_B.shape, jnp.int32), p_list[0]
+    for p_B in p_list[1:]:
+        x_B, c_B = x_B + (r_B > c_B).astype(jnp.int32), c_B + p_B
+    return x_B
+
+
+def _step_unrolled(T, w, eta, u_B):
+    """Small processes: scalar-times-vector arithmetic over the batch, which XLA fuses into one loop."""
+    V, S = T.shape[0], T.shape[1]
+    nxt = [[sum(eta[s] * T[v, s, t] for s in range(S)) for t in range(S)] for v in range(V)]
+    p = [sum(nxt[v][t] * w[t] for t in range(S)) for v in range(V)]
+    x_B = _draw(u_B, p)
+    chosen = [sum(jnp.where(x_B == v, nxt[v][t], 0.0) for v in range(V)) for t in range(S)]
+    norm_B = sum(jnp.where(x_B == v, p[v], 0.0) for v in range(V))
+    eta = tuple(c / norm_B for c in chosen)
+    return eta, (x_B, jnp.stack(eta, axis=-1))
+
+
+def _step_dense(T, w, eta_BxS, u_B):
+    """Large processes: one batched matrix product per step."""
+    next_BxVxS = jnp.einsum("bs,vst->bvt", eta_BxS, T)
+    p_BxV = next_BxVxS @ w
+    x_B = _draw(u_B, list(p_BxV.T))
+    eta_BxS = jnp.take_along_axis(next_BxVxS, x_B[:, None, None], axis=1)[:, 0]
+    eta_BxS = eta_BxS / jnp.take_along_axis(p_BxV, x_B[:, None], axis=1)
+    return eta_BxS, (x_B, eta_BxS)
+
+
+@partial(jax.jit, static_argnames=("batch_size", "seq_len"))
+def sample(process: Process, key, batch_size: int, seq_len: int):
+    """Sample `tokens [B, L]` int32 and posterior `beliefs [B, L, S]` float32, starting from stationarity.
+
+    Works for generalized HMMs too, since the sampler carries the belief rather than a hidden state.
+    """
+    T, w, pi = _arrays(process)
+    u_LxB = jax.random.uniform(key, (seq_len, batch_size))
+    V, S = T.shape[0], T.shape[1]
+    if V * S * S <= UNROLL_LIMIT:
+        step, eta0 = _step_unrolled, tuple(jnp.full((batch_size,), pi[s]) for s in range(S))
+    else:
+        step, eta0 = _step_dense, jnp.broadcast_to(pi, (batch_size, S))
+    _, (tokens_LxB, beliefs_LxBxS) = jax.lax.scan(partial(step, T, w), eta0, u_LxB)
+    return tokens_LxB.T, beliefs_LxBxS.transpose(1, 0, 2)
+
+
+def _filter_one(T, w, pi, tokens_L):
+    def step(eta_S, x):
+        next_VxS, p_V = _joint(T, w, eta_S)
+        eta = next_VxS[x] / p_V[x]
+        return eta, (eta, jnp.log(p_V[x]))
+
+    _, (beliefs_LxS, logp_L) = jax.lax.scan(step, pi, tokens_L)
+    return beliefs_LxS, logp_L
+
+
+@jax.jit
+def filter_sequences(process: Process, tokens_BxL):
+    """Sequential filter: posterior beliefs `[B, L, S]` and `log P(x_t | x_<t)` `[B, L]`."""
+    T, w, pi = _arrays(process)
+    return jax.vmap(_filter_one, in_axes=(None, None, None, 0))(T, w, pi, jnp.asarray(tokens_BxL))
+
+
+@jax.jit
+def filter_sequences_parallel(process: Process, tokens_BxL):
+    """Associative-scan filter (depth log L): the same beliefs as `filter_sequences` for long sequences.
+
+    Prefix products `T[x_0] ... T[x_t]` are combined pairwise and rescaled to stay in range.
+    """
+    T, w, pi = _arrays(process)
+    mats_BxLxSxS = T[jnp.asarray(tokens_BxL)]
+
+    def combine(a, b):
+        prod = a @ b
+        return prod / jnp.max(jnp.abs(prod), axis=(-2, -1), keepdims=True)
+
+    prefix = jax.lax.associative_scan(combine, mats_BxLxSxS, axis=1)
+    unnorm_BxLxS = jnp.einsum("s,blst->blt", pi, prefix)
+    return unnorm_BxLxS / (unnorm_BxLxS @ w)[..., None]
+
+
+def beliefs(process: Process, tokens_BxL, parallel: bool = False):
+    """Posterior beliefs `[B, L, S]` for given tokens, aligned as `sample` returns them."""
+    if parallel:
+        return filter_sequences_parallel(process, tokens_BxL)
+    return filter_sequences(process, tokens_BxL)[0]
+
+
+def sequence_log_prob(process: Process, tokens_BxL):
+    """Log-probability (nats) of each whole sequence under the stationary process: `[B]`."""
+    return filter_sequences(process, tokens_BxL)[1].sum(axis=-1)
