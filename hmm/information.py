@@ -13,14 +13,19 @@ def _entropy(p: np.ndarray) -> np.ndarray:
     return -np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0), axis=-1)
 
 
-def myopic_entropy(process: Process, max_len: int) -> np.ndarray:
-    """`h[L-1] = H(X_{L-1} | X_0..X_{L-2})` for L = 1..max_len, exactly; `h[0] = H(X_0)`."""
+def myopic_entropy(process: Process, max_len: int, tree=None) -> np.ndarray:
+    """`h[L-1] = H(X_{L-1} | X_0..X_{L-2})` for L = 1..max_len, exactly; `h[0] = H(X_0)`.
+
+    Reuses `tree` when it is unpruned and reaches depth max_len - 1 or more.
+    """
     h = np.empty(max_len)
     h[0] = _entropy(predictive_distribution(process, process.stationary_distribution))
     if max_len > 1:
-        tree = mixed_state_presentation(process, max_len - 1)
-        per_prefix = tree.probs * _entropy(predictive_distribution(process, tree.beliefs))
-        h[1:] = np.add.reduceat(per_prefix, tree.level_starts[:-1])
+        if tree is None or tree.max_len < max_len - 1 or tree.min_prob > 0:
+            tree = mixed_state_presentation(process, max_len - 1)
+        rows = slice(0, int(tree.level_starts[max_len - 1]))
+        per_prefix = tree.probs[rows] * _entropy(predictive_distribution(process, tree.beliefs[rows]))
+        h[1:] = np.add.reduceat(per_prefix, tree.level_starts[: max_len - 1])
     return h
 
 
@@ -29,24 +34,25 @@ def block_entropy(process: Process, max_len: int) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(myopic_entropy(process, max_len))])
 
 
-def _finite_states(process: Process, max_len: int):
-    states = mixed_state_presentation(process, max_len).states
-    return states if states.is_finite else None
+def _finite_states(process: Process, max_len: int, tree):
+    if tree is None or tree.max_len != max_len or tree.min_prob > 0:
+        tree = mixed_state_presentation(process, max_len)
+    return tree.states if tree.states.is_finite else None
 
 
-def entropy_rate(process: Process, max_len: int = 12) -> float:
+def entropy_rate(process: Process, max_len: int = 12, tree=None) -> float:
     """Entropy rate: exact from the recurrent states when the presentation closes within `max_len`,
     otherwise the myopic entropy `h(max_len)`, an upper bound that converges from above."""
-    states = _finite_states(process, max_len)
+    states = _finite_states(process, max_len, tree)
     if states is None:
-        return float(myopic_entropy(process, max_len)[-1])
+        return float(myopic_entropy(process, max_len, tree)[-1])
     return float(states.stationary @ _entropy(predictive_distribution(process, states.beliefs)))
 
 
-def statistical_complexity(process: Process, max_len: int = 12) -> float | None:
+def statistical_complexity(process: Process, max_len: int = 12, tree=None) -> float | None:
     """Entropy (nats) of the stationary distribution over the recurrent belief states, when the
     presentation is finite within `max_len`; None for an infinite (e.g. fractal) presentation."""
-    states = _finite_states(process, max_len)
+    states = _finite_states(process, max_len, tree)
     if states is None:
         return None
     return float(_entropy(states.stationary))

@@ -29,6 +29,7 @@ class MixedStatePresentation:
     probs: np.ndarray  # [N] float64
     root_belief: np.ndarray  # [S]
     level_starts: np.ndarray  # [max_len + 1]: level k (length k+1) is rows level_starts[k]:level_starts[k+1]
+    min_prob: float = 0.0
     state_tol: float = 1e-7
 
     @property
@@ -124,4 +125,5 @@ def mixed_state_presentation(process: Process, max_len: int, min_prob: float = 0
         probs=np.concatenate([p for _, _, p in levels]),
         root_belief=process.stationary_distribution,
         level_starts=np.concatenate([[0], np.cumsum(sizes)]),
+        min_prob=min_prob,
     )

@@ -1,0 +1,38 @@
+"""A readable summary of a process: sizes, stationary distribution, myopic entropies, its mixed-state tree."""
+
+import numpy as np
+
+import hmm
+
+LN2 = np.log(2)
+
+
+def describe_process(process: hmm.Process, max_len: int, tree: hmm.MixedStatePresentation) -> str:
+    """Multi-line text for `belieflab process`: what a researcher checks before training on a process."""
+    kind = "generalized HMM" if process.is_generalized else "HMM"
+    states = tree.states
+    h = hmm.myopic_entropy(process, max_len, tree)
+    lines = [
+        f"{process!r}",
+        f"  kind: {kind}, vocab {process.vocab_size}, states {process.num_states}",
+        f"  stationary pi: {np.array2string(process.stationary_distribution, precision=4)}",
+        f"  mixed-state tree to depth {max_len}: {tree.num_prefixes:,} prefixes,"
+        f" {states.num_states:,} distinct beliefs (grid {tree.state_tol:g})",
+    ]
+    if states.is_finite:
+        complexity = hmm.statistical_complexity(process, max_len, tree)
+        rate = hmm.entropy_rate(process, max_len, tree)
+        lines.append(f"  presentation: finite, {int(states.recurrent.sum())} recurrent states;"
+                     f" entropy rate {rate:.4f} nats ({rate / LN2:.4f} bits),"
+                     f" statistical complexity {complexity:.4f} nats ({complexity / LN2:.4f} bits)")
+    else:
+        lines.append(f"  presentation: infinite or not closed by depth {max_len};"
+                     f" entropy rate <= h({max_len}) = {h[-1]:.4f} nats")
+    lines.append("  myopic entropy h(L) = H(X_L-1 | X_0..X_L-2):")
+    lines.append("      L   nats     bits")
+    lines += [f"    {k + 1:3d}   {v:.4f}   {v / LN2:.4f}" for k, v in enumerate(h)]
+    if max_len >= 2:
+        n = max_len - 1
+        lines.append(f"  optimal mean loss, context {n}: {hmm.optimal_loss(process, n):.4f} nats"
+                     f" (with BOS: {hmm.optimal_loss(process, n, bos=True):.4f})")
+    return "\n".join(lines)
