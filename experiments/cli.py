@@ -2,8 +2,6 @@
 
 import argparse
 import sys
-from pathlib import Path
-
 import yaml
 
 import hmm
@@ -20,19 +18,11 @@ def parse_params(pairs: list[str]) -> dict:
     return params
 
 
-def resolve_process(name: str, params: dict) -> hmm.Process:
-    """A registered process name, or a path to a YAML/JSON/.npz process file."""
-    if Path(name).suffix.lower() in (".yaml", ".yml", ".json", ".npz") or Path(name).is_file():
-        if params:
-            raise hmm.ProcessError("--param applies to named processes, not to process files")
-        return hmm.load_process(name)
-    return hmm.get_process(name, **params)
-
-
 def cmd_process(args) -> None:
+    from experiments.config import ProcessConfig, resolve_process
     from experiments.process_summary import describe_process
 
-    process = resolve_process(args.name, parse_params(args.param))
+    process = resolve_process(ProcessConfig(args.name, parse_params(args.param)))
     tree = hmm.mixed_state_presentation(process, args.max_len, min_prob=args.min_prob)
     print(describe_process(process, args.max_len, tree))
     if args.plot:

@@ -1,0 +1,134 @@
+"""The experiment config tree: defaults in dataclasses, YAML files hold overrides, CLI `key.path=value`."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+import hmm
+from experiments.config_tree import build, merge, set_path, to_plain
+from models.config import ConfigError, ModelConfig, TrainConfig
+
+CONFIG_DIR = Path(__file__).parent / "configs"
+
+
+@dataclass(frozen=True)
+class ProcessConfig:
+    """A registered process name (or a process file path) and its parameters."""
+
+    name: str = "mess3"
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    """What the belief regression measures; `sites` is "all" or a list of site names."""
+
+    sites: str | tuple = "all"
+    concat: bool = True
+    shuffles: int = 1000
+    cv_folds: int = 5
+    untrained_control: bool = True
+    at_checkpoints: bool = True
+    plot_sites: tuple = ()
+
+    def __post_init__(self):
+        if isinstance(self.sites, str) and self.sites != "all":
+            raise ConfigError(f"AnalysisConfig.sites={self.sites!r} is invalid: 'all' or a list of site names")
+        if self.shuffles < 0:
+            raise ConfigError(f"AnalysisConfig.shuffles={self.shuffles} is invalid: must be >= 0")
+        if self.cv_folds < 2:
+            raise ConfigError(f"AnalysisConfig.cv_folds={self.cv_folds} is invalid: must be >= 2")
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """Everything one run needs; `output_dir/name` is its run directory."""
+
+    name: str = "experiment"
+    process: ProcessConfig = field(default_factory=ProcessConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+    output_dir: str = "runs"
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.output_dir) / self.name
+
+    def to_dict(self) -> dict:
+        return to_plain(self)
+
+
+def shipped_configs() -> list[str]:
+    """Names of the configs that ship with the lab (`belieflab run NAME`)."""
+    return sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+
+
+def _read_yaml(path_or_name: str, seen: tuple = ()) -> dict:
+    """Read a config file (by path or shipped name), following `base:` to the config it overrides."""
+    path = Path(path_or_name)
+    if not path.is_file():
+        path = CONFIG_DIR / f"{path_or_name}.yaml"
+        if not path.is_file():
+            raise ConfigError(f"no config file or shipped config named {path_or_name!r};"
+                              f" shipped: {', '.join(shipped_configs())}")
+    if path.resolve() in seen:
+        raise ConfigError(f"config {path} inherits from itself through 'base'")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"config {path} is not valid YAML: {err}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config {path} must be a mapping of sections")
+    base = data.pop("base", None)
+    data.setdefault("name", path.stem)
+    return merge(_read_yaml(base, seen + (path.resolve(),)), data) if base else data
+
+
+def parse_overrides(overrides) -> dict:
+    """`["train.learning_rate=1e-3", "model.n_layers=2"]` -> nested dict; values parsed as YAML."""
+    tree = {}
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"override {item!r} must look like section.field=value")
+        set_path(tree, key.strip(), yaml.safe_load(value))
+    return tree
+
+
+def from_dict(values: dict) -> ExperimentConfig:
+    """Validate a (possibly partial) config dict against the defaults."""
+    config = build(ExperimentConfig, values, "config")
+    try:
+        process = resolve_process(config.process)
+    except hmm.ProcessError as err:
+        raise ConfigError(f"config.process: {err}") from None
+    return config.__class__(**{**config.__dict__, "model": config.model.for_vocab(process.vocab_size)})
+
+
+def load_config(path_or_name, overrides=()) -> ExperimentConfig:
+    """Load a YAML config (a path or a shipped name) and apply `key.path=value` overrides."""
+    values = _read_yaml(str(path_or_name))
+    update = parse_overrides(overrides)
+    new_process = update.get("process", {}).get("name")
+    if new_process and new_process != values.get("process", {}).get("name"):
+        values.get("process", {}).pop("params", None)  # parameters belong to the old process
+    return from_dict(merge(values, update))
+
+
+def resolve_process(process_config: ProcessConfig) -> hmm.Process:
+    """The process a config names: a registered name with parameters, or a process file."""
+    name = process_config.name
+    if Path(name).suffix.lower() in (".yaml", ".yml", ".json", ".npz") or Path(name).is_file():
+        if process_config.params:
+            raise hmm.ProcessError("parameters apply to named processes, not to process files")
+        return hmm.load_process(name)
+    return hmm.get_process(name, **process_config.params)
+
+
+def save_config(config: ExperimentConfig, path: Path) -> None:
+    """Write the resolved config as YAML (atomically)."""
+    from experiments.run_files import atomic_write_text
+
+    atomic_write_text(path, yaml.safe_dump(config.to_dict(), sort_keys=False))
