@@ -20,23 +20,38 @@ class ProcessConfig:
     params: dict = field(default_factory=dict)
 
 
+SITE_SETS = ("residual", "resid_post")
+
+
 @dataclass(frozen=True)
 class AnalysisConfig:
-    """What the belief regression measures; `sites` is "all" or a list of site names."""
+    """What the belief regression measures, at the end of training and at every checkpoint.
 
-    sites: str | tuple = "all"
-    concat: bool = True
+    `sites`: "residual" (every distinct residual-stream state), "resid_post" (each block's output) or a
+    list of site names. `concat`: "all" (also regress on all sites concatenated), "none", or a list of
+    site lists. `emergence_sites` are regressed at every checkpoint (R^2 against tokens, fractal grid/GIF).
+    """
+
+    sites: str | tuple = "residual"
+    concat: str | tuple = "all"
     shuffles: int = 1000
     cv_folds: int = 5
     untrained_control: bool = True
-    at_checkpoints: bool = True
-    plot_sites: tuple = ()
+    emergence: bool = True
+    emergence_sites: str | tuple = "resid_post"
+    emergence_shuffles: int = 100
 
     def __post_init__(self):
-        if isinstance(self.sites, str) and self.sites != "all":
-            raise ConfigError(f"AnalysisConfig.sites={self.sites!r} is invalid: 'all' or a list of site names")
-        if self.shuffles < 0:
-            raise ConfigError(f"AnalysisConfig.shuffles={self.shuffles} is invalid: must be >= 0")
+        for name in ("sites", "emergence_sites"):
+            value = getattr(self, name)
+            if isinstance(value, str) and value not in SITE_SETS:
+                raise ConfigError(f"AnalysisConfig.{name}={value!r} is invalid: one of {list(SITE_SETS)}"
+                                  " or a list of site names")
+        if isinstance(self.concat, str) and self.concat not in ("all", "none"):
+            raise ConfigError(f"AnalysisConfig.concat={self.concat!r} is invalid: 'all', 'none' or a list")
+        for name in ("shuffles", "emergence_shuffles"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"AnalysisConfig.{name}={getattr(self, name)} is invalid: must be >= 0")
         if self.cv_folds < 2:
             raise ConfigError(f"AnalysisConfig.cv_folds={self.cv_folds} is invalid: must be >= 2")
 

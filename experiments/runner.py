@@ -1,0 +1,194 @@
+"""`run(config)`: train, evaluate, checkpoint, analyse, draw and report into one run directory.
+
+Re-running the same config resumes from the last checkpoint; the stages after training are cheap
+and are simply redone.
+"""
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+import hmm
+from analysis.analyze import analyze, draw_figures
+from analysis.emergence import analyze_training, checkpoints_from_dir
+from analysis.report import write_json
+from experiments.config import ExperimentConfig, from_dict, resolve_process, save_config
+from experiments.report import write_run_report
+from experiments.run_files import append_jsonl, atomic_write_text, read_jsonl
+from experiments.training_figure import plot_training_curves
+from models.checkpoint import list_checkpoints
+from models.restore import load_checkpoint
+from models.trainer import train
+
+CAPTIONS = {
+    "training_curves": "Exact evaluation loss against the Bayes-optimal loss, and the excess (relative loss - 1).",
+    "geometry": "Ground-truth beliefs (left) beside the beliefs linearly decoded from each site and "
+                "concatenation (coloured by the true belief).",
+    "r2_by_site": "Probability-weighted R² of the belief regression per site, with the shuffle-null band "
+                  "and the untrained control.",
+    "r2_vs_tokens": "R² of the belief regression at every checkpoint against training tokens.",
+    "emergence_grid": "The decoded belief geometry at each checkpoint: the fractal emerging over training.",
+    "emergence": "The same as an animation.",
+    "geometry_untrained": "Control: the same regression on the untrained architecture.",
+}
+
+
+@dataclass
+class RunOutcome:
+    """Where a run's files are and the headline numbers of its summary screen."""
+
+    run_dir: Path
+    summary: str
+    analysis: dict
+    resumed_from: int | None
+    seconds: float
+
+
+def load_run_config(run_dir) -> ExperimentConfig:
+    """The resolved config saved in a run directory."""
+    path = Path(run_dir) / "config.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"{run_dir} is not a run directory: it has no config.yaml")
+    return from_dict(yaml.safe_load(path.read_text()))
+
+
+def _trim_metrics(metrics_path: Path, last_step: int | None) -> None:
+    """Keep metrics up to the checkpoint training resumes from (later ones are recomputed)."""
+    records = read_jsonl(metrics_path)
+    kept = [r for r in records if last_step is not None and r.get("step", 0) <= last_step]
+    if len(kept) != len(records) or (records and not metrics_path.read_text().endswith("\n")):
+        atomic_write_text(metrics_path, "".join(json.dumps(r, default=float) + "\n" for r in kept))
+
+
+def train_stage(config: ExperimentConfig, process: hmm.Process, run_dir: Path, progress: bool):
+    """Train (or resume) with checkpoints in `run_dir/checkpoints`, streaming evaluations to metrics.jsonl."""
+    checkpoint_dir = run_dir / "checkpoints"
+    existing = list_checkpoints(checkpoint_dir) if checkpoint_dir.is_dir() else []
+    if not existing:
+        save_config(config, run_dir / "config.yaml")
+    metrics_path = run_dir / "metrics.jsonl"
+    _trim_metrics(metrics_path, existing[-1] if existing else None)
+    result = train(process, config.model, config.train, checkpoint_dir=checkpoint_dir,
+                   on_eval=lambda step, metrics: append_jsonl(metrics_path, {"step": step, **metrics}),
+                   progress=progress)
+    save_config(config, run_dir / "config.yaml")  # the checkpoint accepted it: this is what ran
+    return result
+
+
+def analysis_stage(config: ExperimentConfig, process: hmm.Process, run_dir: Path, model=None) -> dict:
+    """Belief regression with controls on the final model, emergence over checkpoints, figures, analysis.json."""
+    checkpoint_dir = run_dir / "checkpoints"
+    if model is None:
+        model = load_checkpoint(checkpoint_dir).model
+    ac = config.analysis
+    seed = config.train.seed
+    tokens = config.train.num_steps * config.train.batch_size * config.model.n_ctx
+    tree = _analysis_tree(process, config)
+    result = analyze(model, process, sites=ac.sites, concat=None if ac.concat == "none" else ac.concat,
+                     num_shuffles=ac.shuffles, cv_folds=ac.cv_folds, untrained=ac.untrained_control,
+                     seed=seed, tree=tree, tokens_seen=tokens)
+    result.figures.update(draw_figures(result, run_dir))
+    report = result.to_dict()
+    if ac.emergence and len(list_checkpoints(checkpoint_dir)) > 1:
+        curve = analyze_training(checkpoints_from_dir(checkpoint_dir), process, sites=ac.emergence_sites,
+                                 num_shuffles=ac.emergence_shuffles, seed=seed, tree=tree, out_dir=run_dir)
+        report["training"] = curve.to_dict()
+        report["figures"].update(curve.figures)
+    report["loss"] = _loss_summary(read_jsonl(run_dir / "metrics.jsonl"), process, config)
+    curves = plot_training_curves(read_jsonl(run_dir / "metrics.jsonl"), report["loss"]["optimal"],
+                                  run_dir / "figures" / "training_curves.png")
+    if curves:
+        report["figures"]["training_curves"] = str(curves.relative_to(run_dir))
+    write_json(run_dir / "analysis.json", report)
+    return report
+
+
+def _analysis_tree(process: hmm.Process, config: ExperimentConfig):
+    """The exact tree at the model's context when it is small enough, else None (the analysis samples)."""
+    length = config.model.n_ctx - int(config.model.bos)
+    if process.vocab_size ** length > 2**17:
+        return None
+    return hmm.mixed_state_presentation(process, length)
+
+
+def _loss_summary(metrics: list[dict], process: hmm.Process, config: ExperimentConfig) -> dict:
+    optimal = hmm.optimal_loss(process, config.model.n_ctx, bos=config.model.bos)
+    evals = [m for m in metrics if "eval/loss" in m]
+    last = evals[-1] if evals else {}
+    return {"optimal": optimal, "final": last.get("eval/loss"), "relative": last.get("eval/relative_loss"),
+            "kl": last.get("eval/kl"), "step": last.get("step")}
+
+
+def summary_text(config: ExperimentConfig, run_dir: Path, report: dict, seconds: float,
+                 resumed_from: int | None) -> str:
+    """The one-screen summary printed at the end of a run."""
+    loss = report["loss"]
+    resumed = f", resumed from step {resumed_from}" if resumed_from else ""
+    lines = [f"run {config.name}: {config.process.name} finished in {seconds:.0f} s{resumed}"]
+    if loss["relative"] is not None:
+        lines.append(f"  loss {loss['final']:.5f} nats, optimum {loss['optimal']:.5f}, "
+                     f"relative loss {loss['relative']:.5f}, KL to Bayes {loss['kl']:.2e}")
+    lines.append("  belief regression (probability-weighted R², k-fold CV, shuffle null, untrained control):")
+    lines.append(_site_table(report))
+    lines.append(f"  figures: {run_dir / 'figures'}")
+    lines.append(f"  report:  {run_dir / 'report.html'}")
+    return "\n".join(lines)
+
+
+def _site_table(report: dict, target: str = "belief") -> str:
+    rows = [f"    {'site':26s} {'R2':>8s} {'CV R2':>8s} {'null q99':>9s} {'p':>8s} {'untrained':>9s} {'MSE':>9s}"]
+    for group, res in report["trained"].items():
+        t = res["targets"][target]
+        untrained = (report.get("untrained") or {}).get(group, {}).get("targets", {}).get(target, {})
+        cells = [t["r2"], (t.get("cv") or {}).get("r2"), (t.get("shuffle") or {}).get("q99"),
+                 (t.get("shuffle") or {}).get("p_value"), untrained.get("r2"), t["mse_unweighted"]]
+        rows.append(f"    {group:26s} " + " ".join(_fmt(c, w) for c, w in zip(cells, (8, 8, 9, 8, 9, 9))))
+    return "\n".join(rows)
+
+
+def _fmt(value, width: int) -> str:
+    if value is None:
+        return f"{'-':>{width}s}"
+    return f"{value:>{width}.2e}" if abs(value) < 1e-3 and value != 0 else f"{value:>{width}.4f}"
+
+
+def report_stage(config: ExperimentConfig, run_dir: Path, report: dict) -> Path:
+    """`report.html` with the summary table, figures, last evaluation and config."""
+    loss = report.get("loss", {})
+    head = report.get("headline", {}).get("belief", {})
+    rows = [["process", config.process.name], ["optimal loss (nats)", loss.get("optimal")],
+            ["final loss (nats)", loss.get("final")], ["relative loss", loss.get("relative")],
+            ["best single site", head.get("site")], ["weighted R²", head.get("r2")],
+            ["held-out (CV) R²", head.get("cv_r2")], ["shuffle-null 99th percentile", head.get("null_q99")],
+            ["shuffle p-value", head.get("p_value")], ["untrained-control R²", head.get("untrained_r2")],
+            ["unweighted MSE (the paper's number)", head.get("mse_unweighted")]]
+    return write_run_report(run_dir, [r for r in rows if r[1] is not None], CAPTIONS)
+
+
+def run(config: ExperimentConfig, progress: bool = True) -> RunOutcome:
+    """Train (resuming if checkpoints exist), analyse, draw and report; returns the summary."""
+    start = time.perf_counter()
+    run_dir = config.run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    process = resolve_process(config.process)
+    result = train_stage(config, process, run_dir, progress)
+    report = analysis_stage(config, process, run_dir, result.model)
+    report_stage(config, run_dir, report)
+    seconds = time.perf_counter() - start
+    return RunOutcome(run_dir, summary_text(config, run_dir, report, seconds, result.resumed_from), report,
+                      result.resumed_from, seconds)
+
+
+def reanalyze(run_dir) -> RunOutcome:
+    """Redo analysis, figures and report of a finished (or interrupted) run from its checkpoints."""
+    start = time.perf_counter()
+    run_dir = Path(run_dir)
+    config = load_run_config(run_dir)
+    process = resolve_process(config.process)
+    report = analysis_stage(config, process, run_dir)
+    report_stage(config, run_dir, report)
+    seconds = time.perf_counter() - start
+    return RunOutcome(run_dir, summary_text(config, run_dir, report, seconds, None), report, None, seconds)
