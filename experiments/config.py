@@ -98,7 +98,16 @@ def _read_yaml(path_or_name: str, seen: tuple = ()) -> dict:
         raise ConfigError(f"config {path} must be a mapping of sections")
     base = data.pop("base", None)
     data.setdefault("name", path.stem)
-    return merge(_read_yaml(base, seen + (path.resolve(),)), data) if base else data
+    return merge_overrides(_read_yaml(base, seen + (path.resolve(),)), data) if base else data
+
+
+def merge_overrides(values: dict, update: dict) -> dict:
+    """Apply overrides; naming a different process drops the old process's parameters."""
+    new_process = (update.get("process") or {}).get("name")
+    old_process = values.get("process") or {}
+    if new_process and new_process != old_process.get("name"):
+        values = {**values, "process": {k: v for k, v in old_process.items() if k != "params"}}
+    return merge(values, update)
 
 
 def parse_overrides(overrides) -> dict:
@@ -124,12 +133,7 @@ def from_dict(values: dict) -> ExperimentConfig:
 
 def load_config(path_or_name, overrides=()) -> ExperimentConfig:
     """Load a YAML config (a path or a shipped name) and apply `key.path=value` overrides."""
-    values = _read_yaml(str(path_or_name))
-    update = parse_overrides(overrides)
-    new_process = update.get("process", {}).get("name")
-    if new_process and new_process != values.get("process", {}).get("name"):
-        values.get("process", {}).pop("params", None)  # parameters belong to the old process
-    return from_dict(merge(values, update))
+    return from_dict(merge_overrides(_read_yaml(str(path_or_name)), parse_overrides(overrides)))
 
 
 def resolve_process(process_config: ProcessConfig) -> hmm.Process:

@@ -63,14 +63,21 @@ def _trim_metrics(metrics_path: Path, last_step: int | None) -> None:
         atomic_write_text(metrics_path, "".join(json.dumps(r, default=float) + "\n" for r in kept))
 
 
+def prepare_metrics(run_dirs: list[Path], checkpoint_dir: Path) -> list[Path]:
+    """Each run's metrics.jsonl trimmed to the checkpoint training will resume from; their paths."""
+    existing = list_checkpoints(checkpoint_dir)
+    paths = [run_dir / "metrics.jsonl" for run_dir in run_dirs]
+    for path in paths:
+        _trim_metrics(path, existing[-1] if existing else None)
+    return paths
+
+
 def train_stage(config: ExperimentConfig, process: hmm.Process, run_dir: Path, progress: bool):
     """Train (or resume) with checkpoints in `run_dir/checkpoints`, streaming evaluations to metrics.jsonl."""
     checkpoint_dir = run_dir / "checkpoints"
-    existing = list_checkpoints(checkpoint_dir) if checkpoint_dir.is_dir() else []
-    if not existing:
+    if not list_checkpoints(checkpoint_dir):
         save_config(config, run_dir / "config.yaml")
-    metrics_path = run_dir / "metrics.jsonl"
-    _trim_metrics(metrics_path, existing[-1] if existing else None)
+    [metrics_path] = prepare_metrics([run_dir], checkpoint_dir)
     result = train(process, config.model, config.train, checkpoint_dir=checkpoint_dir,
                    on_eval=lambda step, metrics: append_jsonl(metrics_path, {"step": step, **metrics}),
                    progress=progress)
