@@ -69,35 +69,38 @@ def cmd_sweep(args) -> None:
     print(sweep(args.config, args.axes, output_dir=args.output_dir, progress=not args.quiet).summary)
 
 
+def _config_command(sub, name: str, text: str, func, positional: tuple, shipped: str) -> None:
+    """A subcommand that takes a config, a list of KEY=VALUE words, --output-dir and --quiet."""
+    c = sub.add_parser(name, help=text)
+    c.add_argument("config", help=f"a config file or a shipped config ({shipped})")
+    c.add_argument(positional[0], nargs=positional[1], metavar=positional[2], help=positional[3])
+    c.add_argument("--output-dir", help="parent of the run or sweep directory (default: runs)")
+    c.add_argument("--quiet", action="store_true", help="no progress bars")
+    c.set_defaults(func=func)
+
+
+def _runs_command(sub, name: str, text: str, func) -> None:
+    c = sub.add_parser(name, help=text)
+    c.add_argument("runs", nargs="+", help="run directories")
+    c.set_defaults(func=func)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from experiments.config import shipped_configs
 
     parser = argparse.ArgumentParser(prog="belieflab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     shipped = ", ".join(shipped_configs())
-
-    r = sub.add_parser("run", help="train, analyse, plot and report one experiment (resumes if interrupted)")
-    r.add_argument("config", help=f"a config file or a shipped config ({shipped})")
-    r.add_argument("overrides", nargs="*", metavar="KEY.PATH=VALUE", help="e.g. train.num_steps=2000")
-    r.add_argument("--output-dir", help="parent of the run directory (default: runs)")
-    r.add_argument("--quiet", action="store_true", help="no progress bars")
-    r.set_defaults(func=cmd_run)
-
-    for name, text in (("analyze", "redo the analysis, figures and report of runs from their checkpoints"),
-                       ("plot", "redraw the figures (and analysis) of runs from their checkpoints")):
-        a = sub.add_parser(name, help=text)
-        a.add_argument("runs", nargs="+", help="run directories")
-        a.set_defaults(func=cmd_analyze)
-    rep = sub.add_parser("report", help="rebuild report.html of runs from their files")
-    rep.add_argument("runs", nargs="+", help="run directories")
-    rep.set_defaults(func=cmd_report)
-
-    sw = sub.add_parser("sweep", help="run a grid: key=v1,v2 and seed=0..4 (seeds and learning rates vmapped)")
-    sw.add_argument("config", help=f"a config file or a shipped config ({shipped})")
-    sw.add_argument("axes", nargs="+", metavar="KEY=V1,V2|A..B", help="e.g. seed=0..4 train.learning_rate=1e-3,3e-3")
-    sw.add_argument("--output-dir", help="parent of the sweep directory (default: runs)")
-    sw.add_argument("--quiet", action="store_true", help="no progress bars")
-    sw.set_defaults(func=cmd_sweep)
+    _config_command(sub, "run", "train, analyse, plot and report one experiment (resumes if interrupted)",
+                    cmd_run, ("overrides", "*", "KEY.PATH=VALUE", "e.g. train.num_steps=2000"), shipped)
+    _runs_command(sub, "analyze", "redo the analysis, figures and report of runs from their checkpoints",
+                  cmd_analyze)
+    _runs_command(sub, "plot", "redraw the figures (recomputing the analysis) of runs from their checkpoints",
+                  cmd_analyze)
+    _runs_command(sub, "report", "rebuild report.html of runs from their files", cmd_report)
+    _config_command(sub, "sweep", "run a grid: key=v1,v2 and seed=0..4 (seeds and learning rates vmapped)",
+                    cmd_sweep, ("axes", "+", "KEY=V1,V2|A..B", "e.g. seed=0..4 train.learning_rate=1e-3,3e-3"),
+                    shipped)
     p = sub.add_parser("process", help="summarise a process and optionally plot its belief geometry")
     p.add_argument("name", help=f"a registered process ({', '.join(hmm.list_processes())}) or a file")
     p.add_argument("--param", action="append", default=[], metavar="K=V", help="process parameter")
@@ -108,11 +111,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _user_errors() -> tuple:
+    """Errors caused by input (configs, processes, run directories): printed as one line, exit code 2."""
+    from models.checkpoint import CheckpointError
+    from models.config import ConfigError
+    from models.loop import TrainingDiverged
+    from models.sharding import ShardingError
+
+    return hmm.ProcessError, ConfigError, CheckpointError, ShardingError, TrainingDiverged, FileNotFoundError
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (hmm.ProcessError, ValueError, FileNotFoundError) as err:
+    except _user_errors() as err:
         print(f"belieflab: error: {err}", file=sys.stderr)
         return 2
     return 0

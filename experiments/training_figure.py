@@ -22,13 +22,16 @@ def plot_training_curves(metrics: list[dict], optimal_loss: float, path) -> Path
         train = [(m.get("tokens", m["step"]), m["train/loss"] / LN2) for m in evals if "train/loss" in m]
         ax_loss.plot(*zip(*train), ".-", alpha=0.6, label="train loss (batch)")
     ax_loss.axhline(optimal_loss / LN2, color="k", ls="--", label=f"Bayes optimum {optimal_loss / LN2:.4f}")
-    ax_loss.set(xscale="log", xlabel="training tokens", ylabel="cross-entropy (bits / token)",
+    first_nonzero = min((t for t in tokens if t > 0), default=1)
+    ax_loss.set_xscale("symlog", linthresh=first_nonzero)
+    ax_rel.set_xscale("symlog", linthresh=first_nonzero)
+    ax_loss.set(xlabel="training tokens", ylabel="cross-entropy (bits / token)",
                 title="Loss against the optimum")
     ax_loss.legend()
     rel = [(t, m["eval/relative_loss"] - 1.0) for t, m in zip(tokens, evals) if "eval/relative_loss" in m]
     if rel:
         ax_rel.plot(*zip(*rel), "o-", color="C3")
-        ax_rel.set(xscale="log", yscale="log", xlabel="training tokens", ylabel="relative loss - 1",
+        ax_rel.set(yscale="log", xlabel="training tokens", ylabel="relative loss - 1",
                    title="Excess loss (relative to the optimum)")
     fig.tight_layout()
     path = Path(path)
