@@ -1,1 +1,22 @@
-"""analysis package."""
+"""Belief-state regression on a model's residual stream, with controls, and belief-geometry figures."""
+
+from analysis.activations import collect_activations, resolve_sites, stream_sites
+from analysis.analyze import AnalysisResult, analyze, draw_figures, site_groups, untrained_copy
+from analysis.emergence import TrainingCurve, analyze_training, checkpoints_from_dir
+from analysis.geometry_figures import plot_ground_truth, plot_site_geometry, prefix_view
+from analysis.measure import GroupResult, Settings, TargetResult, measure, regression_targets
+from analysis.metrics import regression_metrics, weighted_r2
+from analysis.prefixes import PrefixSet, input_layout, prefix_set, sampled_prefixes, tree_prefixes
+from analysis.regression import AffineFit, fit_affine
+from analysis.report import write_json
+from analysis.shuffle import NullDistribution
+from analysis.simplex import simplex_xy
+
+__all__ = [
+    "AffineFit", "AnalysisResult", "GroupResult", "NullDistribution", "PrefixSet", "Settings", "TargetResult",
+    "TrainingCurve", "analyze", "analyze_training", "checkpoints_from_dir", "collect_activations",
+    "draw_figures", "fit_affine", "input_layout", "measure", "plot_ground_truth", "plot_site_geometry",
+    "prefix_set", "prefix_view", "regression_metrics", "regression_targets", "resolve_sites",
+    "sampled_prefixes", "simplex_xy", "site_groups", "stream_sites", "tree_prefixes", "untrained_copy",
+    "weighted_r2", "write_json",
+]

@@ -20,4 +20,4 @@ from hmm.sampling import (
     sample,
     sequence_log_prob,
 )
-from hmm.states import DistinctStates
+from hmm.states import DistinctStates, unique_beliefs

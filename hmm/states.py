@@ -37,8 +37,9 @@ def _grid_keys(beliefs: np.ndarray, tol: float) -> np.ndarray:
     return grid @ multipliers, grid
 
 
-def _unique_rows(beliefs: np.ndarray, tol: float):
-    """Indices of first occurrences and the inverse map, for rows equal on the `tol` grid."""
+def unique_beliefs(beliefs: np.ndarray, tol: float):
+    """`(first [K], state_of [N])`: rows equal on a grid of spacing `tol` share a state; states are
+    numbered by first appearance, `first[k]` is the row where state k first appears."""
     keys, grid = _grid_keys(beliefs, tol)
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     if not np.array_equal(grid[first[inverse]], grid):  # a hash collision: fall back to exact rows
@@ -86,7 +87,7 @@ def _recurrent_class(transitions: np.ndarray):
 def distinct_states(tree) -> DistinctStates:
     """Merge the tree's beliefs (and the root) into distinct states on a grid of spacing `tree.state_tol`."""
     all_beliefs = np.concatenate([tree.root_belief[None], tree.beliefs])
-    first, state_of = _unique_rows(all_beliefs, tree.state_tol)
+    first, state_of = unique_beliefs(all_beliefs, tree.state_tol)
     last_level_start = 1 + tree.level_starts[-2]
     is_finite = bool(np.all(first < last_level_start))
     beliefs = all_beliefs[first]

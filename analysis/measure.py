@@ -1,0 +1,108 @@
+"""One model's measurement: every site and concatenation regressed onto every target, with the controls."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import hmm
+from analysis.crossval import cv_summary, fold_assignment, out_of_fold
+from analysis.metrics import regression_metrics
+from analysis.moments import design, moments
+from analysis.prefixes import PrefixSet
+from analysis.regression import AffineFit, solve
+from analysis.seeds import numpy_rng
+from analysis.shuffle import DEFAULT_PERMUTATIONS, NullDistribution, permutation_chunks, shuffle_r2
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What to measure. `num_shuffles=0` or `cv_folds=0` turns that control off."""
+
+    weighting: str = "prob"  # "prob" (DESIGN.md), "paper" (token-level duplication, the paper's OLS), "uniform"
+    num_shuffles: int = DEFAULT_PERMUTATIONS
+    cv_folds: int = 5
+    seed: int = 0
+
+
+@dataclass
+class TargetResult:
+    """The fit onto one target: metrics, predicted coordinates (for figures), and the controls."""
+
+    metrics: dict
+    predicted_NxC: np.ndarray
+    null: NullDistribution | None = None
+    cv: dict | None = None
+
+    def to_dict(self) -> dict:
+        return {**self.metrics, "shuffle": self.null.summary() if self.null else None, "cv": self.cv}
+
+
+@dataclass
+class GroupResult:
+    """One site, or a concatenation of sites, regressed onto each target by one affine map."""
+
+    name: str
+    sites: tuple
+    dim: int
+    rank: int
+    targets: dict = field(default_factory=dict)  # target name -> TargetResult
+    decoder: AffineFit | None = None  # raw concatenated activations (sites in order) -> all targets side by side
+
+    def to_dict(self) -> dict:
+        return {"sites": list(self.sites), "dim": self.dim, "rank": self.rank,
+                "targets": {t: r.to_dict() for t, r in self.targets.items()}}
+
+
+def regression_targets(prefixes: PrefixSet) -> dict:
+    """`belief`: the posterior after the prefix; `next_token`: the Bayes next-token distribution from it."""
+    return {"belief": prefixes.beliefs,
+            "next_token": hmm.predictive_distribution(prefixes.process, prefixes.beliefs)}
+
+
+def _ordered_union(groups: dict) -> list:
+    return list(dict.fromkeys(site for sites in groups.values() for site in sites))
+
+
+def measure(acts: dict, prefixes: PrefixSet, groups: dict, settings: Settings = Settings()) -> dict:
+    """`{group name: GroupResult}` for `groups = {name: (site, ...)}` over activations `{site: [N, D]}`.
+
+    Every fit comes from one eigendecomposition of its weighted design; the shuffle null reuses it for all
+    permutations, and cross-validation reuses the per-fold moments of the same pass over the data.
+    """
+    targets = regression_targets(prefixes)
+    n, folds = prefixes.num_prefixes, settings.cv_folds
+    if folds:  # rows in fold order: each fold is a contiguous block, so folds cost no copies
+        fold_N = fold_assignment(n, folds, numpy_rng(settings.seed, "cv"))
+        order = np.argsort(fold_N, kind="stable")
+        fold_starts = np.searchsorted(fold_N[order], np.arange(folds + 1))
+    else:
+        order, fold_starts = np.arange(n), None
+    w = prefixes.weights(settings.weighting)[order]
+    y_NxC = np.concatenate(list(targets.values()), axis=1)[order]
+    counts = prefixes.counts[order]
+    d = design(acts, _ordered_union(groups), w, rows=order)
+    full = any(len(sites) > 1 for sites in groups.values())
+    m = moments(d, y_NxC, w, fold_starts, full=full)
+    solutions = {g: solve(m, d.indices(sites)) for g, sites in groups.items()}
+    nulls = {}
+    if settings.num_shuffles:
+        chunks = permutation_chunks(n, settings.num_shuffles, numpy_rng(settings.seed, "shuffle"))
+        gram = m.centred(slice(None))[3] if full else None
+        nulls = shuffle_r2(d.x_NxD, w, {t: v[order] for t, v in targets.items()}, solutions, chunks, gram)
+    spans = np.cumsum([0] + [t.shape[1] for t in targets.values()])
+    results = {}
+    for g, sol in solutions.items():
+        yhat = sol.predict(d.x_NxD)
+        yhat_cv = out_of_fold(d.x_NxD, m, fold_starts, sol) if folds else None
+        decoder = AffineFit(*d.raw_coefficients(sol.idx, sol.beta_DxC, sol.intercept_C), sol.rank)
+        result = GroupResult(g, tuple(groups[g]), sol.beta_DxC.shape[0], sol.rank, decoder=decoder)
+        for t, lo, hi in zip(targets, spans[:-1], spans[1:]):
+            y, pred = y_NxC[:, lo:hi], yhat[:, lo:hi]
+            metrics = regression_metrics(y, pred, w, counts)
+            null = NullDistribution(nulls[g][t], metrics["r2"]) if nulls else None
+            cv = cv_summary(y, yhat_cv[:, lo:hi], w, fold_starts) if folds else None
+            in_prefix_order = np.empty_like(pred)
+            in_prefix_order[order] = pred
+            result.targets[t] = TargetResult(metrics, in_prefix_order, null, cv)
+        results[g] = result
+    return results
