@@ -1,0 +1,114 @@
+"""Orbax checkpoints that describe themselves: state arrays plus a JSON record of the configs,
+process, keys, step and metrics so far. Saves are synchronous and atomic (written to a temporary
+directory, then renamed), so a run killed at any point leaves only complete checkpoints.
+"""
+
+import hashlib
+from pathlib import Path
+
+import jax
+import numpy as np
+import orbax.checkpoint as ocp
+
+FORMAT = "belieflab.models.checkpoint/1"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is unreadable, of another format, or from a different run."""
+
+
+def process_record(process) -> dict:
+    """Name, parameters, sizes and a fingerprint of the matrices (what a checkpoint must match)."""
+    digest = hashlib.sha256()
+    for a in (process.transition_matrices, process.right_vector):
+        digest.update(np.ascontiguousarray(np.asarray(a, np.float64)).tobytes())
+    return {"name": process.name, "params": {k: v for k, v in process.params},
+            "vocab_size": process.vocab_size, "num_states": process.num_states,
+            "fingerprint": digest.hexdigest()}
+
+
+def _differences(saved, wanted, path, ignore=()):
+    if isinstance(saved, dict) and isinstance(wanted, dict):
+        out = []
+        for k in sorted(set(saved) | set(wanted)):
+            if k not in ignore:
+                out += _differences(saved.get(k, "<missing>"), wanted.get(k, "<missing>"), f"{path}.{k}")
+        return out
+    return [] if saved == wanted else [f"{path}: checkpoint has {saved!r}, this run has {wanted!r}"]
+
+
+def check_compatible(meta: dict, identity: dict, ignore_train_fields=(), where: str = "") -> None:
+    """The checkpoint's identity (configs, process, members) must equal this run's."""
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"{where} is not a {FORMAT} checkpoint (format={meta.get('format')!r})")
+    diffs = []
+    for key, value in identity.items():
+        ignore = ignore_train_fields if key == "train_config" else ()
+        diffs += _differences(meta.get(key, "<missing>"), value, key, ignore)
+    if diffs:
+        raise CheckpointError(f"the checkpoint {where} belongs to a different run:\n  " + "\n  ".join(diffs)
+                              + "\nresume with the same configuration, or use another checkpoint directory")
+
+
+class Store:
+    """One run's checkpoint directory; steps are subdirectories named by step number."""
+
+    def __init__(self, directory, keep: int | None = None, read_only: bool = False):
+        self.directory = Path(directory).absolute()
+        if read_only and not self.directory.is_dir():
+            raise CheckpointError(f"no checkpoint directory at {self.directory}")
+        options = ocp.CheckpointManagerOptions(
+            enable_async_checkpointing=False, create=not read_only, read_only=read_only,
+            preservation_policy=ocp.checkpoint_managers.LatestN(n=keep))
+        self.manager = ocp.CheckpointManager(self.directory, options=options, item_names=("state", "meta"))
+
+    def steps(self) -> list[int]:
+        return sorted(self.manager.all_steps(read=True))
+
+    def save(self, step: int, state, meta: dict) -> None:
+        args = ocp.args.Composite(state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta))
+        self.manager.save(step, args=args, force=True)
+        self.manager.wait_until_finished()
+
+    def _where(self, step):
+        return f"{self.directory / str(step)}"
+
+    def read_meta(self, step: int) -> dict:
+        try:
+            meta = self.manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore())).meta
+        except Exception as e:  # orbax raises many types for damaged files
+            raise CheckpointError(f"checkpoint {self._where(step)} is unreadable (metadata): {e}") from e
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise CheckpointError(f"{self._where(step)} is not a {FORMAT} checkpoint")
+        if meta.get("step") != step:
+            raise CheckpointError(f"checkpoint {self._where(step)} records step {meta.get('step')}, not {step}")
+        return meta
+
+    def restore_state(self, step: int, abstract_state):
+        """Arrays into the structure, shapes, dtypes and shardings of `abstract_state`."""
+        try:
+            restored = self.manager.restore(
+                step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract_state))).state
+        except Exception as e:
+            raise CheckpointError(f"checkpoint {self._where(step)} is unreadable or does not fit this "
+                                  f"model/optimiser: {e}") from e
+        if jax.tree.structure(restored) != jax.tree.structure(abstract_state):
+            raise CheckpointError(f"checkpoint {self._where(step)} has a different state structure")
+        return restored
+
+    def close(self) -> None:
+        self.manager.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def list_checkpoints(directory) -> list[int]:
+    """Steps with a complete checkpoint in `directory` (empty if there is none)."""
+    if not Path(directory).is_dir():
+        return []
+    with Store(directory, read_only=True) as store:
+        return store.steps()
