@@ -88,7 +88,7 @@ class AnalysisResult:
                      "weighting": self.settings.weighting,
                      "effective_sample_size": p.effective_sample_size(self.settings.weighting)},
             "settings": {"weighting": self.settings.weighting, "num_shuffles": self.settings.num_shuffles,
-                         "cv_folds": self.settings.cv_folds, "seed": self.settings.seed, "rcond": RCOND},
+                         "cv_folds": self.settings.cv_folds, "seed": self.settings.seed, "rcond": self.settings.rcond},
             "groups": {g: list(s) for g, s in self.groups.items()},
             "targets": list(next(iter(self.trained.values())).targets),
             "headline": {t: self.headline(t) for t in next(iter(self.trained.values())).targets},
@@ -140,18 +140,18 @@ def analyze(model, process: hmm.Process, *, sites="residual", concat="all", weig
             num_shuffles: int = 1000, cv_folds: int = 5, untrained=True, seed: int = 0, tree=None,
             max_sequences: int = MAX_TREE_SEQUENCES, num_samples: int = NUM_SAMPLES,
             batch_size: int = DEFAULT_BATCH, out_dir=None, figures: bool = True, tokens_seen: int | None = None,
-            n_ctx: int | None = None, bos: bool | None = None) -> AnalysisResult:
+            n_ctx: int | None = None, bos: bool | None = None, rcond: float = RCOND) -> AnalysisResult:
     """Regress each site's activations (and their concatenations) onto the belief state and the Bayes
     next-token distribution, with the shuffle null, k-fold CV and the untrained control.
 
     Prefixes are the exact mixed-state tree's when at most `max_sequences` full-context sequences can exist,
     else `num_samples` sampled sequences de-duplicated by prefix. `untrained`: True (re-initialise the
     same architecture from `seed`), False, or a model to use as the control. With `out_dir`, writes
-    `analysis.json` and (if `figures`) PNGs under `out_dir/figures`.
+    `analysis.json` and (if `figures`) PNGs under `out_dir/figures`. `rcond`: see `Settings`.
     """
     start = time.perf_counter()
     seconds = {}
-    settings = Settings(weighting=weighting, num_shuffles=num_shuffles, cv_folds=cv_folds, seed=seed)
+    settings = Settings(weighting=weighting, num_shuffles=num_shuffles, cv_folds=cv_folds, seed=seed, rcond=rcond)
     prefixes = prefix_set(process, input_layout(model, n_ctx, bos), tree=tree, max_sequences=max_sequences,
                           num_samples=num_samples, key=jax_key(seed, "samples"))
     prefixes.weights(weighting)  # validates the weighting before any model runs

@@ -14,13 +14,13 @@ def fold_assignment(num_prefixes: int, num_folds: int, rng: np.random.Generator)
     return rng.permutation(num_prefixes) % num_folds
 
 
-def out_of_fold(x_NxD: np.ndarray, m: Moments, fold_starts, full_fit: Solution) -> np.ndarray:
-    """Predictions `[N, C]` for every row from the fit that left its fold out; rows are in fold order
-    (fold f is rows `fold_starts[f]:fold_starts[f+1]`, as the moments were built)."""
+def out_of_fold(x_NxD: np.ndarray, m: Moments, fold_starts, full_fit: Solution, rcond: float) -> np.ndarray:
+    """Predictions `[N, C]` for every row from the fit (on `full_fit`'s columns) that left its fold out; rows
+    are in fold order (fold f is rows `fold_starts[f]:fold_starts[f+1]`, as the moments were built)."""
     yhat = np.empty((len(x_NxD), m.ysum_FxC.shape[1]))
     for f in range(len(m.mass_F)):
         rows = slice(int(fold_starts[f]), int(fold_starts[f + 1]))
-        yhat[rows] = solve(m, full_fit.idx, exclude=f, within=full_fit).predict(x_NxD, rows)
+        yhat[rows] = solve(m, full_fit.idx, exclude=f, rcond=rcond).predict(x_NxD, rows)
     return yhat
 
 

@@ -13,6 +13,7 @@ from analysis.emergence_figures import frame_title, plot_emergence_grid, save_em
 from analysis.geometry_figures import prefix_view
 from analysis.measure import Settings, measure
 from analysis.prefixes import MAX_TREE_SEQUENCES, NUM_SAMPLES, PrefixSet, input_layout, prefix_set
+from analysis.regression import RCOND
 from analysis.seeds import jax_key
 from analysis.summary_figures import plot_r2_vs_tokens
 
@@ -76,7 +77,7 @@ def analyze_training(checkpoints, process: hmm.Process, *, sites="resid_post", c
                      num_shuffles: int = EMERGENCE_SHUFFLES, cv_folds: int = 0, seed: int = 0, tree=None,
                      max_sequences: int = MAX_TREE_SEQUENCES, num_samples: int = NUM_SAMPLES,
                      batch_size: int = DEFAULT_BATCH, out_dir=None, figures: bool = True,
-                     fps: float = 2.0) -> TrainingCurve:
+                     fps: float = 2.0, rcond: float = RCOND) -> TrainingCurve:
     """Regress each checkpoint's sites onto the beliefs (same prefixes, weights and permutations throughout).
 
     `checkpoints`: iterable of `(tokens_seen, step, model)` (e.g. `checkpoints_from_dir`). `emergence_site`
@@ -84,7 +85,7 @@ def analyze_training(checkpoints, process: hmm.Process, *, sites="resid_post", c
     `figures/r2_vs_tokens.png`, `figures/emergence_grid.png` and `figures/emergence.gif`.
     """
     start = time.perf_counter()
-    settings = Settings(weighting=weighting, num_shuffles=num_shuffles, cv_folds=cv_folds, seed=seed)
+    settings = Settings(weighting=weighting, num_shuffles=num_shuffles, cv_folds=cv_folds, seed=seed, rcond=rcond)
     curve = None
     for tokens, step, model in checkpoints:
         if curve is None:

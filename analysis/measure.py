@@ -9,7 +9,7 @@ from analysis.crossval import cv_summary, fold_assignment, out_of_fold
 from analysis.metrics import regression_metrics
 from analysis.moments import design, moments
 from analysis.prefixes import PrefixSet
-from analysis.regression import AffineFit, solve
+from analysis.regression import RCOND, AffineFit, solve
 from analysis.seeds import numpy_rng
 from analysis.shuffle import DEFAULT_PERMUTATIONS, NullDistribution, permutation_chunks, shuffle_r2
 
@@ -22,6 +22,7 @@ class Settings:
     num_shuffles: int = DEFAULT_PERMUTATIONS
     cv_folds: int = 5
     seed: int = 0
+    rcond: float = RCOND  # relative singular-value cut-off of every fit (raise it to regularise wide designs)
 
 
 @dataclass
@@ -83,7 +84,7 @@ def measure(acts: dict, prefixes: PrefixSet, groups: dict, settings: Settings = 
     d = design(acts, _ordered_union(groups), w, rows=order)
     full = any(len(sites) > 1 for sites in groups.values())
     m = moments(d, y_NxC, w, fold_starts, full=full)
-    solutions = {g: solve(m, d.indices(sites)) for g, sites in groups.items()}
+    solutions = {g: solve(m, d.indices(sites), rcond=settings.rcond) for g, sites in groups.items()}
     nulls = {}
     if settings.num_shuffles:
         chunks = permutation_chunks(n, settings.num_shuffles, numpy_rng(settings.seed, "shuffle"))
@@ -93,7 +94,7 @@ def measure(acts: dict, prefixes: PrefixSet, groups: dict, settings: Settings = 
     results = {}
     for g, sol in solutions.items():
         yhat = sol.predict(d.x_NxD)
-        yhat_cv = out_of_fold(d.x_NxD, m, fold_starts, sol) if folds else None
+        yhat_cv = out_of_fold(d.x_NxD, m, fold_starts, sol, settings.rcond) if folds else None
         decoder = AffineFit(*d.raw_coefficients(sol.idx, sol.beta_DxC, sol.intercept_C), sol.rank)
         result = GroupResult(g, tuple(groups[g]), sol.beta_DxC.shape[0], sol.rank, decoder=decoder)
         for t, lo, hi in zip(targets, spans[:-1], spans[1:]):

@@ -40,20 +40,16 @@ def _whitening(gram_DxD: np.ndarray, rcond: float) -> np.ndarray:
     return vectors[:, keep] / np.sqrt(values[keep])
 
 
-def solve(m: Moments, idx, exclude: int | None = None, rcond: float = RCOND,
-          within: Solution | None = None) -> Solution:
+def solve(m: Moments, idx, exclude: int | None = None, rcond: float = RCOND) -> Solution:
     """The weighted affine least-squares fit on columns `idx`, leaving out fold `exclude` if given.
 
-    Minimum-norm on rank-deficient designs (duplicated or constant columns are harmless). `within`, the fit
-    on all rows, makes a fold's fit cheaper: its design lies in the span `within` whitened, so the
-    eigendecomposition is of size rank instead of columns (minimum-norm then in those whitened coordinates).
+    Minimum-norm on rank-deficient designs (duplicated or constant columns are harmless). Directions of the
+    centred weighted design whose singular value is below `rcond` x the largest are dropped: principal-
+    component regression, the regulariser for designs with nearly as many columns as prefixes. A fold's fit
+    chooses its directions from its own rows, so held-out rows never shape it.
     """
     _, x_mean, y_mean, gram, cross = m.centred(idx, exclude)
-    if within is None:
-        whiten = _whitening(gram, rcond)
-    else:
-        base = within.whiten_DxR
-        whiten = base @ _whitening(base.T @ gram @ base, rcond)
+    whiten = _whitening(gram, rcond)
     beta = whiten @ (whiten.T @ cross)
     return Solution(idx, beta, y_mean - x_mean @ beta, whiten)
 

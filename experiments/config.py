@@ -30,6 +30,8 @@ class AnalysisConfig:
     `sites`: "residual" (every distinct residual-stream state), "resid_post" (each block's output) or a
     list of site names. `concat`: "all" (also regress on all sites concatenated), "none", or a list of
     site lists. `emergence_sites` are regressed at every checkpoint (R^2 against tokens, fractal grid/GIF).
+    `rcond`: every fit drops the design directions whose singular value is below `rcond` x the largest
+    (1e-6: plain least squares; larger values regularise wide designs such as RRXOR's concatenation).
     """
 
     sites: str | tuple = "residual"
@@ -40,6 +42,7 @@ class AnalysisConfig:
     emergence: bool = True
     emergence_sites: str | tuple = "resid_post"
     emergence_shuffles: int = 100
+    rcond: float = 1e-6
 
     def __post_init__(self):
         for name in ("sites", "emergence_sites"):
@@ -52,6 +55,8 @@ class AnalysisConfig:
         for name in ("shuffles", "emergence_shuffles"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"AnalysisConfig.{name}={getattr(self, name)} is invalid: must be >= 0")
+        if not 0.0 < self.rcond < 1.0:
+            raise ConfigError(f"AnalysisConfig.rcond={self.rcond} is invalid: must be in (0, 1)")
         if self.cv_folds < 2:
             raise ConfigError(f"AnalysisConfig.cv_folds={self.cv_folds} is invalid: must be >= 2")
 

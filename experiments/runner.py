@@ -96,12 +96,13 @@ def analysis_stage(config: ExperimentConfig, process: hmm.Process, run_dir: Path
     tree = _analysis_tree(process, config)
     result = analyze(model, process, sites=ac.sites, concat=None if ac.concat == "none" else ac.concat,
                      num_shuffles=ac.shuffles, cv_folds=ac.cv_folds, untrained=ac.untrained_control,
-                     seed=seed, tree=tree, tokens_seen=tokens)
+                     seed=seed, tree=tree, tokens_seen=tokens, rcond=ac.rcond)
     result.figures.update(draw_figures(result, run_dir))
     report = result.to_dict()
     if ac.emergence and len(list_checkpoints(checkpoint_dir)) > 1:
         curve = analyze_training(checkpoints_from_dir(checkpoint_dir), process, sites=ac.emergence_sites,
-                                 num_shuffles=ac.emergence_shuffles, seed=seed, tree=tree, out_dir=run_dir)
+                                 num_shuffles=ac.emergence_shuffles, seed=seed, tree=tree, out_dir=run_dir,
+                                 rcond=ac.rcond)
         report["training"] = curve.to_dict()
         report["figures"].update(curve.figures)
     report["loss"] = _loss_summary(read_jsonl(run_dir / "metrics.jsonl"), process, config)

@@ -15,7 +15,8 @@ from analysis.metrics import weighted_r2
 from analysis.moments import design, moments
 from analysis.prefixes import tree_prefixes
 from analysis.regression import solve
-from analysis.shuffle import shuffle_r2
+from analysis.seeds import numpy_rng
+from analysis.shuffle import permutation_chunks, shuffle_r2
 
 LAYOUT = SimpleNamespace(n_ctx=5, bos=False, bos_token=None)
 
@@ -114,6 +115,33 @@ def test_cross_validation_exposes_overfitting(prefixes):
     assert res.metrics["r2"] > 0.3
     assert res.cv["r2"] < 0.05
     assert res.null.p_value > 0.01
+
+
+def test_rcond_regularises_every_fit_and_each_fold_chooses_its_own_directions(prefixes):
+    """With a raised `rcond`, the fit, the shuffle null and every fold's fit are principal-component
+    regressions; each fold's components come from its training rows only (checked by brute force)."""
+    from tests.test_analysis_regression import _pcr_predictions
+
+    rng = np.random.default_rng(9)
+    n, rcond = prefixes.num_prefixes, 0.05
+    x = rng.normal(size=(n, 30)) * np.geomspace(1.0, 1e-3, 30) + prefixes.beliefs @ rng.normal(size=(3, 30))
+    settings = Settings(num_shuffles=20, cv_folds=4, seed=13, rcond=rcond)
+    res = measure({"s": x}, prefixes, {"s": ("s",)}, settings)["s"]
+    w, y = prefixes.probs, prefixes.beliefs
+    fitted, k = _pcr_predictions(x, y, w, rcond, x)
+    assert res.rank == k < 30
+    np.testing.assert_allclose(res.targets["belief"].predicted_NxC, fitted, atol=1e-8)
+    fold = fold_assignment(n, 4, np.random.default_rng([13, 2]))  # the "cv" stream of seed 13
+    oof = np.empty_like(y)
+    for f in range(4):
+        train, test = fold != f, fold == f
+        oof[test] = _pcr_predictions(x[train], y[train], w[train], rcond, x[test])[0]
+    assert res.targets["belief"].cv["r2"] == pytest.approx(weighted_r2(y, oof, w), abs=1e-9)
+    order = np.argsort(fold, kind="stable")  # measure keeps rows in fold order; permutations act on that order
+    xo, yo, wo = x[order], y[order], w[order]
+    perms = next(permutation_chunks(n, 20, numpy_rng(13, "shuffle")))
+    brute = [weighted_r2(yo[p], _pcr_predictions(xo, yo[p], wo, rcond, xo)[0], wo) for p in perms]
+    np.testing.assert_allclose(res.targets["belief"].null.r2_P, brute, atol=1e-5)
 
 
 def test_same_seed_same_numbers_other_seed_other_null(prefixes):

@@ -98,3 +98,28 @@ def test_a_next_token_representation_is_not_a_belief_representation():
     out = measure(acts, ps, {"site": ("site",)}, Settings(num_shuffles=0, cv_folds=0))["site"].targets
     assert out["next_token"].metrics["r2"] == pytest.approx(1.0, abs=1e-9)
     assert out["belief"].metrics["r2"] < 0.5
+
+
+def _pcr_predictions(x, y, w, rcond, x_new):
+    """Principal-component regression by SVD of the weighted centred design (an independent route)."""
+    mean_x, mean_y = np.average(x, axis=0, weights=w), np.average(y, axis=0, weights=w)
+    root = np.sqrt(w)[:, None]
+    u, s, vt = np.linalg.svd(root * (x - mean_x), full_matrices=False)
+    k = int(np.sum(s > rcond * s[0]))
+    beta = vt[:k].T @ ((u[:, :k].T @ (root * (y - mean_y))) / s[:k, None])
+    return (x_new - mean_x) @ beta + mean_y, k
+
+
+def test_rcond_drops_weak_design_directions_as_principal_component_regression():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(300, 8)) @ np.diag([10.0, 5.0, 3.0, 1.0, 0.3, 0.05, 0.01, 0.001]) @ rng.normal(size=(8, 8))
+    y = x[:, :2] @ rng.normal(size=(2, 3)) + rng.normal(size=(300, 3))
+    w = rng.random(300) ** 2
+    for rcond in (1e-2, 1e-1):
+        fit = fit_affine(x, y, w, rcond=rcond)
+        expected, k = _pcr_predictions(x, y, w, rcond, x)
+        assert fit.rank == k < 8
+        np.testing.assert_allclose(fit.predict(x), expected, atol=1e-8)
+    full = fit_affine(x, y, w)
+    assert full.rank == 8
+    assert weighted_r2(y, full.predict(x), w) > weighted_r2(y, fit.predict(x), w)
