@@ -4,6 +4,7 @@ directory, then renamed), so a run killed at any point leaves only complete chec
 """
 
 import hashlib
+import logging
 from pathlib import Path
 
 import jax
@@ -11,6 +12,17 @@ import numpy as np
 import orbax.checkpoint as ocp
 
 FORMAT = "belieflab.models.checkpoint/1"
+
+
+class _ReadOnlyNotices(logging.Filter):
+    """Drops orbax's notices that a manager opened read-only is read-only (expected on every restore)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return "read only" not in message and "read_only=True" not in message
+
+
+logging.getLogger("absl").addFilter(_ReadOnlyNotices())
 
 
 class CheckpointError(ValueError):
@@ -63,7 +75,8 @@ class Store:
         self.manager = ocp.CheckpointManager(self.directory, options=options, item_names=("state", "meta"))
 
     def steps(self) -> list[int]:
-        return sorted(self.manager.all_steps(read=True))
+        self.manager.reload()  # another process may have written steps since this manager was opened
+        return sorted(self.manager.all_steps())
 
     def save(self, step: int, state, meta: dict) -> None:
         args = ocp.args.Composite(state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta))

@@ -1,24 +1,20 @@
 """`train_ensemble`: many seeds and/or learning rates in one compiled program (vmap over members)."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from models.config import ConfigError, ModelConfig, TrainConfig
 from models.loop import run
 from models.program import Members, Program
+from models.trainer import RunRecord
 
 
 @dataclass
-class EnsembleResult:
+class EnsembleResult(RunRecord):
     """Per member: the model, its metrics (as `train` would report them), seed and learning rate."""
 
     models: list
     metrics: list  # metrics[i] is member i's list of per-eval dicts
     members: Members
-    step: int
-    model_config: ModelConfig
-    train_config: TrainConfig
-    resumed_from: int | None = None
-    timing: dict = field(default_factory=dict)
 
     def member_config(self, i: int) -> TrainConfig:
         """The `TrainConfig` that trains member i alone."""
@@ -55,5 +51,5 @@ def train_ensemble(process, model_config: ModelConfig | None = None, train_confi
     program = Program(process, mc, tc, members=members, mesh=mesh)
     outcome = run(program, checkpoint_dir, on_eval, progress)
     models = [program.model(program.member_params(outcome.state, i)) for i in range(len(members))]
-    return EnsembleResult(models, outcome.metrics, members, tc.num_steps, mc, tc, outcome.resumed_from,
-                          outcome.timing)
+    return EnsembleResult(models, outcome.metrics, members, step=tc.num_steps, model_config=mc, train_config=tc,
+                          resumed_from=outcome.resumed_from, timing=outcome.timing)

@@ -8,18 +8,24 @@ from models.program import Program
 from models.transformer import Transformer
 
 
-@dataclass
-class TrainResult:
-    """The trained model, one metrics dict per evaluation (slash-namespaced keys), the final step,
-    the step it resumed from (None for a fresh run) and wall-clock timing of this call."""
+@dataclass(kw_only=True)
+class RunRecord:
+    """What every training call reports beside its models: the final step, both configs, the step it
+    resumed from (None for a fresh run) and wall-clock timing of this call."""
 
-    model: Transformer
-    metrics: list
     step: int
     model_config: ModelConfig
     train_config: TrainConfig
     resumed_from: int | None = None
     timing: dict = field(default_factory=dict)
+
+
+@dataclass
+class TrainResult(RunRecord):
+    """The trained model and one metrics dict per evaluation (slash-namespaced keys)."""
+
+    model: Transformer
+    metrics: list
 
     @property
     def final_metrics(self) -> dict:
@@ -39,5 +45,5 @@ def train(process, model_config: ModelConfig | None = None, train_config: TrainC
     tc = train_config or TrainConfig()
     program = Program(process, mc, tc, members=None, mesh=mesh)
     outcome = run(program, checkpoint_dir, on_eval, progress)
-    return TrainResult(program.model(outcome.state.params), outcome.metrics[0], tc.num_steps, mc, tc,
-                       outcome.resumed_from, outcome.timing)
+    return TrainResult(program.model(outcome.state.params), outcome.metrics[0], step=tc.num_steps,
+                       model_config=mc, train_config=tc, resumed_from=outcome.resumed_from, timing=outcome.timing)

@@ -8,6 +8,7 @@ from flax import nnx
 import hmm
 import models
 from models import CheckpointError, ConfigError, ModelConfig, TrainConfig
+from tests.interrupt import Crash, crash_at
 
 P = hmm.get_process("mess3", x=0.05, alpha=0.85)
 MC = ModelConfig(n_layers=2, d_model=16, n_heads=2, d_head=4, d_mlp=32, n_ctx=6)
@@ -43,15 +44,8 @@ def test_each_member_equals_its_solo_run(exact):
 
 
 def test_ensemble_checkpoints_resume_and_load_members(tmp_path):
-    class Crash(Exception):
-        pass
-
-    def crash(step, rows):
-        if step == 40:
-            raise Crash
-
     with pytest.raises(Crash):
-        models.train_ensemble(P, MC, TC, seeds=SEEDS, checkpoint_dir=tmp_path, on_eval=crash, progress=False)
+        models.train_ensemble(P, MC, TC, seeds=SEEDS, checkpoint_dir=tmp_path, on_eval=crash_at(40), progress=False)
     resumed = models.train_ensemble(P, MC, TC, seeds=SEEDS, checkpoint_dir=tmp_path, progress=False)
     whole = models.train_ensemble(P, MC, TC, seeds=SEEDS, progress=False)
     assert resumed.resumed_from == 20 and resumed.metrics == whole.metrics

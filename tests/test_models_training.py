@@ -7,6 +7,7 @@ from flax import nnx
 import hmm
 import models
 from models import CheckpointError, ModelConfig, TrainConfig, TrainingDiverged
+from tests.interrupt import Crash, crash_at
 
 P = hmm.get_process("mess3", x=0.05, alpha=0.85)
 MC = ModelConfig(n_layers=2, d_model=16, n_heads=2, d_head=4, d_mlp=32, n_ctx=6)
@@ -84,15 +85,8 @@ def test_checkpoints_list_load_and_describe_themselves(reference):
 def test_crash_then_resume_equals_uninterrupted(reference, tmp_path):
     result, _, _ = reference
 
-    class Crash(Exception):
-        pass
-
-    def crash_at_40(step, metrics):
-        if step == 40:
-            raise Crash
-
     with pytest.raises(Crash):
-        models.train(P, MC, TC, checkpoint_dir=tmp_path, on_eval=crash_at_40, progress=False)
+        models.train(P, MC, TC, checkpoint_dir=tmp_path, on_eval=crash_at(40), progress=False)
     assert models.list_checkpoints(tmp_path) == [0, 20]  # the eval at 40 ran, its save did not
     seen = []
     resumed = models.train(P, MC, TC, checkpoint_dir=tmp_path, on_eval=lambda s, m: seen.append(s), progress=False)
