@@ -4,7 +4,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 from flax import nnx
 
 import hmm
@@ -13,6 +12,8 @@ from analysis.geometry_figures import plot_site_geometry, prefix_view
 from analysis.measure import Settings, measure
 from analysis.prefixes import MAX_TREE_SEQUENCES, NUM_SAMPLES, PrefixSet, input_layout, prefix_set
 from analysis.regression import RCOND
+from analysis.shuffle import DEFAULT_CV_PERMUTATIONS
+from analysis.site_table import site_table
 from analysis.report import SCHEMA, write_json
 from analysis.seeds import jax_key
 from analysis.summary_figures import plot_r2_by_site
@@ -72,6 +73,9 @@ class AnalysisResult:
         out = {"site": best, "target": target, "r2": r.metrics["r2"], "rmse": r.metrics["rmse"],
                "mse_unweighted": r.metrics["mse_unweighted"], "mse_paper": r.metrics["mse_paper"],
                "cv_r2": r.cv["r2"] if r.cv else None,
+               "cv_null_mean": r.cv_null.summary()["mean"] if r.cv_null else None,
+               "cv_null_q99": r.cv_null.summary()["q99"] if r.cv_null else None,
+               "null_mean": r.null.summary()["mean"] if r.null else None,
                "null_q99": r.null.summary()["q99"] if r.null else None,
                "p_value": r.null.p_value if r.null else None,
                "untrained_r2": self.untrained[best].targets[target].metrics["r2"] if self.untrained else None}
@@ -88,7 +92,7 @@ class AnalysisResult:
                      "weighting": self.settings.weighting,
                      "effective_sample_size": p.effective_sample_size(self.settings.weighting)},
             "settings": {"weighting": self.settings.weighting, "num_shuffles": self.settings.num_shuffles,
-                         "cv_folds": self.settings.cv_folds, "seed": self.settings.seed, "rcond": self.settings.rcond},
+                         "num_cv_shuffles": self.settings.num_cv_shuffles, "cv_folds": self.settings.cv_folds, "seed": self.settings.seed, "rcond": self.settings.rcond},
             "groups": {g: list(s) for g, s in self.groups.items()},
             "targets": list(next(iter(self.trained.values())).targets),
             "headline": {t: self.headline(t) for t in next(iter(self.trained.values())).targets},
@@ -99,17 +103,8 @@ class AnalysisResult:
         }
 
     def table(self, target: str = "belief") -> str:
-        """A plain-text table: one line per site or concatenation."""
-        lines = [f"{'site':28s} {'dim':>5s} {'rank':>5s} {'R2':>7s} {'CV R2':>7s} {'null q99':>8s} "
-                 f"{'p':>7s} {'untrained':>9s} {'MSE':>9s}"]
-        for g, res in self.trained.items():
-            r = res.targets[target]
-            cells = [r.cv["r2"] if r.cv else np.nan, r.null.summary()["q99"] if r.null else np.nan,
-                     r.null.p_value if r.null else np.nan,
-                     self.untrained[g].targets[target].metrics["r2"] if self.untrained else np.nan]
-            lines.append(f"{g:28s} {res.dim:5d} {res.rank:5d} {r.metrics['r2']:7.4f} {cells[0]:7.4f} "
-                         f"{cells[1]:8.4f} {cells[2]:7.4f} {cells[3]:9.4f} {r.metrics['mse_unweighted']:9.2e}")
-        return "\n".join(lines)
+        """A plain-text table: one line per site or concatenation, with its controls."""
+        return site_table(self.to_dict(), target)
 
     def save(self, out_dir, figures: bool = True) -> Path:
         """Write `figures/*.png` (if `figures`) and `analysis.json` under `out_dir`; returns the JSON path."""
@@ -137,12 +132,13 @@ def draw_figures(result: AnalysisResult, out_dir: Path) -> dict:
 
 
 def analyze(model, process: hmm.Process, *, sites="residual", concat="all", weighting: str = "prob",
-            num_shuffles: int = 1000, cv_folds: int = 5, untrained=True, seed: int = 0, tree=None,
+            num_shuffles: int = 1000, num_cv_shuffles: int = DEFAULT_CV_PERMUTATIONS, cv_folds: int = 5, untrained=True, seed: int = 0, tree=None,
             max_sequences: int = MAX_TREE_SEQUENCES, num_samples: int = NUM_SAMPLES,
             batch_size: int = DEFAULT_BATCH, out_dir=None, figures: bool = True, tokens_seen: int | None = None,
             n_ctx: int | None = None, bos: bool | None = None, rcond: float = RCOND) -> AnalysisResult:
     """Regress each site's activations (and their concatenations) onto the belief state and the Bayes
-    next-token distribution, with the shuffle null, k-fold CV and the untrained control.
+    next-token distribution, with the shuffle null, k-fold CV (and its held-out shuffle null of
+    `num_cv_shuffles` permutations) and the untrained control.
 
     Prefixes are the exact mixed-state tree's when at most `max_sequences` full-context sequences can exist,
     else `num_samples` sampled sequences de-duplicated by prefix. `untrained`: True (re-initialise the
@@ -151,7 +147,8 @@ def analyze(model, process: hmm.Process, *, sites="residual", concat="all", weig
     """
     start = time.perf_counter()
     seconds = {}
-    settings = Settings(weighting=weighting, num_shuffles=num_shuffles, cv_folds=cv_folds, seed=seed, rcond=rcond)
+    settings = Settings(weighting=weighting, num_shuffles=num_shuffles, num_cv_shuffles=num_cv_shuffles,
+                        cv_folds=cv_folds, seed=seed, rcond=rcond)
     prefixes = prefix_set(process, input_layout(model, n_ctx, bos), tree=tree, max_sequences=max_sequences,
                           num_samples=num_samples, key=jax_key(seed, "samples"))
     prefixes.weights(weighting)  # validates the weighting before any model runs

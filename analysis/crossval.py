@@ -14,13 +14,24 @@ def fold_assignment(num_prefixes: int, num_folds: int, rng: np.random.Generator)
     return rng.permutation(num_prefixes) % num_folds
 
 
-def out_of_fold(x_NxD: np.ndarray, m: Moments, fold_starts, full_fit: Solution, rcond: float) -> np.ndarray:
-    """Predictions `[N, C]` for every row from the fit (on `full_fit`'s columns) that left its fold out; rows
-    are in fold order (fold f is rows `fold_starts[f]:fold_starts[f+1]`, as the moments were built)."""
-    yhat = np.empty((len(x_NxD), m.ysum_FxC.shape[1]))
-    for f in range(len(m.mass_F)):
+def fold_fits(m: Moments, idx, rcond: float) -> list[Solution]:
+    """One fit per fold on columns `idx`, each leaving that fold out (and choosing its own directions)."""
+    return [solve(m, idx, exclude=f, rcond=rcond) for f in range(len(m.mass_F))]
+
+
+def fold_means(m: Moments) -> np.ndarray:
+    """`[F, D]`: the weighted mean of every design column over the rows each fold's fit trains on."""
+    mass, xsum = m.mass_F.sum() - m.mass_F, m.xsum_FxD.sum(0) - m.xsum_FxD
+    return xsum / mass[:, None]
+
+
+def out_of_fold(x_NxD: np.ndarray, fold_starts, fits: list[Solution]) -> np.ndarray:
+    """Predictions `[N, C]` for every row from the fit that left its fold out; rows are in fold order (fold f
+    is rows `fold_starts[f]:fold_starts[f+1]`, as the moments were built)."""
+    yhat = np.empty((len(x_NxD), fits[0].beta_DxC.shape[1]))
+    for f, fit in enumerate(fits):
         rows = slice(int(fold_starts[f]), int(fold_starts[f + 1]))
-        yhat[rows] = solve(m, full_fit.idx, exclude=f, rcond=rcond).predict(x_NxD, rows)
+        yhat[rows] = fit.predict(x_NxD, rows)
     return yhat
 
 

@@ -5,21 +5,24 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import hmm
-from analysis.crossval import cv_summary, fold_assignment, out_of_fold
+from analysis.crossval import cv_summary, fold_assignment, fold_fits, fold_means, out_of_fold
+from analysis.heldout_null import heldout_shuffle_r2
 from analysis.metrics import regression_metrics
 from analysis.moments import design, moments
 from analysis.prefixes import PrefixSet
 from analysis.regression import RCOND, AffineFit, solve
 from analysis.seeds import numpy_rng
-from analysis.shuffle import DEFAULT_PERMUTATIONS, NullDistribution, permutation_chunks, shuffle_r2
+from analysis.shuffle import DEFAULT_CV_PERMUTATIONS, DEFAULT_PERMUTATIONS, NullDistribution, permutation_chunks, shuffle_r2
 
 
 @dataclass(frozen=True)
 class Settings:
-    """What to measure. `num_shuffles=0` or `cv_folds=0` turns that control off."""
+    """What to measure. `num_shuffles=0` or `cv_folds=0` turns that control off; `num_cv_shuffles` permutations
+    (0: none) give the held-out null, when cross-validation is on."""
 
     weighting: str = "prob"  # "prob" (DESIGN.md), "paper" (token-level duplication, the paper's OLS), "uniform"
     num_shuffles: int = DEFAULT_PERMUTATIONS
+    num_cv_shuffles: int = DEFAULT_CV_PERMUTATIONS
     cv_folds: int = 5
     seed: int = 0
     rcond: float = RCOND  # relative singular-value cut-off of every fit (raise it to regularise wide designs)
@@ -33,9 +36,11 @@ class TargetResult:
     predicted_NxC: np.ndarray
     null: NullDistribution | None = None
     cv: dict | None = None
+    cv_null: NullDistribution | None = None  # held-out R^2 of permuted targets against the real held-out R^2
 
     def to_dict(self) -> dict:
-        return {**self.metrics, "shuffle": self.null.summary() if self.null else None, "cv": self.cv}
+        cv = None if self.cv is None else {**self.cv, "shuffle": self.cv_null.summary() if self.cv_null else None}
+        return {**self.metrics, "shuffle": self.null.summary() if self.null else None, "cv": cv}
 
 
 @dataclass
@@ -90,11 +95,17 @@ def measure(acts: dict, prefixes: PrefixSet, groups: dict, settings: Settings = 
         chunks = permutation_chunks(n, settings.num_shuffles, numpy_rng(settings.seed, "shuffle"))
         gram = m.centred(slice(None))[3] if full else None
         nulls = shuffle_r2(d.x_NxD, w, {t: v[order] for t, v in targets.items()}, solutions, chunks, gram)
+    fits = {g: fold_fits(m, sol.idx, settings.rcond) for g, sol in solutions.items()} if folds else {}
+    cv_nulls = {}
+    if fits and settings.num_cv_shuffles:
+        chunks = permutation_chunks(n, settings.num_cv_shuffles, numpy_rng(settings.seed, "cv_shuffle"))
+        cv_nulls = heldout_shuffle_r2(d.x_NxD, w, {t: v[order] for t, v in targets.items()}, fits, fold_starts,
+                                      fold_means(m), chunks)
     spans = np.cumsum([0] + [t.shape[1] for t in targets.values()])
     results = {}
     for g, sol in solutions.items():
         yhat = sol.predict(d.x_NxD)
-        yhat_cv = out_of_fold(d.x_NxD, m, fold_starts, sol, settings.rcond) if folds else None
+        yhat_cv = out_of_fold(d.x_NxD, fold_starts, fits[g]) if folds else None
         decoder = AffineFit(*d.raw_coefficients(sol.idx, sol.beta_DxC, sol.intercept_C), sol.rank)
         result = GroupResult(g, tuple(groups[g]), sol.beta_DxC.shape[0], sol.rank, decoder=decoder)
         for t, lo, hi in zip(targets, spans[:-1], spans[1:]):
@@ -102,8 +113,9 @@ def measure(acts: dict, prefixes: PrefixSet, groups: dict, settings: Settings = 
             metrics = regression_metrics(y, pred, w, counts)
             null = NullDistribution(nulls[g][t], metrics["r2"]) if nulls else None
             cv = cv_summary(y, yhat_cv[:, lo:hi], w, fold_starts) if folds else None
+            cv_null = NullDistribution(cv_nulls[g][t], cv["r2"]) if cv_nulls else None
             in_prefix_order = np.empty_like(pred)
             in_prefix_order[order] = pred
-            result.targets[t] = TargetResult(metrics, in_prefix_order, null, cv)
+            result.targets[t] = TargetResult(metrics, in_prefix_order, null, cv, cv_null)
         results[g] = result
     return results

@@ -3,7 +3,7 @@
 import jax
 import numpy as np
 
-PURPOSES = {"shuffle": 1, "cv": 2, "untrained": 3, "samples": 4}
+PURPOSES = {"shuffle": 1, "cv": 2, "untrained": 3, "samples": 4, "cv_shuffle": 5}
 
 
 def numpy_rng(seed: int, purpose: str) -> np.random.Generator:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 DEFAULT_PERMUTATIONS = 1000
+DEFAULT_CV_PERMUTATIONS = 100  # the held-out null refits k folds per permutation
 CHUNK = 32  # permutations per matrix product
 
 
@@ -98,19 +99,31 @@ def shuffle_r2(x_NxD: np.ndarray, w_N: np.ndarray, targets: dict, solutions: dic
     out = {g: {t: [] for t in targets} for g in solutions}
     for perm_cxN in permutations:
         c = len(perm_cxN)
-        gathered_KcxN = np.take(basis_KxN, perm_cxN, axis=1).reshape(K * c, -1)
-        weighted_KcxN = gathered_KcxN * w
+        gathered_KcxN, weighted_KcxN = permuted_basis(basis_KxN, perm_cxN, w)
         z_RxKc = (u_NxR.T @ weighted_KcxN.astype(np.float32).T).astype(np.float64)
-        first_cxK = (gathered_KcxN @ w).reshape(K, c).T
-        second_cxKxK = np.matmul(weighted_KcxN.reshape(K, c, -1).transpose(1, 0, 2),
-                                 gathered_KcxN.reshape(K, c, -1).transpose(1, 2, 0))
-        cov_cxKxK = second_cxKxK - first_cxK[:, :, None] * first_cxK[:, None, :] / w.sum()
+        totals = permuted_totals(gathered_KcxN, weighted_KcxN, w, v_KxC, spans)
         for g, (rows, to_own) in plan.items():
             proj = z_RxKc[rows] if to_own is None else to_own @ z_RxKc[rows]
             proj_RxKxc = proj.reshape(-1, K, c)
             for t, span in spans.items():
-                v_KxJ = v_KxC[:, span]
-                explained_RxcxJ = np.einsum("rkc,kj->rcj", proj_RxKxc, v_KxJ)
-                total_c = np.einsum("kj,ckl,lj->c", v_KxJ, cov_cxKxK, v_KxJ)
-                out[g][t].append(np.sum(explained_RxcxJ**2, axis=(0, 2)) / total_c)
+                explained_RxcxJ = np.einsum("rkc,kj->rcj", proj_RxKxc, v_KxC[:, span])
+                out[g][t].append(np.sum(explained_RxcxJ**2, axis=(0, 2)) / totals[t])
     return {g: {t: np.concatenate(v) for t, v in per.items()} for g, per in out.items()}
+
+
+def permuted_basis(basis_KxN: np.ndarray, perm_cxN: np.ndarray, w_N: np.ndarray):
+    """The target basis with rows permuted (weights stay with the rows), `[K*c, N]` ordered (k, permutation),
+    and the same times the weights."""
+    gathered_KcxN = np.take(basis_KxN, perm_cxN, axis=1).reshape(len(basis_KxN) * len(perm_cxN), -1)
+    return gathered_KcxN, gathered_KcxN * w_N
+
+
+def permuted_totals(gathered_KcxN, weighted_KcxN, w_N, v_KxC, spans) -> dict:
+    """`{target: [c]}`: each permuted target's weighted total sum of squares about its weighted mean."""
+    K = v_KxC.shape[0]
+    c = len(gathered_KcxN) // K
+    first_cxK = (gathered_KcxN @ w_N).reshape(K, c).T
+    second_cxKxK = np.matmul(weighted_KcxN.reshape(K, c, -1).transpose(1, 0, 2),
+                             gathered_KcxN.reshape(K, c, -1).transpose(1, 2, 0))
+    cov_cxKxK = second_cxKxK - first_cxK[:, :, None] * first_cxK[:, None, :] / w_N.sum()
+    return {t: np.einsum("kj,ckl,lj->c", v_KxC[:, span], cov_cxKxK, v_KxC[:, span]) for t, span in spans.items()}

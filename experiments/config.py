@@ -30,6 +30,7 @@ class AnalysisConfig:
     `sites`: "residual" (every distinct residual-stream state), "resid_post" (each block's output) or a
     list of site names. `concat`: "all" (also regress on all sites concatenated), "none", or a list of
     site lists. `emergence_sites` are regressed at every checkpoint (R^2 against tokens, fractal grid/GIF).
+    `cv_shuffles`: permutations of the held-out null (k-fold R^2 of fits onto permuted targets).
     `rcond`: every fit drops the design directions whose singular value is below `rcond` x the largest
     (1e-6: plain least squares; larger values regularise wide designs such as RRXOR's concatenation).
     """
@@ -37,6 +38,7 @@ class AnalysisConfig:
     sites: str | tuple = "residual"
     concat: str | tuple = "all"
     shuffles: int = 1000
+    cv_shuffles: int = 100
     cv_folds: int = 5
     untrained_control: bool = True
     emergence: bool = True
@@ -52,7 +54,7 @@ class AnalysisConfig:
                                   " or a list of site names")
         if isinstance(self.concat, str) and self.concat not in ("all", "none"):
             raise ConfigError(f"AnalysisConfig.concat={self.concat!r} is invalid: 'all', 'none' or a list")
-        for name in ("shuffles", "emergence_shuffles"):
+        for name in ("shuffles", "cv_shuffles", "emergence_shuffles"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"AnalysisConfig.{name}={getattr(self, name)} is invalid: must be >= 0")
         if not 0.0 < self.rcond < 1.0:

@@ -15,6 +15,8 @@ import hmm
 from analysis.analyze import analyze, draw_figures
 from analysis.emergence import analyze_training, checkpoints_from_dir
 from analysis.report import write_json
+from analysis.site_table import HEADER as SITE_HEADER
+from analysis.site_table import site_rows, site_table
 from experiments.config import ExperimentConfig, from_dict, resolve_process, save_config
 from experiments.report import write_run_report
 from experiments.run_files import append_jsonl, atomic_write_text, read_jsonl
@@ -95,7 +97,7 @@ def analysis_stage(config: ExperimentConfig, process: hmm.Process, run_dir: Path
     tokens = config.train.num_steps * config.train.batch_size * config.model.n_ctx
     tree = _analysis_tree(process, config)
     result = analyze(model, process, sites=ac.sites, concat=None if ac.concat == "none" else ac.concat,
-                     num_shuffles=ac.shuffles, cv_folds=ac.cv_folds, untrained=ac.untrained_control,
+                     num_shuffles=ac.shuffles, num_cv_shuffles=ac.cv_shuffles, cv_folds=ac.cv_folds, untrained=ac.untrained_control,
                      seed=seed, tree=tree, tokens_seen=tokens, rcond=ac.rcond)
     result.figures.update(draw_figures(result, run_dir))
     report = result.to_dict()
@@ -139,28 +141,12 @@ def summary_text(config: ExperimentConfig, run_dir: Path, report: dict, seconds:
     if loss["relative"] is not None:
         lines.append(f"  loss {loss['final']:.5f} nats, optimum {loss['optimal']:.5f}, "
                      f"relative loss {loss['relative']:.5f}, KL to Bayes {loss['kl']:.2e}")
-    lines.append("  belief regression (probability-weighted R², k-fold CV, shuffle null, untrained control):")
-    lines.append(_site_table(report))
+    lines.append("  belief regression (probability-weighted R²; shuffle null in sample, p; k-fold CV R² and its"
+                 " shuffle null; untrained control; MSE over every sequence and position):")
+    lines.append(site_table(report, indent="    "))
     lines.append(f"  figures: {run_dir / 'figures'}")
     lines.append(f"  report:  {run_dir / 'report.html'}")
     return "\n".join(lines)
-
-
-def _site_table(report: dict, target: str = "belief") -> str:
-    rows = [f"    {'site':26s} {'R2':>8s} {'CV R2':>8s} {'null q99':>9s} {'p':>8s} {'untrained':>9s} {'MSE':>9s}"]
-    for group, res in report["trained"].items():
-        t = res["targets"][target]
-        untrained = (report.get("untrained") or {}).get(group, {}).get("targets", {}).get(target, {})
-        cells = [t["r2"], (t.get("cv") or {}).get("r2"), (t.get("shuffle") or {}).get("q99"),
-                 (t.get("shuffle") or {}).get("p_value"), untrained.get("r2"), t["mse_unweighted"]]
-        rows.append(f"    {group:26s} " + " ".join(_fmt(c, w) for c, w in zip(cells, (8, 8, 9, 8, 9, 9))))
-    return "\n".join(rows)
-
-
-def _fmt(value, width: int) -> str:
-    if value is None:
-        return f"{'-':>{width}s}"
-    return f"{value:>{width}.2e}" if abs(value) < 1e-3 and value != 0 else f"{value:>{width}.4f}"
 
 
 def report_stage(config: ExperimentConfig, run_dir: Path, report: dict) -> Path:
@@ -170,10 +156,16 @@ def report_stage(config: ExperimentConfig, run_dir: Path, report: dict) -> Path:
     rows = [["process", config.process.name], ["optimal loss (nats)", loss.get("optimal")],
             ["final loss (nats)", loss.get("final")], ["relative loss", loss.get("relative")],
             ["best single site", head.get("site")], ["weighted R²", head.get("r2")],
-            ["held-out (CV) R²", head.get("cv_r2")], ["shuffle-null 99th percentile", head.get("null_q99")],
-            ["shuffle p-value", head.get("p_value")], ["untrained-control R²", head.get("untrained_r2")],
-            ["unweighted MSE (the paper's number)", head.get("mse_unweighted")]]
-    return write_run_report(run_dir, [r for r in rows if r[1] is not None], CAPTIONS)
+            ["shuffle null (in sample): mean", head.get("null_mean")],
+            ["shuffle null (in sample): 99th percentile", head.get("null_q99")], ["shuffle p-value", head.get("p_value")],
+            ["held-out (CV) R²", head.get("cv_r2")], ["held-out shuffle null: mean", head.get("cv_null_mean")],
+            ["held-out shuffle null: 99th percentile", head.get("cv_null_q99")],
+            ["untrained-control R²", head.get("untrained_r2")],
+            ["MSE over every sequence and position (the paper's number)", head.get("mse_paper")],
+            ["MSE over distinct prefixes, unweighted", head.get("mse_unweighted")]]
+    by_site = [(f"Regression onto the {target.replace('_', '-')} by site", SITE_HEADER, site_rows(report, target))
+               for target in report.get("targets", [])]
+    return write_run_report(run_dir, [r for r in rows if r[1] is not None], CAPTIONS, by_site)
 
 
 def run(config: ExperimentConfig, progress: bool = True) -> RunOutcome:

@@ -70,6 +70,7 @@ def _row(point: dict, report: dict, site: str) -> dict:
     return {**{SHORT.get(k, k): v for k, v in point.items()},
             "relative_loss": report["loss"]["relative"], f"r2[{site}]": target.get("r2"),
             f"cv_r2[{site}]": (target.get("cv") or {}).get("r2"),
+            f"mse_paper[{site}]": target.get("mse_paper"),
             "shuffle_p": (target.get("shuffle") or {}).get("p_value"),
             "cv_r2[concat]": (concat.get("cv") or {}).get("r2")}
 

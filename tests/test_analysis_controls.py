@@ -90,6 +90,7 @@ def test_planted_signal_is_found_and_beats_every_shuffle(prefixes):
     assert res.null.p_value == pytest.approx(1 / 201)
     assert res.null.summary()["q99"] < 0.5
     assert res.cv["r2"] > 0.9
+    assert res.cv_null.summary()["q99"] < 0.1 and res.cv_null.p_value == pytest.approx(1 / 101)
 
 
 def test_folds_split_distinct_prefixes_and_match_refits_without_the_fold(prefixes):
@@ -108,6 +109,34 @@ def test_folds_split_distinct_prefixes_and_match_refits_without_the_fold(prefixe
     assert res["s"].targets["belief"].cv["r2"] == pytest.approx(weighted_r2(y, oof, w), abs=1e-9)
 
 
+def test_heldout_null_equals_cross_validating_each_permutation(prefixes):
+    """Each held-out null value is the pooled k-fold R^2 of brute-force weighted refits onto permuted targets,
+    for single sites and their concatenation, for every target."""
+    rng = np.random.default_rng(10)
+    n, folds, seed = prefixes.num_prefixes, 4, 21
+    acts = {"a": rng.normal(size=(n, 3)), "b": prefixes.beliefs @ rng.normal(size=(3, 4)) + rng.normal(size=(n, 4))}
+    groups = {"a": ("a",), "b": ("b",), "both": ("a", "b")}
+    res = measure(acts, prefixes, groups, Settings(num_shuffles=0, num_cv_shuffles=6, cv_folds=folds, seed=seed))
+    fold = fold_assignment(n, folds, numpy_rng(seed, "cv"))
+    order = np.argsort(fold, kind="stable")  # measure keeps rows in fold order; permutations act on that order
+    fold_o, w = fold[order], prefixes.probs[order]
+    perms = next(permutation_chunks(n, 6, numpy_rng(seed, "cv_shuffle")))
+    targets = {"belief": prefixes.beliefs, "next_token": hmm.predictive_distribution(prefixes.process,
+                                                                                      prefixes.beliefs)}
+    for g, sites in groups.items():
+        x = np.concatenate([acts[s] for s in sites], 1)[order]
+        for t, y_t in targets.items():
+            brute = []
+            for p in perms:
+                y, oof = y_t[order][p], np.empty((n, y_t.shape[1]))
+                for f in range(folds):
+                    train, test = fold_o != f, fold_o == f
+                    oof[test] = LinearRegression().fit(x[train], y[train], sample_weight=w[train]).predict(x[test])
+                brute.append(weighted_r2(y, oof, w))
+            np.testing.assert_allclose(res[g].targets[t].cv_null.r2_P, brute, atol=1e-8)
+            assert res[g].targets[t].cv_null.observed == res[g].targets[t].cv["r2"]
+
+
 def test_cross_validation_exposes_overfitting(prefixes):
     """Many random regressors fit the few heavy prefixes in sample, and nothing out of sample."""
     acts = {"s": np.random.default_rng(6).normal(size=(prefixes.num_prefixes, 120))}
@@ -115,6 +144,9 @@ def test_cross_validation_exposes_overfitting(prefixes):
     assert res.metrics["r2"] > 0.3
     assert res.cv["r2"] < 0.05
     assert res.null.p_value > 0.01
+    assert res.null.r2_P.mean() > 0.3  # the in-sample null overfits as much as the real fit...
+    assert res.cv_null.r2_P.mean() < 0.0  # ...the held-out null does not
+    assert res.cv_null.p_value > 0.01
 
 
 def test_rcond_regularises_every_fit_and_each_fold_chooses_its_own_directions(prefixes):
