@@ -10,7 +10,7 @@ from experiments.config import load_config
 from experiments.run_files import read_jsonl
 from experiments.runner import run
 
-FAST = ["analysis.shuffles=20", "analysis.cv_folds=3", "analysis.emergence_shuffles=5"]
+FAST = ["analysis.shuffles=20", "analysis.cv_folds=3", "analysis.cv_shuffles=10", "analysis.emergence_shuffles=5"]
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +38,9 @@ def test_run_directory_layout(finished):
     page = (run_dir / "report.html").read_text()
     assert page.count("data:image/png;base64,") >= 5 and 'src="http' not in page
     assert "relative loss" in outcome.summary and "blocks.0.resid_post" in outcome.summary
+    cv = report["trained"]["blocks.0.resid_post"]["targets"]["belief"]["cv"]
+    assert cv["shuffle"]["num_permutations"] == 10
+    assert "Regression onto the belief by site" in page and f"{cv['r2']:.6g}</td>" in page
 
 
 def test_training_beats_the_untrained_control(finished):
