@@ -12,7 +12,8 @@ from analysis.moments import design, moments
 from analysis.prefixes import PrefixSet
 from analysis.regression import RCOND, AffineFit, solve
 from analysis.seeds import numpy_rng
-from analysis.shuffle import DEFAULT_CV_PERMUTATIONS, DEFAULT_PERMUTATIONS, NullDistribution, permutation_chunks, shuffle_r2
+from analysis.shuffle import (DEFAULT_CV_PERMUTATIONS, DEFAULT_PERMUTATIONS, NullDistribution, permutation_chunks,
+                              shuffle_r2)
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,8 @@ def measure(acts: dict, prefixes: PrefixSet, groups: dict, settings: Settings = 
     else:
         order, fold_starts = np.arange(n), None
     w = prefixes.weights(settings.weighting)[order]
-    y_NxC = np.concatenate(list(targets.values()), axis=1)[order]
+    ordered_targets = {t: v[order] for t, v in targets.items()}
+    y_NxC = np.concatenate(list(ordered_targets.values()), axis=1)
     counts = prefixes.counts[order]
     d = design(acts, _ordered_union(groups), w, rows=order)
     full = any(len(sites) > 1 for sites in groups.values())
@@ -94,13 +96,12 @@ def measure(acts: dict, prefixes: PrefixSet, groups: dict, settings: Settings = 
     if settings.num_shuffles:
         chunks = permutation_chunks(n, settings.num_shuffles, numpy_rng(settings.seed, "shuffle"))
         gram = m.centred(slice(None))[3] if full else None
-        nulls = shuffle_r2(d.x_NxD, w, {t: v[order] for t, v in targets.items()}, solutions, chunks, gram)
+        nulls = shuffle_r2(d.x_NxD, w, ordered_targets, solutions, chunks, gram)
     fits = {g: fold_fits(m, sol.idx, settings.rcond) for g, sol in solutions.items()} if folds else {}
     cv_nulls = {}
     if fits and settings.num_cv_shuffles:
         chunks = permutation_chunks(n, settings.num_cv_shuffles, numpy_rng(settings.seed, "cv_shuffle"))
-        cv_nulls = heldout_shuffle_r2(d.x_NxD, w, {t: v[order] for t, v in targets.items()}, fits, fold_starts,
-                                      fold_means(m), chunks)
+        cv_nulls = heldout_shuffle_r2(d.x_NxD, w, ordered_targets, fits, fold_starts, fold_means(m), chunks)
     spans = np.cumsum([0] + [t.shape[1] for t in targets.values()])
     results = {}
     for g, sol in solutions.items():
