@@ -92,7 +92,8 @@ class AnalysisResult:
                      "weighting": self.settings.weighting,
                      "effective_sample_size": p.effective_sample_size(self.settings.weighting)},
             "settings": {"weighting": self.settings.weighting, "num_shuffles": self.settings.num_shuffles,
-                         "num_cv_shuffles": self.settings.num_cv_shuffles, "cv_folds": self.settings.cv_folds, "seed": self.settings.seed, "rcond": self.settings.rcond},
+                         "num_cv_shuffles": self.settings.num_cv_shuffles, "cv_folds": self.settings.cv_folds,
+                         "seed": self.settings.seed, "rcond": self.settings.rcond},
             "groups": {g: list(s) for g, s in self.groups.items()},
             "targets": list(next(iter(self.trained.values())).targets),
             "headline": {t: self.headline(t) for t in next(iter(self.trained.values())).targets},
@@ -132,7 +133,8 @@ def draw_figures(result: AnalysisResult, out_dir: Path) -> dict:
 
 
 def analyze(model, process: hmm.Process, *, sites="residual", concat="all", weighting: str = "prob",
-            num_shuffles: int = 1000, num_cv_shuffles: int = DEFAULT_CV_PERMUTATIONS, cv_folds: int = 5, untrained=True, seed: int = 0, tree=None,
+            num_shuffles: int = 1000, num_cv_shuffles: int = DEFAULT_CV_PERMUTATIONS, cv_folds: int = 5,
+            untrained=True, seed: int = 0, tree=None,
             max_sequences: int = MAX_TREE_SEQUENCES, num_samples: int = NUM_SAMPLES,
             batch_size: int = DEFAULT_BATCH, out_dir=None, figures: bool = True, tokens_seen: int | None = None,
             n_ctx: int | None = None, bos: bool | None = None, rcond: float = RCOND) -> AnalysisResult:

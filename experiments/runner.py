@@ -97,8 +97,8 @@ def analysis_stage(config: ExperimentConfig, process: hmm.Process, run_dir: Path
     tokens = config.train.num_steps * config.train.batch_size * config.model.n_ctx
     tree = _analysis_tree(process, config)
     result = analyze(model, process, sites=ac.sites, concat=None if ac.concat == "none" else ac.concat,
-                     num_shuffles=ac.shuffles, num_cv_shuffles=ac.cv_shuffles, cv_folds=ac.cv_folds, untrained=ac.untrained_control,
-                     seed=seed, tree=tree, tokens_seen=tokens, rcond=ac.rcond)
+                     num_shuffles=ac.shuffles, num_cv_shuffles=ac.cv_shuffles, cv_folds=ac.cv_folds,
+                     untrained=ac.untrained_control, seed=seed, tree=tree, tokens_seen=tokens, rcond=ac.rcond)
     result.figures.update(draw_figures(result, run_dir))
     report = result.to_dict()
     if ac.emergence and len(list_checkpoints(checkpoint_dir)) > 1:
@@ -157,7 +157,8 @@ def report_stage(config: ExperimentConfig, run_dir: Path, report: dict) -> Path:
             ["final loss (nats)", loss.get("final")], ["relative loss", loss.get("relative")],
             ["best single site", head.get("site")], ["weighted R²", head.get("r2")],
             ["shuffle null (in sample): mean", head.get("null_mean")],
-            ["shuffle null (in sample): 99th percentile", head.get("null_q99")], ["shuffle p-value", head.get("p_value")],
+            ["shuffle null (in sample): 99th percentile", head.get("null_q99")],
+            ["shuffle p-value", head.get("p_value")],
             ["held-out (CV) R²", head.get("cv_r2")], ["held-out shuffle null: mean", head.get("cv_null_mean")],
             ["held-out shuffle null: 99th percentile", head.get("cv_null_q99")],
             ["untrained-control R²", head.get("untrained_r2")],
