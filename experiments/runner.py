@@ -15,7 +15,7 @@ import hmm
 from analysis.analyze import analyze, draw_figures
 from analysis.emergence import analyze_training, checkpoints_from_dir
 from analysis.report import write_json
-from analysis.site_table import HEADER as SITE_HEADER
+from analysis.site_table import LONG_HEADER as SITE_HEADER
 from analysis.site_table import site_rows, site_table
 from experiments.config import ExperimentConfig, from_dict, resolve_process, save_config
 from experiments.report import write_run_report
