@@ -6,6 +6,8 @@ from pathlib import Path
 import yaml
 
 import hmm
+from analysis.emergence import EMERGENCE_SHUFFLES
+from analysis.shuffle import DEFAULT_CV_PERMUTATIONS, DEFAULT_PERMUTATIONS
 from experiments.config_tree import build, merge, set_path, to_plain
 from models.config import ConfigError, ModelConfig, TrainConfig
 
@@ -37,13 +39,13 @@ class AnalysisConfig:
 
     sites: str | tuple = "residual"
     concat: str | tuple = "all"
-    shuffles: int = 1000
-    cv_shuffles: int = 100
+    shuffles: int = DEFAULT_PERMUTATIONS
+    cv_shuffles: int = DEFAULT_CV_PERMUTATIONS
     cv_folds: int = 5
     untrained_control: bool = True
     emergence: bool = True
     emergence_sites: str | tuple = "resid_post"
-    emergence_shuffles: int = 100
+    emergence_shuffles: int = EMERGENCE_SHUFFLES
     rcond: float = 1e-6
 
     def __post_init__(self):
