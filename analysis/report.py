@@ -2,11 +2,11 @@
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from analysis.atomic import atomic_file
 
 SCHEMA = "belieflab.analysis/1"
 
@@ -33,14 +33,7 @@ def plain(obj):
 def write_json(path, obj) -> Path:
     """Write `plain(obj)` to `path` atomically (readers never see a partial file)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(plain(obj), handle, indent=1, allow_nan=False)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path, "w") as handle:
+        json.dump(plain(obj), handle, indent=1, allow_nan=False)
+        handle.write("\n")
     return path

@@ -9,9 +9,8 @@ import hmm
 from analysis.emergence import EMERGENCE_SHUFFLES
 from analysis.shuffle import DEFAULT_CV_PERMUTATIONS, DEFAULT_PERMUTATIONS
 from experiments.config_tree import build, merge, set_path, to_plain
+from experiments.shipped import CONFIG_DIR, shipped_configs
 from models.config import ConfigError, ModelConfig, TrainConfig
-
-CONFIG_DIR = Path(__file__).parent / "configs"
 
 
 @dataclass(frozen=True)
@@ -82,11 +81,6 @@ class ExperimentConfig:
 
     def to_dict(self) -> dict:
         return to_plain(self)
-
-
-def shipped_configs() -> list[str]:
-    """Names of the configs that ship with the lab (`belieflab run NAME`)."""
-    return sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
 
 
 def _read_yaml(path_or_name: str, seen: tuple = ()) -> dict:
