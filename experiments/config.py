@@ -8,8 +8,10 @@ import yaml
 import hmm
 from analysis.emergence import EMERGENCE_SHUFFLES
 from analysis.shuffle import DEFAULT_CV_PERMUTATIONS, DEFAULT_PERMUTATIONS
+from experiments.config_checks import check_experiment
 from experiments.config_tree import build, merge, set_path, to_plain
 from experiments.shipped import CONFIG_DIR, shipped_configs
+from experiments.yaml_files import read_yaml, yaml_error_text
 from models.config import ConfigError, ModelConfig, TrainConfig
 
 
@@ -93,10 +95,7 @@ def _read_yaml(path_or_name: str, seen: tuple = ()) -> dict:
                               f" shipped: {', '.join(shipped_configs())}")
     if path.resolve() in seen:
         raise ConfigError(f"config {path} inherits from itself through 'base'")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise ConfigError(f"config {path} is not valid YAML: {err}") from None
+    data = read_yaml(path) or {}
     if not isinstance(data, dict):
         raise ConfigError(f"config {path} must be a mapping of sections")
     base = data.pop("base", None)
@@ -120,7 +119,11 @@ def parse_overrides(overrides) -> dict:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise ConfigError(f"override {item!r} must look like section.field=value")
-        set_path(tree, key.strip(), yaml.safe_load(value))
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError as err:
+            raise ConfigError(f"override {item!r}: {yaml_error_text('the value', err)}") from None
+        set_path(tree, key.strip(), parsed)
     return tree
 
 
@@ -131,7 +134,9 @@ def from_dict(values: dict) -> ExperimentConfig:
         process = resolve_process(config.process)
     except hmm.ProcessError as err:
         raise ConfigError(f"config.process: {err}") from None
-    return config.__class__(**{**config.__dict__, "model": config.model.for_vocab(process.vocab_size)})
+    config = config.__class__(**{**config.__dict__, "model": config.model.for_vocab(process.vocab_size)})
+    check_experiment(config)
+    return config
 
 
 def load_config(path_or_name, overrides=()) -> ExperimentConfig:

@@ -9,8 +9,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 import hmm
 from analysis.analyze import analyze, draw_figures
 from analysis.emergence import analyze_training, checkpoints_from_dir
@@ -21,7 +19,9 @@ from experiments.config import ExperimentConfig, from_dict, resolve_process, sav
 from experiments.report import write_run_report
 from experiments.run_files import append_jsonl, atomic_write_text, read_jsonl
 from experiments.training_figure import plot_training_curves
+from experiments.yaml_files import read_yaml
 from models.checkpoint import list_checkpoints
+from models.config import ConfigError
 from models.restore import load_checkpoint
 from models.trainer import train
 
@@ -54,7 +54,10 @@ def load_run_config(run_dir) -> ExperimentConfig:
     path = Path(run_dir) / "config.yaml"
     if not path.is_file():
         raise FileNotFoundError(f"{run_dir} is not a run directory: it has no config.yaml")
-    return from_dict(yaml.safe_load(path.read_text()))
+    values = read_yaml(path, "run config")
+    if not isinstance(values, dict):
+        raise ConfigError(f"run config {path} must be a mapping of sections, not {type(values).__name__}")
+    return from_dict(values)
 
 
 def _trim_metrics(metrics_path: Path, last_step: int | None) -> None:
