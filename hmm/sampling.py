@@ -8,7 +8,9 @@ from functools import partial
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
+from hmm.errors import ProcessError
 from hmm.process import Process
 
 
@@ -68,12 +70,38 @@ def _step_dense(T, w, eta_BxS, u_B):
     return eta_BxS, (x_B, eta_BxS)
 
 
-@partial(jax.jit, static_argnames=("batch_size", "seq_len"))
+def _check_size(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ProcessError(f"{name}={value!r} is invalid: must be a positive integer")
+
+
+def _check_tokens(process: Process, tokens_BxL) -> None:
+    """Concrete tokens must be integers in 0..V-1 (traced ones, inside a caller's jit, are not checked)."""
+    if isinstance(tokens_BxL, jax.core.Tracer):
+        return
+    tokens = np.asarray(tokens_BxL)
+    if tokens.ndim != 2:
+        raise ProcessError(f"tokens must be a [batch, length] array, got shape {tokens.shape}")
+    if not np.issubdtype(tokens.dtype, np.integer):
+        raise ProcessError(f"tokens must be integers in 0..{process.vocab_size - 1}, got dtype {tokens.dtype}")
+    if tokens.size and (tokens.min() < 0 or tokens.max() >= process.vocab_size):
+        bad = tokens.min() if tokens.min() < 0 else tokens.max()
+        raise ProcessError(f"tokens hold {bad}, outside the vocabulary of {process.name!r}: "
+                           f"allowed 0..{process.vocab_size - 1}")
+
+
 def sample(process: Process, key, batch_size: int, seq_len: int):
     """Sample `tokens [B, L]` int32 and posterior `beliefs [B, L, S]` float32, starting from stationarity.
 
     Works for generalized HMMs too, since the sampler carries the belief rather than a hidden state.
     """
+    _check_size("batch_size", batch_size)
+    _check_size("seq_len", seq_len)
+    return _sample(process, key, int(batch_size), int(seq_len))
+
+
+@partial(jax.jit, static_argnames=("batch_size", "seq_len"))
+def _sample(process: Process, key, batch_size: int, seq_len: int):
     T, w, pi = _arrays(process)
     u_LxB = jax.random.uniform(key, (seq_len, batch_size))
     V, S = T.shape[0], T.shape[1]
@@ -95,19 +123,29 @@ def _filter_one(T, w, pi, tokens_L):
     return beliefs_LxS, logp_L
 
 
-@jax.jit
 def filter_sequences(process: Process, tokens_BxL):
     """Sequential filter: posterior beliefs `[B, L, S]` and `log P(x_t | x_<t)` `[B, L]`."""
+    _check_tokens(process, tokens_BxL)
+    return _filter_sequences(process, tokens_BxL)
+
+
+@jax.jit
+def _filter_sequences(process: Process, tokens_BxL):
     T, w, pi = _arrays(process)
     return jax.vmap(_filter_one, in_axes=(None, None, None, 0))(T, w, pi, jnp.asarray(tokens_BxL))
 
 
-@jax.jit
 def filter_sequences_parallel(process: Process, tokens_BxL):
     """Associative-scan filter (depth log L): the same beliefs as `filter_sequences` for long sequences.
 
     Prefix products `T[x_0] ... T[x_t]` are combined pairwise and rescaled to stay in range.
     """
+    _check_tokens(process, tokens_BxL)
+    return _filter_sequences_parallel(process, tokens_BxL)
+
+
+@jax.jit
+def _filter_sequences_parallel(process: Process, tokens_BxL):
     T, w, pi = _arrays(process)
     mats_BxLxSxS = T[jnp.asarray(tokens_BxL)]
 

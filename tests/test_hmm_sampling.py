@@ -45,7 +45,7 @@ def test_unrolled_and_dense_sampler_steps_agree(monkeypatch):
     p = hmm.get_process("mess3")
     small = hmm.sample(p, KEY, batch_size=32, seq_len=9)
     monkeypatch.setattr(sampling, "UNROLL_LIMIT", 0)
-    dense = sampling.sample.__wrapped__(p, KEY, batch_size=32, seq_len=9)
+    dense = sampling._sample.__wrapped__(p, KEY, batch_size=32, seq_len=9)
     np.testing.assert_array_equal(small[0], dense[0])
     np.testing.assert_allclose(small[1], dense[1], atol=1e-6)
 
