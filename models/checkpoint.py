@@ -29,6 +29,22 @@ class CheckpointError(ValueError):
     """A checkpoint is unreadable, of another format, or from a different run."""
 
 
+TMP_MARK = ".orbax-checkpoint-tmp"  # a save in progress (or killed): orbax ignores and later removes it
+
+
+def library_message(err: Exception, limit: int = 300) -> str:
+    """The first line of an orbax/TensorStore error, without the spec dump that follows it."""
+    text = str(err).split("See full TensorStore details")[0].strip().splitlines()
+    first = (text[0] if text else type(err).__name__).rstrip(" .")
+    return first if len(first) <= limit else first[: limit - 3] + "..."
+
+
+def foreign_entries(directory: Path, steps: list[int]) -> list[str]:
+    """Entries of a checkpoint directory that are neither a step orbax lists nor a save in progress."""
+    known = {str(step) for step in steps}
+    return sorted(p.name for p in directory.iterdir() if p.name not in known and TMP_MARK not in p.name)
+
+
 def process_record(process) -> dict:
     """Name, parameters, sizes and a fingerprint of the matrices (what a checkpoint must match)."""
     digest = hashlib.sha256()
@@ -75,8 +91,16 @@ class Store:
         self.manager = ocp.CheckpointManager(self.directory, options=options, item_names=("state", "meta"))
 
     def steps(self) -> list[int]:
+        """The saved steps; any other entry (a stray or damaged file) is an error, never skipped silently."""
         self.manager.reload()  # another process may have written steps since this manager was opened
-        return sorted(self.manager.all_steps())
+        steps = sorted(self.manager.all_steps())
+        foreign = foreign_entries(self.directory, steps) if self.directory.is_dir() else []
+        if foreign:
+            what = "a file" if (self.directory / foreign[0]).is_file() else "not an orbax checkpoint step"
+            raise CheckpointError(f"{self.directory / foreign[0]} is {what}: every entry of a checkpoint "
+                                  f"directory must be a step saved by belieflab (steps found: {steps}); "
+                                  f"move it out of {self.directory}")
+        return steps
 
     def save(self, step: int, state, meta: dict) -> None:
         args = ocp.args.Composite(state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta))
@@ -90,7 +114,8 @@ class Store:
         try:
             meta = self.manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore())).meta
         except Exception as e:  # orbax raises many types for damaged files
-            raise CheckpointError(f"checkpoint {self._where(step)} is unreadable (metadata): {e}") from e
+            raise CheckpointError(f"checkpoint {self._where(step)} is unreadable (metadata): "
+                                  f"{library_message(e)}") from e
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise CheckpointError(f"{self._where(step)} is not a {FORMAT} checkpoint")
         if meta.get("step") != step:
@@ -103,8 +128,8 @@ class Store:
             restored = self.manager.restore(
                 step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract_state))).state
         except Exception as e:
-            raise CheckpointError(f"checkpoint {self._where(step)} is unreadable or does not fit this "
-                                  f"model/optimiser: {e}") from e
+            raise CheckpointError(f"checkpoint {self._where(step)} is damaged or does not fit this "
+                                  f"model/optimiser: {library_message(e)}") from e
         if jax.tree.structure(restored) != jax.tree.structure(abstract_state):
             raise CheckpointError(f"checkpoint {self._where(step)} has a different state structure")
         return restored
