@@ -120,7 +120,7 @@ class AnalysisResult:
 def draw_figures(result: AnalysisResult, out_dir: Path) -> dict:
     """The standard figures of one analysis; returns `{name: path relative to out_dir}`."""
     view = prefix_view(result.prefixes)
-    title = f"{result.process!r}, {result.prefixes.num_prefixes:,} prefixes ({result.prefixes.source})"
+    title = f"{hmm.display_name(result.process)}, {result.prefixes.num_prefixes:,} prefixes ({result.prefixes.source})"
     paths = {"geometry": plot_site_geometry(view, result.prefixes.beliefs, result.trained,
                                             out_dir / "figures" / "geometry.png", title=f"model: {title}")}
     if result.untrained is not None:

@@ -113,7 +113,7 @@ def analyze_training(checkpoints, process: hmm.Process, *, sites="resid_post", c
 def draw_training_figures(curve: TrainingCurve, out_dir: Path, fps: float = 2.0) -> dict:
     """R^2 against tokens for every group; the emergence group's geometry as a grid and a GIF."""
     g = curve.emergence_group
-    title = f"{curve.prefixes.process!r}"
+    title = hmm.display_name(curve.prefixes.process)
     figures = out_dir / "figures"
     view = prefix_view(curve.prefixes)
     frames = [(frame_title(t, r[g].targets["belief"].metrics["r2"], g), r[g].targets["belief"].predicted_NxC)

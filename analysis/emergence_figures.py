@@ -7,10 +7,11 @@ from matplotlib.animation import PillowWriter
 
 from analysis.canvas import new_figure
 from analysis.geometry_figures import PANEL_INCHES, BeliefView, draw_panel, plot_panels
+from analysis.labels import format_r2
 
 
 def frame_title(tokens: int, r2: float, label: str) -> str:
-    return f"{label} after {tokens:,} tokens\nR² {r2:.3f}"
+    return f"{label} after {tokens:,} tokens\nR² {format_r2(r2)}"
 
 
 def plot_emergence_grid(view: BeliefView, truth_NxS, frames: list, path, title: str = ""):

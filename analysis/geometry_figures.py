@@ -4,7 +4,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hmm.display import display_name
+
 from analysis.canvas import new_figure, save_figure
+from analysis.labels import format_p, format_r2
 from analysis.simplex import (
     MAX_CATEGORIES,
     Projection,
@@ -166,7 +169,7 @@ def plot_ground_truth(tree, path, dims: int | None = None):
     states = tree.states
     panel = (f"ground-truth beliefs after {tree.num_prefixes:,} prefixes (length 1..{tree.max_len})\n"
              f"{states.num_states:,} distinct beliefs{', finite presentation' if states.is_finite else ''}")
-    return plot_panels(view, [(panel, tree.beliefs)], path, title=repr(tree.process), panel_inches=5.0)
+    return plot_panels(view, [(panel, tree.beliefs)], path, title=display_name(tree.process), panel_inches=5.0)
 
 
 def prefix_view(prefixes, dims: int | None = None) -> BeliefView:
@@ -177,11 +180,12 @@ def prefix_view(prefixes, dims: int | None = None) -> BeliefView:
 
 def _fit_title(result, target: str) -> str:
     r = result.targets[target]
-    title = f"{result.name}\nR² {r.metrics['r2']:.3f}"
+    title = f"{result.name}\nR² {format_r2(r.metrics['r2'])}"
     if r.cv is not None:
-        title += f", held-out {r.cv['r2']:.3f}"
+        title += f", held-out {format_r2(r.cv['r2'])}"
     if r.null is not None:
-        title += f"\nshuffle q99 {r.null.summary()['q99']:.3f}"
+        null = r.null.summary()
+        title += f"\nshuffle q99 {format_r2(null['q99'])}, {format_p(null['p_value'], null['num_permutations'])}"
     return title
 
 

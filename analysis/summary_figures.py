@@ -7,10 +7,6 @@ from analysis.canvas import new_figure, save_figure
 TARGET_TITLES = {"belief": "belief state", "next_token": "next-token distribution"}
 
 
-def _short(name: str) -> str:
-    return name.replace("blocks.", "L").replace(".resid_", " ")
-
-
 def plot_r2_by_site(trained: dict, untrained: dict | None, path, title: str = ""):
     """Bars of R^2 per site (one panel per target): trained, untrained, held-out (CV), and the shuffle null
     drawn as a grey band from its mean to its 99th percentile. `trained`/`untrained`: `{group: GroupResult}`."""
@@ -36,7 +32,7 @@ def plot_r2_by_site(trained: dict, untrained: dict | None, path, title: str = ""
                 ax.fill_between([xi - width / 2, xi + width / 2], s["mean"], s["q99"], color="0.3", alpha=0.45,
                                 zorder=3, lw=0)
             ax.fill_between([], [], [], color="0.3", alpha=0.45, label="shuffle null: mean to 99th percentile")
-        ax.set_xticks(x, [_short(g) for g in groups], rotation=45, ha="right", fontsize=7)
+        ax.set_xticks(x, groups, rotation=45, ha="right", fontsize=7)
         ax.set_ylim(min(0.0, ax.get_ylim()[0]), 1.02)
         ax.set_ylabel("R²")
         ax.set_title(f"regression onto the {TARGET_TITLES.get(target, target)}", fontsize=9)
@@ -59,12 +55,13 @@ def plot_r2_vs_tokens(tokens_T, r2_by_group: dict, path, target: str = "belief",
     tokens_T = np.asarray(tokens_T, np.float64)
     for group, r2_T in r2_by_group.items():
         r2_T = np.asarray(r2_T)
-        left.plot(tokens_T, r2_T, marker="o", ms=3, label=_short(group))
-        right.plot(tokens_T, np.clip(1.0 - r2_T, 1e-12, None), marker="o", ms=3, label=_short(group))
+        left.plot(tokens_T, r2_T, marker="o", ms=3, label=group)
+        right.plot(tokens_T, np.clip(1.0 - r2_T, 1e-12, None), marker="o", ms=3, label=group)
     if null_band is not None:
         mean_T, q99_T = null_band
         left.fill_between(tokens_T, mean_T, q99_T, color="0.5", alpha=0.35, lw=0, label=f"{band_label} (mean to q99)")
-        right.fill_between(tokens_T, 1.0 - np.asarray(q99_T), 1.0 - np.asarray(mean_T), color="0.5", alpha=0.35, lw=0)
+        right.fill_between(tokens_T, 1.0 - np.asarray(q99_T), 1.0 - np.asarray(mean_T), color="0.5", alpha=0.35, lw=0,
+                           label=f"{band_label} (1 − q99 to 1 − mean)")
     positive = tokens_T[tokens_T > 0]
     for ax in (left, right):
         if len(positive):
@@ -75,6 +72,7 @@ def plot_r2_vs_tokens(tokens_T, r2_by_group: dict, path, target: str = "belief",
     left.set_ylabel(f"R² onto the {name}")
     left.set_ylim(min(0.0, left.get_ylim()[0]), 1.02)
     left.legend(fontsize=7, loc="lower right")
+    right.legend(fontsize=7, loc="lower left")
     right.set_yscale("log")
     right.set_ylabel("unexplained share 1 − R² (log)")
     if title:

@@ -39,6 +39,10 @@ def table(rows: list[list], header: list[str]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def paragraph(text: str = "") -> str:
+    return f"<p>{html.escape(text)}</p>" if text else ""
+
+
 def page(title: str, sections: list[tuple[str, str]]) -> str:
     parts = [f"<h2>{html.escape(h)}</h2>{body}" for h, body in sections if body]
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
@@ -55,7 +59,7 @@ def figures_html(figure_dir: Path, captions: dict[str, str]) -> str:
 
 def write_run_report(run_dir, summary_rows: list[list], captions: dict[str, str], tables=()) -> Path:
     """Write `report.html` for a run from its config, metrics, analysis and figures; `tables` are extra
-    `(title, header, rows)` sections after the summary."""
+    `(title, header, rows)` or `(title, header, rows, note)` sections after the summary."""
     run_dir = Path(run_dir)
     config_text = (run_dir / "config.yaml").read_text() if (run_dir / "config.yaml").is_file() else ""
     metrics = read_jsonl(run_dir / "metrics.jsonl")
@@ -63,7 +67,7 @@ def write_run_report(run_dir, summary_rows: list[list], captions: dict[str, str]
     metric_rows = [[k, v] for k, v in last.items() if isinstance(v, (int, float))]
     sections = [
         ("Summary", table(summary_rows, ["quantity", "value"]) if summary_rows else ""),
-        *[(title, table(rows, list(header))) for title, header, rows in tables],
+        *[(title, paragraph(*note) + table(rows, list(header))) for title, header, rows, *note in tables],
         ("Figures", figures_html(run_dir / "figures", captions)),
         ("Last evaluation", table(metric_rows, ["metric", "value"]) if metric_rows else ""),
         ("Configuration (as run)", f"<pre>{html.escape(config_text)}</pre>"),

@@ -9,14 +9,19 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
 import hmm
 from analysis.analyze import analyze, draw_figures
 from analysis.emergence import analyze_training, checkpoints_from_dir
+from analysis.labels import format_p
 from analysis.report import write_json
 from analysis.site_table import LONG_HEADER as SITE_HEADER
 from analysis.site_table import site_rows, site_table
 from experiments.config import ExperimentConfig, from_dict, resolve_process, save_config
+from experiments.progress import resume_line, say, stage
 from experiments.report import write_run_report
+from experiments.target_notes import next_token_note
 from experiments.run_files import append_jsonl, atomic_write_text, read_jsonl
 from experiments.training_figure import plot_training_curves
 from experiments.yaml_files import read_yaml
@@ -26,7 +31,8 @@ from models.restore import load_checkpoint
 from models.trainer import train
 
 CAPTIONS = {
-    "training_curves": "Exact evaluation loss against the Bayes-optimal loss, and the excess (relative loss - 1).",
+    "training_curves": "Training loss (batch means, logged every few steps) and exact evaluation loss against the "
+                       "Bayes-optimal loss, and the excess (relative loss − 1).",
     "geometry": "Ground-truth beliefs (left) beside the beliefs linearly decoded from each site and "
                 "concatenation (coloured by the true belief).",
     "r2_by_site": "Probability-weighted R² of the belief regression per site, with the shuffle-null band "
@@ -80,7 +86,10 @@ def prepare_metrics(run_dirs: list[Path], checkpoint_dir: Path) -> list[Path]:
 def train_stage(config: ExperimentConfig, process: hmm.Process, run_dir: Path, progress: bool):
     """Train (or resume) with checkpoints in `run_dir/checkpoints`, streaming evaluations to metrics.jsonl."""
     checkpoint_dir = run_dir / "checkpoints"
-    if not list_checkpoints(checkpoint_dir):
+    existing = list_checkpoints(checkpoint_dir)
+    if existing:
+        say(resume_line(existing, config.train.num_steps, checkpoint_dir), progress)
+    else:
         save_config(config, run_dir / "config.yaml")
     [metrics_path] = prepare_metrics([run_dir], checkpoint_dir)
     result = train(process, config.model, config.train, checkpoint_dir=checkpoint_dir,
@@ -90,7 +99,8 @@ def train_stage(config: ExperimentConfig, process: hmm.Process, run_dir: Path, p
     return result
 
 
-def analysis_stage(config: ExperimentConfig, process: hmm.Process, run_dir: Path, model=None) -> dict:
+def analysis_stage(config: ExperimentConfig, process: hmm.Process, run_dir: Path, model=None,
+                   progress: bool = False) -> dict:
     """Belief regression with controls on the final model, emergence over checkpoints, figures, analysis.json."""
     checkpoint_dir = run_dir / "checkpoints"
     if model is None:
@@ -99,15 +109,21 @@ def analysis_stage(config: ExperimentConfig, process: hmm.Process, run_dir: Path
     seed = config.train.seed
     tokens = config.train.num_steps * config.train.batch_size * config.model.n_ctx
     tree = _analysis_tree(process, config)
-    result = analyze(model, process, sites=ac.sites, concat=None if ac.concat == "none" else ac.concat,
-                     num_shuffles=ac.shuffles, num_cv_shuffles=ac.cv_shuffles, cv_folds=ac.cv_folds,
-                     untrained=ac.untrained_control, seed=seed, tree=tree, tokens_seen=tokens, rcond=ac.rcond)
-    result.figures.update(draw_figures(result, run_dir))
+    with stage("analysis: belief regression with controls (nulls, cross-validation, untrained model)", progress):
+        result = analyze(model, process, sites=ac.sites, concat=None if ac.concat == "none" else ac.concat,
+                         num_shuffles=ac.shuffles, num_cv_shuffles=ac.cv_shuffles, cv_folds=ac.cv_folds,
+                         untrained=ac.untrained_control, seed=seed, tree=tree, tokens_seen=tokens, rcond=ac.rcond)
+    with stage("figures: geometry and R² by site", progress):
+        result.figures.update(draw_figures(result, run_dir))
     report = result.to_dict()
-    if ac.emergence and len(list_checkpoints(checkpoint_dir)) > 1:
-        curve = analyze_training(checkpoints_from_dir(checkpoint_dir), process, sites=ac.emergence_sites,
-                                 num_shuffles=ac.emergence_shuffles, seed=seed, tree=tree, out_dir=run_dir,
-                                 rcond=ac.rcond)
+    steps = list_checkpoints(checkpoint_dir)
+    if ac.emergence and len(steps) > 1:
+        with stage(f"emergence: the regression at {len(steps)} checkpoints, its figures and animation", progress):
+            checkpoints = tqdm(checkpoints_from_dir(checkpoint_dir), total=len(steps), unit="checkpoint",
+                               disable=not progress, leave=False, dynamic_ncols=True)
+            curve = analyze_training(checkpoints, process, sites=ac.emergence_sites,
+                                     num_shuffles=ac.emergence_shuffles, seed=seed, tree=tree, out_dir=run_dir,
+                                     rcond=ac.rcond)
         report["training"] = curve.to_dict()
         report["figures"].update(curve.figures)
     report["loss"] = _loss_summary(read_jsonl(run_dir / "metrics.jsonl"), process, config)
@@ -156,18 +172,22 @@ def report_stage(config: ExperimentConfig, run_dir: Path, report: dict) -> Path:
     """`report.html` with the summary table, figures, last evaluation and config."""
     loss = report.get("loss", {})
     head = report.get("headline", {}).get("belief", {})
-    rows = [["process", config.process.name], ["optimal loss (nats)", loss.get("optimal")],
+    process = resolve_process(config.process)
+    shuffles = (report.get("settings") or {}).get("num_shuffles")
+    rows = [["process", hmm.display_name(process)],
+            [f"optimal loss (nats, context {config.model.n_ctx})", loss.get("optimal")],
             ["final loss (nats)", loss.get("final")], ["relative loss", loss.get("relative")],
             ["best single site", head.get("site")], ["weighted R²", head.get("r2")],
             ["shuffle null (in sample): mean", head.get("null_mean")],
             ["shuffle null (in sample): 99th percentile", head.get("null_q99")],
-            ["shuffle p-value", head.get("p_value")],
+            ["shuffle p-value", format_p(head.get("p_value"), shuffles) if head.get("p_value") else None],
             ["held-out (CV) R²", head.get("cv_r2")], ["held-out shuffle null: mean", head.get("cv_null_mean")],
             ["held-out shuffle null: 99th percentile", head.get("cv_null_q99")],
             ["untrained-control R²", head.get("untrained_r2")],
             ["MSE over every sequence and position (the paper's number)", head.get("mse_paper")],
             ["MSE over distinct prefixes, unweighted", head.get("mse_unweighted")]]
-    by_site = [(f"Regression onto the {target.replace('_', '-')} by site", SITE_HEADER, site_rows(report, target))
+    by_site = [(f"Regression onto the {target.replace('_', '-')} by site", SITE_HEADER, site_rows(report, target),
+                next_token_note(process, report) if target == "next_token" else "")
                for target in report.get("targets", [])]
     return write_run_report(run_dir, [r for r in rows if r[1] is not None], CAPTIONS, by_site)
 
@@ -179,20 +199,22 @@ def run(config: ExperimentConfig, progress: bool = True) -> RunOutcome:
     run_dir.mkdir(parents=True, exist_ok=True)
     process = resolve_process(config.process)
     result = train_stage(config, process, run_dir, progress)
-    report = analysis_stage(config, process, run_dir, result.model)
-    report_stage(config, run_dir, report)
+    report = analysis_stage(config, process, run_dir, result.model, progress)
+    with stage("report", progress):
+        report_stage(config, run_dir, report)
     seconds = time.perf_counter() - start
     return RunOutcome(run_dir, summary_text(config, run_dir, report, seconds, result.resumed_from), report,
                       result.resumed_from, seconds)
 
 
-def reanalyze(run_dir) -> RunOutcome:
+def reanalyze(run_dir, progress: bool = True) -> RunOutcome:
     """Redo analysis, figures and report of a finished (or interrupted) run from its checkpoints."""
     start = time.perf_counter()
     run_dir = Path(run_dir)
     config = load_run_config(run_dir)
     process = resolve_process(config.process)
-    report = analysis_stage(config, process, run_dir)
-    report_stage(config, run_dir, report)
+    report = analysis_stage(config, process, run_dir, progress=progress)
+    with stage("report", progress):
+        report_stage(config, run_dir, report)
     seconds = time.perf_counter() - start
     return RunOutcome(run_dir, summary_text(config, run_dir, report, seconds, None), report, None, seconds)

@@ -1,6 +1,7 @@
 """Hidden-Markov processes: definitions, sampling, mixed-state presentations, information quantities."""
 
 from hmm import catalog, catalog_generalized  # noqa: F401  (registers the named processes)
+from hmm.display import display_name
 from hmm.errors import ProcessError
 from hmm.process import Process, from_matrices
 from hmm.registry import get_process, list_processes

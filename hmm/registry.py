@@ -57,6 +57,12 @@ def register(name: str, summary: str, **params: Param):
     return add
 
 
+def registered_params(name: str) -> tuple[str, ...]:
+    """The parameter names of a registered process in their declared order (empty for other processes)."""
+    entry = _REGISTRY.get(name.replace("-", "_"))
+    return tuple(entry.params) if entry else ()
+
+
 def list_processes() -> dict[str, str]:
     """Every registered name with a one-line summary and its parameters (default, range)."""
     return {

@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 from models.checkpoint import FORMAT, CheckpointError, Store, check_compatible, process_record
 from models.config import TrainConfig
 from models.keys import key_record
+from models.loss_log import LossLog, bin_width
 from models.optim import make_schedule
 from models.program import Program
 from models.sharding import is_main_process
@@ -59,14 +60,18 @@ class _Tracker:
         self.loss_sum = list(meta["train_loss_sum"]) if meta else [0.0] * E
         self.loss_count = meta["train_loss_count"] if meta else 0
         self.schedule = make_schedule(program.tc)
+        self.loss_log = LossLog(E, bin_width(program.tc.num_steps), meta.get("loss_log") if meta else None)
 
-    def add_losses(self, losses_ExK):
+    def add_losses(self, start_step: int, losses_ExK):
+        self.loss_log.add(start_step, losses_ExK)
         self.loss_sum = [s + float(np.sum(l.astype(np.float64))) for s, l in zip(self.loss_sum, losses_ExK)]
         self.loss_count += losses_ExK.shape[1]
 
     def record_eval(self, step: int, results) -> list:
         tc, mc = self.program.tc, self.program.mc
         lrs = self.program.members.learning_rates if self.program.members else (tc.learning_rate,)
+        if step >= tc.num_steps:
+            self.loss_log.flush(step)
         rows = []
         for i, result in enumerate(results):
             row = {"step": step, "tokens": step * tc.batch_size * mc.n_ctx,
@@ -76,6 +81,7 @@ class _Tracker:
                 row["train/loss"] = loss
                 row["train/relative_loss"] = loss / result.optimal_loss
             row.update(result.to_metrics())
+            row.update(self.loss_log.take(i))
             self.history[i].append(row)
             rows.append(row)
         self.loss_sum, self.loss_count = [0.0] * len(results), 0
@@ -84,7 +90,8 @@ class _Tracker:
     def meta(self, step: int, identity_: dict) -> dict:
         keys = [key_record(k) for k in self.program.keys]
         return {**identity_, "step": step, "keys": keys if self.program.members else keys[0],
-                "metrics": self.history, "train_loss_sum": self.loss_sum, "train_loss_count": self.loss_count}
+                "metrics": self.history, "train_loss_sum": self.loss_sum, "train_loss_count": self.loss_count,
+                "loss_log": self.loss_log.state()}
 
 
 def _resume(program: Program, store: Store, ident: dict):
@@ -134,7 +141,7 @@ def run(program: Program, checkpoint_dir=None, on_eval=None, progress: bool = Tr
                 state, losses = program.steps(state, k)
                 losses = losses.reshape(len(program.keys), k)
                 _check_finite(losses, step, program, store, last_saved)
-                tracker.add_losses(losses)
+                tracker.add_losses(step, losses)
                 step += k
                 trained_steps += k
                 postfix.update(_postfix_train(losses, program.optimal_loss))

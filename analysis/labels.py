@@ -1,0 +1,28 @@
+"""Numbers as figures and tables print them: R² never rounded up to 1, p-values at a permutation test's floor."""
+
+import math
+
+
+def format_r2(r2: float) -> str:
+    """R² with enough decimals that 1 − R² keeps two significant digits (0.9995 -> "0.99950", never "1.000")."""
+    if r2 is None or not math.isfinite(r2):
+        return "–"
+    if r2 >= 1.0:
+        return f"{r2:.3f}"
+    decimals = min(6, max(3, math.ceil(-math.log10(1.0 - r2)) + 1))
+    text = f"{r2:.{decimals}f}"
+    return f"> {1 - 10 ** -decimals:.{decimals}f}" if float(text) >= 1.0 else text
+
+
+def format_p(p_value: float, num_permutations: int | None, compact: bool = False) -> str:
+    """A permutation p-value: "p ≤ 0.001 (1,000 permutations)" at the test's floor 1/(n+1), else "p = 0.034 (...)".
+
+    `compact`: without "p" and the count ("≤0.001", "0.034"), for narrow text tables.
+    """
+    if p_value is None:
+        return "–"
+    floor = bool(num_permutations) and p_value * (num_permutations + 1) <= 1.0 + 1e-9
+    value = f"≤ {1.0 / num_permutations:g}" if floor else f"= {p_value:.2g}"
+    if compact:
+        return value.replace("= ", "").replace("≤ ", "≤")
+    return f"p {value}" + (f" ({num_permutations:,} permutations)" if num_permutations else "")
