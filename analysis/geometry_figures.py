@@ -19,6 +19,9 @@ from analysis.simplex import (
 )
 
 PANEL_INCHES = 3.4
+# the simplex frame (vertices (0, 0), (1, 0), (1/2, 0.866)) with room for its corner labels; regressed
+# points beyond these limits are clipped rather than drawn over the labels or the titles
+SIMPLEX_LIMITS = np.array([[-0.16, 1.16], [-0.17, 1.0]])
 MAX_COLUMNS = 4
 
 
@@ -52,7 +55,8 @@ def belief_view(beliefs_NxS, weights_N, *, simplex: bool, class_ids_N=None, dims
     points = projection(beliefs_NxS)
     low, high = points.min(axis=0), points.max(axis=0)
     pad = 0.08 * np.maximum(high - low, 1e-9)
-    return BeliefView(projection, colours, weights_N, class_ids_N, np.stack([low - pad, high + pad], axis=1))
+    limits = SIMPLEX_LIMITS if projection.kind == "simplex" else np.stack([low - pad, high + pad], axis=1)
+    return BeliefView(projection, colours, weights_N, class_ids_N, limits)
 
 
 def point_size(n: int) -> float:
@@ -64,7 +68,8 @@ def _draw_simplex_frame(ax):
     corners = simplex_xy(np.eye(3))
     ax.plot(*np.vstack([corners, corners[:1]]).T, color="0.6", lw=0.8, zorder=0)
     for label, (x, y), dy in zip(("state 0", "state 1", "state 2"), corners, (-0.06, -0.06, 0.03)):
-        ax.text(x, y + dy, label, ha="center", va="bottom" if dy > 0 else "top", fontsize=7, color="0.35")
+        ax.text(x, y + dy, label, ha="center", va="bottom" if dy > 0 else "top", fontsize=7, color="0.2",
+                zorder=5, bbox=dict(facecolor="white", alpha=0.85, edgecolor="none", pad=1.0))
 
 
 RASTER_ABOVE = 20_000  # 2-D panels with more points are drawn as one image (fast, one pixel per point)

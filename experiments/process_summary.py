@@ -13,7 +13,7 @@ def describe_process(process: hmm.Process, max_len: int, tree: hmm.MixedStatePre
     states = tree.states
     h = hmm.myopic_entropy(process, max_len, tree)
     lines = [
-        f"{process!r}",
+        hmm.display_name(process),
         f"  kind: {kind}, vocab {process.vocab_size}, states {process.num_states}",
         f"  stationary pi: {np.array2string(process.stationary_distribution, precision=4)}",
         f"  mixed-state tree to depth {max_len}: {tree.num_prefixes:,} prefixes,"
@@ -31,8 +31,7 @@ def describe_process(process: hmm.Process, max_len: int, tree: hmm.MixedStatePre
     lines.append("  myopic entropy h(L) = H(X_L-1 | X_0..X_L-2):")
     lines.append("      L   nats     bits")
     lines += [f"    {k + 1:3d}   {v:.4f}   {v / LN2:.4f}" for k, v in enumerate(h)]
-    if max_len >= 2:
-        n = max_len - 1
-        lines.append(f"  optimal mean loss, context {n}: {hmm.optimal_loss(process, n):.4f} nats"
-                     f" (with BOS: {hmm.optimal_loss(process, n, bos=True):.4f})")
+    no_bos, bos = (hmm.optimal_loss(process, max_len, bos=b, tree=tree) for b in (False, True))
+    lines.append(f"  optimal mean loss of a model of context {max_len} (model.n_ctx={max_len}, as `belieflab run` "
+                 f"reports it): {no_bos:.4f} nats ({no_bos / LN2:.4f} bits); with BOS (model.bos=true): {bos:.4f} nats")
     return "\n".join(lines)

@@ -58,11 +58,12 @@ def statistical_complexity(process: Process, max_len: int = 12, tree=None) -> fl
     return float(_entropy(states.stationary))
 
 
-def optimal_loss(process: Process, n_ctx: int, bos: bool = False) -> float:
+def optimal_loss(process: Process, n_ctx: int, bos: bool = False, tree=None) -> float:
     """Least achievable mean cross-entropy (nats) over the n_ctx positions of a model aligned as in DESIGN.md.
 
     Without BOS, inputs x_0..x_{n-1} predict x_1..x_n: mean of h over lengths 2..n+1.
     With BOS, position 0 predicts x_0 from nothing: mean of h over lengths 1..n.
+    `tree` (depth n_ctx or more, unpruned) is reused.
     """
-    h = myopic_entropy(process, n_ctx + 1)
+    h = myopic_entropy(process, n_ctx + 1, tree)
     return float(np.mean(h[:n_ctx] if bos else h[1:]))
