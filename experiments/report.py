@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from experiments.run_files import atomic_write_text, read_jsonl
+from models.config import ConfigError
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
@@ -92,5 +93,12 @@ def write_sweep_report(sweep_dir, rows: list[list], header: list[str], figure_di
 
 
 def load_json(path) -> dict:
+    """A run's JSON file ({} when absent); a damaged one is a one-line `ConfigError` naming its line."""
     path = Path(path)
-    return json.loads(path.read_text()) if path.is_file() else {}
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"{path}, line {err.lineno}, column {err.colno}: not valid JSON ({err.msg}); "
+                          f"remake it with `belieflab analyze {path.parent}`") from None

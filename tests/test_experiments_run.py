@@ -156,3 +156,12 @@ def test_unknown_sites_fail_before_training(tmp_path, capsys):
     assert not list(tmp_path.iterdir())
     with pytest.raises(ConfigError, match=r"config.analysis.concat\[0\]=\['embed', 'blocks.0.resid_pos'\]"):
         load_config("smoke", ["analysis.concat=[[embed, blocks.0.resid_pos]]"])
+
+
+def test_a_damaged_analysis_json_is_one_line(finished, tmp_path, capsys):
+    _, outcome = finished
+    copy = _copy(outcome, tmp_path)
+    (copy / "analysis.json").write_text('{"schema": "belieflab.analysis/1",\n "trained": {')
+    assert main(["report", str(copy)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{copy / 'analysis.json'}, line 2, column" in err
