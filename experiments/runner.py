@@ -21,8 +21,8 @@ from analysis.site_table import site_rows, site_table
 from experiments.config import ExperimentConfig, from_dict, resolve_process, save_config
 from experiments.progress import resume_line, say, stage
 from experiments.report import write_run_report
-from experiments.target_notes import next_token_note
 from experiments.run_files import append_jsonl, atomic_write_text, read_jsonl
+from experiments.target_notes import next_token_note
 from experiments.training_figure import plot_training_curves
 from experiments.yaml_files import read_yaml
 from models.checkpoint import list_checkpoints
@@ -158,7 +158,7 @@ def summary_text(config: ExperimentConfig, run_dir: Path, report: dict, seconds:
     resumed = f", resumed from step {resumed_from}" if resumed_from else ""
     lines = [f"run {config.name}: {config.process.name} finished in {seconds:.0f} s{resumed}"]
     if loss["relative"] is not None:
-        lines.append(f"  loss {loss['final']:.5f} nats, optimum {loss['optimal']:.5f}, "
+        lines.append(f"  loss {loss['final']:.5f} nats, optimum at context {config.model.n_ctx} {loss['optimal']:.5f}, "
                      f"relative loss {loss['relative']:.5f}, KL to Bayes {loss['kl']:.2e}")
     lines.append("  belief regression (probability-weighted R²; shuffle null in sample, p; k-fold CV R² and its"
                  " shuffle null; untrained control; MSE over every sequence and position):")
