@@ -33,7 +33,7 @@ def save_emergence_gif(view: BeliefView, truth_NxS, frames: list, path, title: s
     truth_ax = fig.add_subplot(1, 2, 1, **three_d)
     draw_panel(truth_ax, view, truth_NxS, "ground truth")
     if title:
-        fig.suptitle(title, fontsize=9)
+        fig.suptitle(title, fontsize=11)
     writer = PillowWriter(fps=fps)
     try:
         with writer.saving(fig, str(tmp), dpi):

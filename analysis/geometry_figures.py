@@ -18,11 +18,11 @@ from analysis.simplex import (
     simplex_xy,
 )
 
-PANEL_INCHES = 3.4
+PANEL_INCHES = 4.0  # with 3 columns and 10-point titles, legible when a report page shrinks the figure
 # the simplex frame (vertices (0, 0), (1, 0), (1/2, 0.866)) with room for its corner labels; regressed
 # points beyond these limits are clipped rather than drawn over the labels or the titles
 SIMPLEX_LIMITS = np.array([[-0.16, 1.16], [-0.17, 1.0]])
-MAX_COLUMNS = 4
+MAX_COLUMNS = 3
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def _draw_simplex_frame(ax):
     corners = simplex_xy(np.eye(3))
     ax.plot(*np.vstack([corners, corners[:1]]).T, color="0.6", lw=0.8, zorder=0)
     for label, (x, y), dy in zip(("state 0", "state 1", "state 2"), corners, (-0.06, -0.06, 0.03)):
-        ax.text(x, y + dy, label, ha="center", va="bottom" if dy > 0 else "top", fontsize=7, color="0.2",
+        ax.text(x, y + dy, label, ha="center", va="bottom" if dy > 0 else "top", fontsize=8, color="0.2",
                 zorder=5, bbox=dict(facecolor="white", alpha=0.85, edgecolor="none", pad=1.0))
 
 
@@ -132,7 +132,7 @@ def draw_panel(ax, view: BeliefView, y_NxS, title: str, show_centres: bool = Tru
         for axis, label in zip("xyz", labels):
             getattr(ax, f"set_{axis}label")(label, fontsize=7)
         ax.tick_params(labelsize=6)
-    ax.set_title(title, fontsize=8)
+    ax.set_title(title, fontsize=10)
 
 
 def _add_axes(fig, rows, cols, index, dims):
@@ -149,7 +149,7 @@ def plot_panels(view: BeliefView, panels: list[tuple[str, np.ndarray]], path, ti
         draw_panel(_add_axes(fig, rows, cols, i, view.projection.dims), view, y_NxS, panel_title,
                    pixels=int(PIXELS_PER_INCH * panel_inches))
     if title:
-        fig.suptitle(title, fontsize=9)
+        fig.suptitle(title, fontsize=11)
     return save_figure(fig, path)
 
 
@@ -190,7 +190,7 @@ def _fit_title(result, target: str) -> str:
         title += f", held-out {format_r2(r.cv['r2'])}"
     if r.null is not None:
         null = r.null.summary()
-        title += f"\nshuffle q99 {format_r2(null['q99'])}, {format_p(null['p_value'], null['num_permutations'])}"
+        title += f"\nshuffle q99 {format_r2(null['q99'])}\n{format_p(null['p_value'], null['num_permutations'])}"
     return title
 
 

@@ -32,12 +32,12 @@ def plot_r2_by_site(trained: dict, untrained: dict | None, path, title: str = ""
                 ax.fill_between([xi - width / 2, xi + width / 2], s["mean"], s["q99"], color="0.3", alpha=0.45,
                                 zorder=3, lw=0)
             ax.fill_between([], [], [], color="0.3", alpha=0.45, label="shuffle null: mean to 99th percentile")
-        ax.set_xticks(x, groups, rotation=45, ha="right", fontsize=7)
+        ax.set_xticks(x, groups, rotation=45, ha="right", fontsize=9)
         ax.set_ylim(min(0.0, ax.get_ylim()[0]), 1.02)
         ax.set_ylabel("R²")
-        ax.set_title(f"regression onto the {TARGET_TITLES.get(target, target)}", fontsize=9)
+        ax.set_title(f"regression onto the {TARGET_TITLES.get(target, target)}", fontsize=10)
         ax.grid(axis="y", alpha=0.3)
-    axes[0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+    axes[0].legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     if title:
         fig.suptitle(title, fontsize=9)
     return save_figure(fig, path)
@@ -50,7 +50,7 @@ def plot_r2_vs_tokens(tokens_T, r2_by_group: dict, path, target: str = "belief",
 
     `null_band = (mean_T, q99_T)`: a shuffle null per checkpoint, drawn as a grey band.
     """
-    fig = new_figure(11.0, 4.0)
+    fig = new_figure(11.0, 4.6)
     left, right = fig.subplots(1, 2)
     tokens_T = np.asarray(tokens_T, np.float64)
     for group, r2_T in r2_by_group.items():
@@ -59,9 +59,9 @@ def plot_r2_vs_tokens(tokens_T, r2_by_group: dict, path, target: str = "belief",
         right.plot(tokens_T, np.clip(1.0 - r2_T, 1e-12, None), marker="o", ms=3, label=group)
     if null_band is not None:
         mean_T, q99_T = null_band
-        left.fill_between(tokens_T, mean_T, q99_T, color="0.5", alpha=0.35, lw=0, label=f"{band_label} (mean to q99)")
-        right.fill_between(tokens_T, 1.0 - np.asarray(q99_T), 1.0 - np.asarray(mean_T), color="0.5", alpha=0.35, lw=0,
-                           label=f"{band_label} (1 − q99 to 1 − mean)")
+        left.fill_between(tokens_T, mean_T, q99_T, color="0.5", alpha=0.35, lw=0,
+                          label=f"{band_label}: mean to 99th percentile (right: 1 − those)")
+        right.fill_between(tokens_T, 1.0 - np.asarray(q99_T), 1.0 - np.asarray(mean_T), color="0.5", alpha=0.35, lw=0)
     positive = tokens_T[tokens_T > 0]
     for ax in (left, right):
         if len(positive):
@@ -71,8 +71,7 @@ def plot_r2_vs_tokens(tokens_T, r2_by_group: dict, path, target: str = "belief",
     name = TARGET_TITLES.get(target, target)
     left.set_ylabel(f"R² onto the {name}")
     left.set_ylim(min(0.0, left.get_ylim()[0]), 1.02)
-    left.legend(fontsize=7, loc="lower right")
-    right.legend(fontsize=7, loc="lower left")
+    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=9)
     right.set_yscale("log")
     right.set_ylabel("unexplained share 1 − R² (log)")
     if title:

@@ -186,7 +186,9 @@ def report_stage(config: ExperimentConfig, run_dir: Path, report: dict) -> Path:
             ["untrained-control R²", head.get("untrained_r2")],
             ["MSE over every sequence and position (the paper's number)", head.get("mse_paper")],
             ["MSE over distinct prefixes, unweighted", head.get("mse_unweighted")]]
-    by_site = [(f"Regression onto the {target.replace('_', '-')} by site", SITE_HEADER, site_rows(report, target),
+    header = [f"shuffle p ({shuffles:,} permutations)" if h == "shuffle p" and shuffles else h for h in SITE_HEADER]
+    by_site = [(f"Regression onto the {target.replace('_', '-')} by site", header,
+                site_rows(report, target, compact=True),
                 next_token_note(process, report) if target == "next_token" else "")
                for target in report.get("targets", [])]
     return write_run_report(run_dir, [r for r in rows if r[1] is not None], CAPTIONS, by_site)
