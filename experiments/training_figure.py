@@ -22,7 +22,8 @@ def _tokens_per_step(evals: list[dict]) -> float:
 
 def plot_training_curves(metrics: list[dict], optimal_loss: float, path) -> Path | None:
     """Two panels: the training loss (logged every few steps) and the exact evaluations (bits per token) with
-    the optimum, and the excess loss (relative loss - 1, log scale)."""
+    the optimum; the excess loss of the evaluations (relative loss - 1, log scale: batch noise in the training
+    loss would swamp it)."""
     evals = [m for m in metrics if "eval/loss" in m]
     if not evals:
         return None
@@ -34,8 +35,6 @@ def plot_training_curves(metrics: list[dict], optimal_loss: float, path) -> Path
     if len(train):
         ax_loss.plot(steps * per_step, train / LN2, "-", color="C1", lw=0.8, alpha=0.8,
                      label=f"training loss (batch mean over {int(np.min(np.diff(steps), initial=steps[0]))} steps)")
-        ax_rel.plot(steps * per_step, np.clip(train / optimal_loss - 1.0, 1e-7, None), "-", color="C1", lw=0.8,
-                    alpha=0.8, label="training")
     ax_loss.plot(tokens, [m["eval/loss"] / LN2 for m in evals], "o-", color="C0", label="evaluation (exact)")
     ax_loss.axhline(optimal_loss / LN2, color="k", ls="--", label=f"Bayes optimum {optimal_loss / LN2:.4f}")
     rel = [(t, m["eval/relative_loss"] - 1.0) for t, m in zip(tokens, evals) if "eval/relative_loss" in m]
@@ -44,6 +43,7 @@ def plot_training_curves(metrics: list[dict], optimal_loss: float, path) -> Path
     first = min([t for t in tokens if t > 0] + list(steps[:1] * per_step), default=1.0)
     for ax in (ax_loss, ax_rel):
         ax.set_xscale("symlog", linthresh=float(first))
+        ax.set_xlim(left=0.0)
         ax.set_xlabel("training tokens")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
