@@ -1,6 +1,7 @@
 """The `belieflab` command line: a thin layer over importable functions."""
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
@@ -108,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-prob", type=float, default=0.0, help="drop prefixes less probable than this")
     p.add_argument("--plot", metavar="FILE", help="write the ground-truth belief figure (PNG)")
     p.set_defaults(func=cmd_process)
+    importlib.import_module("experiments.intervene_command").add_parser(sub)
     return parser
 
 

@@ -9,6 +9,7 @@ import hmm
 from analysis.emergence import EMERGENCE_SHUFFLES
 from analysis.shuffle import DEFAULT_CV_PERMUTATIONS, DEFAULT_PERMUTATIONS
 from experiments.config_tree import build, merge, set_path, to_plain
+from experiments.interventions_config import InterventionsConfig
 from models.config import ConfigError, ModelConfig, TrainConfig
 
 CONFIG_DIR = Path(__file__).parent / "configs"
@@ -74,6 +75,7 @@ class ExperimentConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+    interventions: InterventionsConfig = field(default_factory=InterventionsConfig)
     output_dir: str = "runs"
 
     @property
@@ -137,6 +139,7 @@ def from_dict(values: dict) -> ExperimentConfig:
         process = resolve_process(config.process)
     except hmm.ProcessError as err:
         raise ConfigError(f"config.process: {err}") from None
+    config.interventions.check_against(config.model.n_layers, process)
     return config.__class__(**{**config.__dict__, "model": config.model.for_vocab(process.vocab_size)})
 
 

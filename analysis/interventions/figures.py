@@ -79,8 +79,12 @@ def plot_steering_beliefs(points: dict, prefixes, readout_site: str, path, title
     projection = belief_projection(prefixes.beliefs, prefixes.probs, simplex=simplex, dims=2)
     fig = new_figure(3.4 * len(chosen), 3.7)
     axes = fig.subplots(1, len(chosen), squeeze=False)[0]
+    projected = {site: {k: projection(v) for k, v in points[site].items()} for site in chosen}
+    cloud = np.concatenate([projection(prefixes.beliefs)] + [v for p in projected.values() for v in p.values()])
+    low, high = np.percentile(cloud, 1, axis=0), np.percentile(cloud, 99, axis=0)
+    pad = 0.1 * (high - low).max()
     for ax, site in zip(axes, chosen):
-        p = {k: projection(v) for k, v in points[site].items()}
+        p = projected[site]
         for a, b in zip(p["target"], p["achieved"]):
             ax.plot([a[0], b[0]], [a[1], b[1]], color="0.7", lw=0.4, zorder=1)
         ax.scatter(*p["base"].T, s=6, color="0.55", label="base belief", zorder=2)
@@ -89,9 +93,11 @@ def plot_steering_beliefs(points: dict, prefixes, readout_site: str, path, title
         if projection.kind == "simplex":
             _draw_simplex_frame(ax)
             ax.set_axis_off()
+        ax.set_xlim(low[0] - pad, high[0] + pad)
+        ax.set_ylim(low[1] - pad, high[1] + pad)
         ax.set_aspect("equal")
         ax.set_title(f"steered at {_short(site)}", fontsize=8)
-    axes[0].legend(fontsize=6, loc="upper left")
+    fig.legend(*axes[0].get_legend_handles_labels(), fontsize=7, loc="outside lower center", ncols=3)
     if title:
         fig.suptitle(title, fontsize=9)
     return save_figure(fig, path)

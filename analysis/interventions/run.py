@@ -32,12 +32,13 @@ def _check_counts(**counts) -> None:
 
 def interventions(model, process: hmm.Process, *, sites="residual", num_pairs: int = 2000, carry_pairs: int = 1000,
                   steering_pairs: int = 1000, modes=MODES, target_belief=None, seed: int = 0, rcond: float = RCOND,
-                  tree=None, decoders: dict | None = None, batch_size: int = 1024, out_dir=None,
+                  tree=None, prefixes=None, decoders: dict | None = None, batch_size: int = 1024, out_dir=None,
                   figures: bool = True, progress: bool = False) -> tuple[dict, dict]:
     """Patching curve, carry-forward of same-prediction pairs, and belief steering with controls.
 
     Returns `(section, figure paths)`: `section` is the `interventions` entry of analysis.json. Pairs come from
-    the model's prefix set (the exact mixed-state tree when small enough). `target_belief`: steer every base to
+    the model's prefix set (the exact mixed-state tree when small enough; or `prefixes`, a PrefixSet already
+    built for this model and process). `target_belief`: steer every base to
     this one belief instead of to its donor's. `decoders`: `{site: SiteDecoder}` already fitted (else fitted here
     with `rcond`). With `out_dir`, figures go to `out_dir/figures`.
     """
@@ -48,7 +49,8 @@ def interventions(model, process: hmm.Process, *, sites="residual", num_pairs: i
     if unknown or not modes:
         raise ConfigError(f"modes={list(modes)} is invalid: choose from {list(MODES)}")
     target = None if target_belief is None else check_belief(process, target_belief)
-    prefixes = prefix_set(process, input_layout(model), tree=tree, key=jax_key(seed, "samples"))
+    if prefixes is None:
+        prefixes = prefix_set(process, input_layout(model), tree=tree, key=jax_key(seed, "samples"))
     seconds = {"prefixes": time.perf_counter() - start}
     section = {"settings": {"sites": list(sites), "num_pairs": num_pairs, "carry_pairs": carry_pairs,
                             "steering_pairs": steering_pairs, "modes": list(modes), "seed": seed, "rcond": rcond,
