@@ -24,31 +24,28 @@ def patched_log_probs(model, base_PxL, donor_PxL, positions_P, sites, modes=MODE
                       progress: bool = False):
     """Log-probabilities `[P, L, V]` unpatched, and `{(site, mode): [P, L, V]}` with the site patched.
 
-    Per batch: one forward captures every site of the bases and of the donors; then, per site, one forward runs
-    all modes side by side with that site replaced.
+    Per batch: one forward captures every site of the bases and of the donors; then one forward per site and mode
+    runs with that site replaced. Every forward has the same batch shape, so a site patched with the base's own
+    activation reproduces the unpatched output bit for bit.
     """
     capture = forward(model, sites)
     patched = forward(model)
     P, L = base_PxL.shape
-    M = len(modes)
     unpatched, out = None, {}
     chunks = list(padded_chunks(P, batch_size))
     for start, stop, index in tqdm(chunks, desc="patching", disable=not progress or len(chunks) < 2, leave=False):
         base, donor = jnp.asarray(base_PxL[index]), jnp.asarray(donor_PxL[index])
         base_lp, base_acts = capture(base)
         _, donor_acts = capture(donor)
-        mask_MxBxLx1 = jnp.asarray(_masks(positions_P[index], L, modes))[..., None]
-        tokens = jnp.tile(base, (M, 1))
+        masks_MxBxLx1 = jnp.asarray(_masks(positions_P[index], L, modes))[..., None]
         keep = stop - start
         if unpatched is None:
             unpatched = np.empty((P,) + base_lp.shape[1:], np.float32)
         unpatched[start:stop] = np.asarray(base_lp[:keep])
         for site in sites:
-            repl = jnp.where(mask_MxBxLx1, donor_acts[site][None], base_acts[site][None])
-            lp, _ = patched(tokens, {site: repl.reshape((-1,) + repl.shape[2:])})
-            lp = np.asarray(lp).reshape((M, -1) + lp.shape[1:])
-            for m, mode in enumerate(modes):
-                out.setdefault((site, mode), np.empty_like(unpatched))[start:stop] = lp[m, :keep]
+            for mode, mask_BxLx1 in zip(modes, masks_MxBxLx1):
+                lp, _ = patched(base, {site: jnp.where(mask_BxLx1, donor_acts[site], base_acts[site])})
+                out.setdefault((site, mode), np.empty_like(unpatched))[start:stop] = np.asarray(lp[:keep])
     return unpatched, out
 
 
