@@ -6,26 +6,23 @@ from experiments.interventions_config import InterventionsConfig
 
 
 def run_interventions(model, process, ic: InterventionsConfig, run_dir: Path, *, seed: int, rcond: float,
-                      prefixes=None, decoders=None, progress: bool = False):
+                      prefixes=None, progress: bool = False):
     """`analysis.interventions.interventions` with the config's settings; figures under `run_dir/figures`."""
     from analysis.interventions import interventions
 
     return interventions(model, process, sites=ic.sites, num_pairs=ic.num_pairs, carry_pairs=ic.carry_pairs,
                          steering_pairs=ic.steering_pairs, modes=ic.modes, target_belief=ic.target_belief,
-                         seed=seed, rcond=rcond, prefixes=prefixes, decoders=decoders, out_dir=run_dir,
+                         seed=seed, rcond=rcond, prefixes=prefixes, out_dir=run_dir,
                          progress=progress)
 
 
 def interventions_stage(config, process, run_dir: Path, model, result, report: dict) -> None:
-    """When `config.interventions.enabled`: patching and steering on the analysed model, reusing the analysis's
-    prefixes and single-site belief decoders; writes `report["interventions"]` and its figures."""
+    """When `config.interventions.enabled`: patching and steering on the analysed model, on the analysis's
+    prefixes and with its `rcond`; writes `report["interventions"]` and its figures."""
     if not config.interventions.enabled:
         return
-    from analysis.interventions import decoders_from_groups
-
-    decoders = decoders_from_groups(result.trained, process.num_states)
     section, paths = run_interventions(model, process, config.interventions, run_dir, seed=config.train.seed,
-                                       rcond=config.analysis.rcond, prefixes=result.prefixes, decoders=decoders)
+                                       rcond=config.analysis.rcond, prefixes=result.prefixes)
     report["interventions"] = section
     report.setdefault("figures", {}).update(paths)
 
@@ -49,15 +46,15 @@ def interventions_tables(report: dict) -> list:
         tables.append((f"Activation patching ({patch['num_pairs']} pairs differing in belief)", header, rows))
     steer = section.get("steering")
     if steer:
-        header = ["site", "belief decoder R²", "KL before (nats)", "after belief step", "after random step",
-                  "after next-token step", f"belief read at {steer['readout_site']}: distance to target, steered",
-                  "unsteered"]
+        header = ["site", "belief decoder R²", "KL before (nats)", "after belief-decoder step",
+                  "after random step", "after next-token step", "after encoder step",
+                  f"belief read at {steer['readout_site']}: distance to target, steered", "unsteered"]
         rows = []
         for s in steer["sites"]:
             r = steer["per_site"][s]
             back = r["readback_distance"][steer["readout_site"]]
             rows.append([s, r["decoder_r2"], r["kl_before_nats"], r["kl_belief_nats"], r["kl_random_nats"],
-                         r["kl_next_token_nats"], back["steered"], back["unsteered"]])
+                         r["kl_next_token_nats"], r["kl_encoder_nats"], back["steered"], back["unsteered"]])
         tables.append((f"Belief steering ({steer['num_pairs']} prefixes; KL from the target's Bayes prediction)",
                        header, rows))
     return tables
@@ -70,16 +67,16 @@ def summary_text(section: dict) -> str:
     sites = (patch or steer or {}).get("sites", [])
     modes = patch["modes"] if patch else []
     head = f"{'site':<22}" + "".join(f"{'closed ' + m:>12}" for m in modes)
-    head += "".join(f"{'carry+1 ' + m:>12}" for m in modes) if carry.get("num_pairs") else ""
-    head += f"{'KL before':>11}{'belief':>9}{'random':>9}{'next-tok':>9}" if steer else ""
+    head += "".join(f"{'carry+1 ' + m:>13}" for m in modes) if carry.get("num_pairs") else ""
+    head += f"{'KL before':>11}{'belief':>9}{'random':>9}{'next-tok':>9}{'encoder':>9}" if steer else ""
     lines = [head]
     for s in sites:
         line = f"{s:<22}" + "".join(f"{_fmt(patch['closed'][m][s]):>12}" for m in modes)
         if carry.get("num_pairs"):
-            line += "".join(f"{_fmt(carry['closed'][m][s][0]):>12}" for m in modes)
+            line += "".join(f"{_fmt(carry['closed'][m][s][0]):>13}" for m in modes)
         if steer:
             r = steer["per_site"][s]
             line += (f"{r['kl_before_nats']:>11.4f}{r['kl_belief_nats']:>9.4f}{r['kl_random_nats']:>9.4f}"
-                     f"{r['kl_next_token_nats']:>9.4f}")
+                     f"{r['kl_next_token_nats']:>9.4f}{r['kl_encoder_nats']:>9.4f}")
         lines.append(line)
     return "\n".join(lines)

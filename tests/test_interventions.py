@@ -132,7 +132,8 @@ def test_steering_the_bayes_machine_reaches_the_targets_bayes_prediction():
     _, acts = machine(jnp.asarray(tokens), capture=sites)
     lp, decoded, _ = steered_outputs(machine, tokens, pos, targets, MESS3, "blocks.0.resid_post", decoders,
                                      sites, np.random.default_rng(0), {s: np.asarray(a) for s, a in acts.items()})
-    np.testing.assert_allclose(np.exp(lp["belief"]), bayes_prediction(MESS3, targets), atol=1e-5)
+    for kind in ("belief", "encoder"):  # the encoder regressed from the data is the machine's own A
+        np.testing.assert_allclose(np.exp(lp[kind]), bayes_prediction(MESS3, targets), atol=1e-5, err_msg=kind)
     np.testing.assert_allclose(decoded["belief"]["ln_final"], targets, atol=1e-5)
     summary, _ = steering(machine, prefixes, pairs.base, pairs.sequence, targets, sites, decoders,
                           np.random.default_rng(0))

@@ -9,7 +9,7 @@ from analysis.geometry_figures import _draw_simplex_frame
 from analysis.simplex import belief_projection
 
 KIND_LABELS = {"belief": "step along the belief decoder", "random": "random step, same norm",
-               "next_token": "step along the next-token decoder"}
+               "next_token": "step along the next-token decoder", "encoder": "step along the belief encoder"}
 MAX_OFFSETS = 3
 SIMPLEX_PANELS = 4
 
@@ -89,7 +89,9 @@ def plot_steering_beliefs(points: dict, prefixes, readout_site: str, path, title
             ax.plot([a[0], b[0]], [a[1], b[1]], color="0.7", lw=0.4, zorder=1)
         ax.scatter(*p["base"].T, s=6, color="0.55", label="base belief", zorder=2)
         ax.scatter(*p["target"].T, s=10, marker="x", color="black", lw=0.7, label="target", zorder=3)
-        ax.scatter(*p["achieved"].T, s=6, color="C3", label=f"achieved (read at {_short(readout_site)})", zorder=4)
+        ax.scatter(*p["achieved"].T, s=6, color="C0", label=f"achieved by the decoder step (read at "
+                   f"{_short(readout_site)})", zorder=4)
+        ax.scatter(*p["achieved_encoder"].T, s=6, color="C3", label="achieved by the encoder step", zorder=4)
         if projection.kind == "simplex":
             _draw_simplex_frame(ax)
             ax.set_axis_off()

@@ -14,7 +14,8 @@ import numpy as np
 from analysis.interventions.truth import bayes_prediction
 from analysis.prefixes import PrefixSet
 
-BELIEF_TOL = 1e-6  # beliefs (or predictions) closer than this in every coordinate count as equal
+BELIEF_TOL = 1e-6  # beliefs closer than this in every coordinate count as equal
+PREDICTION_TOL = 1e-9  # predictions "shared" only when equal to this (near-equal Mess3 ones must not pass)
 MAX_REDRAWS = 200
 
 
@@ -34,9 +35,9 @@ class Pairs:
         return Pairs(self.base[:n], self.donor[:n], self.sequence[:n], self.eligible_mass)
 
 
-def _grid_ids(values_NxC: np.ndarray, extra_N: np.ndarray) -> np.ndarray:
-    """Integer ids of rows equal on a BELIEF_TOL grid (and in `extra`)."""
-    keys = np.concatenate([extra_N[:, None].astype(np.float64), np.round(values_NxC / BELIEF_TOL)], axis=1)
+def _grid_ids(values_NxC: np.ndarray, extra_N: np.ndarray, tol: float = BELIEF_TOL) -> np.ndarray:
+    """Integer ids of rows equal on a `tol` grid (and in `extra`)."""
+    keys = np.concatenate([extra_N[:, None].astype(np.float64), np.round(values_NxC / tol)], axis=1)
     return np.unique(keys, axis=0, return_inverse=True)[1].reshape(-1)
 
 
@@ -78,7 +79,7 @@ def draw_pairs(prefixes: PrefixSet, num_pairs: int, rng: np.random.Generator, sa
     lengths = prefixes.lengths
     group = lengths.astype(np.int64)
     if same_prediction:
-        group = _grid_ids(bayes_prediction(prefixes.process, prefixes.beliefs), lengths)
+        group = _grid_ids(bayes_prediction(prefixes.process, prefixes.beliefs), lengths, PREDICTION_TOL)
     usable = (lengths >= 1) & (lengths <= prefixes.context_length - min_lookahead)
     group = np.where(usable, group, -1)
     belief_id = _grid_ids(prefixes.beliefs, group)

@@ -1,5 +1,7 @@
 """Belief steering: move a site's activation so its decoded belief becomes a target, run the rest of the network,
-and compare the output with the Bayes prediction of the target, against two controls."""
+and compare the output with the Bayes prediction of the target, against two controls (a random step of the same
+norm, a step along the next-token decoder) and a step along the belief encoder (the activation change that goes with
+that belief change on the data)."""
 
 import jax.numpy as jnp
 import numpy as np
@@ -9,7 +11,7 @@ from analysis.interventions.decoders import SiteDecoder
 from analysis.interventions.forward import forward, padded_chunks
 from analysis.interventions.truth import bayes_prediction, kl
 
-KINDS = ("belief", "random", "next_token")  # the step along the belief decoder, and its two controls
+KINDS = ("belief", "random", "next_token", "encoder")  # the belief decoder's step, two controls, the encoder's
 PINV_RCOND = 1e-6  # decoder directions weaker than this x the strongest are not inverted (sum-to-one direction)
 
 
@@ -21,6 +23,12 @@ def belief_step(decoder: SiteDecoder, h_NxD, target_NxS, rcond: float = PINV_RCO
 def next_token_step(decoder: SiteDecoder, h_NxD, target_NxV, rcond: float = PINV_RCOND) -> np.ndarray:
     """The minimum-norm step that moves the next-token decoder's readout to `target_NxV`."""
     return (target_NxV - decoder.next_token(h_NxD)) @ np.linalg.pinv(decoder.next_DxV, rcond=rcond)
+
+
+def encoder_step(decoder: SiteDecoder, h_NxD, target_NxS) -> np.ndarray:
+    """`(eta_target - eta_hat(h)) @ E`: the change of activation that, on average over the prefixes, goes with that
+    change of belief (`E` from regressing activations on beliefs)."""
+    return (target_NxS - decoder.belief(h_NxD)) @ decoder.encoder_SxD
 
 
 def random_step(norms_N, dim: int, rng) -> np.ndarray:
@@ -40,6 +48,7 @@ def steered_outputs(model, tokens_PxL, positions_P, targets_PxS, process, site: 
     steps = {"belief": belief_step(dec, h, targets_PxS)}
     steps["random"] = random_step(np.linalg.norm(steps["belief"], axis=1), h.shape[1], rng)
     steps["next_token"] = next_token_step(dec, h, bayes_prediction(process, targets_PxS))
+    steps["encoder"] = encoder_step(dec, h, targets_PxS)
     run = forward(model, readout)
     K = len(KINDS)
     log_probs = {k: np.empty((P, 0)) for k in KINDS}
@@ -107,11 +116,12 @@ def steering(model, prefixes, base_rows, sequences, targets_PxS, sites, decoders
             "activation_norm": float(np.linalg.norm(base_acts[site][rows, pos], axis=1).mean()),
             "readback_distance": {s: {"steered": _distance(decoded["belief"][s], targets_PxS),
                                       "random": _distance(decoded["random"][s], targets_PxS),
+                                      "encoder": _distance(decoded["encoder"][s], targets_PxS),
                                       "unsteered": _distance(unsteered[s], targets_PxS)} for s in readout},
         }
         n = min(keep_points, P)
         points[site] = {"base": prefixes.beliefs[base_rows[:n]], "target": targets_PxS[:n],
-                        "achieved": decoded["belief"][sites[-1]][:n], "achieved_random": decoded["random"][sites[-1]][:n]}
+                        "achieved": decoded["belief"][sites[-1]][:n], "achieved_encoder": decoded["encoder"][sites[-1]][:n]}
     return {"num_pairs": P, "sites": list(sites), "kinds": list(KINDS), "readout_site": sites[-1],
             "per_site": summary}, points
 
