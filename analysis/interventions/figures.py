@@ -12,6 +12,7 @@ KIND_LABELS = {"belief": "step along the belief decoder", "random": "random step
                "next_token": "step along the next-token decoder", "encoder": "step along the belief encoder"}
 MAX_OFFSETS = 3
 SIMPLEX_PANELS = 4
+SIMPLEX_POINTS = 60  # pairs drawn per panel (more hide each other)
 
 
 def _short(site: str) -> str:
@@ -72,21 +73,23 @@ def plot_steering_kl(steer: dict, path, title: str = ""):
 
 
 def plot_steering_beliefs(points: dict, prefixes, readout_site: str, path, title: str = ""):
-    """Base, target and achieved (read back at the last site) beliefs for a few steering sites."""
+    """Base, target and achieved (read back at the last site) beliefs for a few steering sites; a line joins each
+    target to where each step landed."""
     sites = list(points)
     chosen = [sites[int(round(i))] for i in np.linspace(0, len(sites) - 1, min(SIMPLEX_PANELS, len(sites)))]
     simplex = prefixes.beliefs.shape[1] == 3 and not prefixes.process.is_generalized
     projection = belief_projection(prefixes.beliefs, prefixes.probs, simplex=simplex, dims=2)
     fig = new_figure(3.4 * len(chosen), 3.7)
     axes = fig.subplots(1, len(chosen), squeeze=False)[0]
-    projected = {site: {k: projection(v) for k, v in points[site].items()} for site in chosen}
+    projected = {site: {k: projection(v[:SIMPLEX_POINTS]) for k, v in points[site].items()} for site in chosen}
     cloud = np.concatenate([projection(prefixes.beliefs)] + [v for p in projected.values() for v in p.values()])
     low, high = np.percentile(cloud, 1, axis=0), np.percentile(cloud, 99, axis=0)
     pad = 0.1 * (high - low).max()
     for ax, site in zip(axes, chosen):
         p = projected[site]
-        for a, b in zip(p["target"], p["achieved"]):
-            ax.plot([a[0], b[0]], [a[1], b[1]], color="0.7", lw=0.4, zorder=1)
+        for kind, colour in (("achieved", "C0"), ("achieved_encoder", "C3")):
+            for a, b in zip(p["target"], p[kind]):
+                ax.plot([a[0], b[0]], [a[1], b[1]], color=colour, alpha=0.35, lw=0.5, zorder=1)
         ax.scatter(*p["base"].T, s=6, color="0.55", label="base belief", zorder=2)
         ax.scatter(*p["target"].T, s=10, marker="x", color="black", lw=0.7, label="target", zorder=3)
         ax.scatter(*p["achieved"].T, s=6, color="C0", label=f"achieved by the decoder step (read at "
