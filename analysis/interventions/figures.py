@@ -52,7 +52,7 @@ def plot_patching(section: dict, path, title: str = ""):
 def plot_steering_kl(steer: dict, path, title: str = ""):
     """Mean KL from the target's Bayes prediction to the output, before and after each kind of step, per site."""
     sites = steer["sites"]
-    fig = new_figure(max(6.0, 0.7 * len(sites) + 2.5), 3.6)
+    fig = new_figure(max(6.0, 0.7 * len(sites) + 2.5) + 2.6, 3.6)
     ax = fig.subplots()
     x = np.arange(len(sites))
     bars = [("before", "kl_before_nats", "0.6")] + [(KIND_LABELS[k], f"kl_{k}_nats", f"C{i}")
@@ -65,7 +65,7 @@ def plot_steering_kl(steer: dict, path, title: str = ""):
     ax.set_xticks(x, [_short(s) for s in sites], rotation=45, ha="right", fontsize=7)
     ax.set_ylabel("KL(Bayes prediction of target || output), nats")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     ax.set_title(f"steering {steer['num_pairs']} prefixes to a target belief at one site", fontsize=8)
     if title:
         fig.suptitle(title, fontsize=9)
