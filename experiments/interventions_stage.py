@@ -48,13 +48,15 @@ def interventions_tables(report: dict) -> list:
     if steer:
         header = ["site", "belief decoder R²", "KL before (nats)", "after belief-decoder step",
                   "after random step", "after next-token step", "after encoder step",
+                  "after random step (encoder's norm)",
                   f"belief read at {steer['readout_site']}: distance to target, steered", "unsteered"]
         rows = []
         for s in steer["sites"]:
             r = steer["per_site"][s]
             back = r["readback_distance"][steer["readout_site"]]
             rows.append([s, r["decoder_r2"], r["kl_before_nats"], r["kl_belief_nats"], r["kl_random_nats"],
-                         r["kl_next_token_nats"], r["kl_encoder_nats"], back["steered"], back["unsteered"]])
+                         r["kl_next_token_nats"], r["kl_encoder_nats"],
+                         r["kl_random_encoder_nats"], back["steered"], back["unsteered"]])
         tables.append((f"Belief steering ({steer['num_pairs']} prefixes; KL from the target's Bayes prediction)",
                        header, rows))
     return tables
@@ -68,7 +70,7 @@ def summary_text(section: dict) -> str:
     modes = patch["modes"] if patch else []
     head = f"{'site':<22}" + "".join(f"{'closed ' + m:>12}" for m in modes)
     head += "".join(f"{'carry+1 ' + m:>13}" for m in modes) if carry.get("num_pairs") else ""
-    head += f"{'KL before':>11}{'belief':>9}{'random':>9}{'next-tok':>9}{'encoder':>9}" if steer else ""
+    head += f"{'KL before':>11}{'belief':>9}{'random':>9}{'next-tok':>9}{'encoder':>9}{'rand-enc':>9}" if steer else ""
     lines = [head]
     for s in sites:
         line = f"{s:<22}" + "".join(f"{_fmt(patch['closed'][m][s]):>12}" for m in modes)
@@ -77,6 +79,6 @@ def summary_text(section: dict) -> str:
         if steer:
             r = steer["per_site"][s]
             line += (f"{r['kl_before_nats']:>11.4f}{r['kl_belief_nats']:>9.4f}{r['kl_random_nats']:>9.4f}"
-                     f"{r['kl_next_token_nats']:>9.4f}{r['kl_encoder_nats']:>9.4f}")
+                     f"{r['kl_next_token_nats']:>9.4f}{r['kl_encoder_nats']:>9.4f}{r['kl_random_encoder_nats']:>9.4f}")
         lines.append(line)
     return "\n".join(lines)

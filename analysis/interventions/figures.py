@@ -9,7 +9,8 @@ from analysis.geometry_figures import _draw_simplex_frame
 from analysis.simplex import belief_projection
 
 KIND_LABELS = {"belief": "step along the belief decoder", "random": "random step, same norm",
-               "next_token": "step along the next-token decoder", "encoder": "step along the belief encoder"}
+               "next_token": "step along the next-token decoder", "encoder": "step along the belief encoder",
+               "random_encoder": "random step, encoder step's norm"}
 MAX_OFFSETS = 3
 SIMPLEX_PANELS = 4
 SIMPLEX_POINTS = 60  # pairs drawn per panel (more hide each other)

@@ -1,7 +1,7 @@
 """Belief steering: move a site's activation so its decoded belief becomes a target, run the rest of the network,
 and compare the output with the Bayes prediction of the target, against two controls (a random step of the same
 norm, a step along the next-token decoder) and a step along the belief encoder (the activation change that goes with
-that belief change on the data)."""
+that belief change on the data) with its own random control of the same norm."""
 
 import jax.numpy as jnp
 import numpy as np
@@ -11,7 +11,8 @@ from analysis.interventions.decoders import SiteDecoder
 from analysis.interventions.forward import forward, padded_chunks
 from analysis.interventions.truth import bayes_prediction, kl
 
-KINDS = ("belief", "random", "next_token", "encoder")  # the belief decoder's step, two controls, the encoder's
+# the belief decoder's step, its two controls, the encoder's step and a random step of the encoder step's norm
+KINDS = ("belief", "random", "next_token", "encoder", "random_encoder")
 PINV_RCOND = 1e-6  # decoder directions weaker than this x the strongest are not inverted (sum-to-one direction)
 
 
@@ -49,6 +50,7 @@ def steered_outputs(model, tokens_PxL, positions_P, targets_PxS, process, site: 
     steps["random"] = random_step(np.linalg.norm(steps["belief"], axis=1), h.shape[1], rng)
     steps["next_token"] = next_token_step(dec, h, bayes_prediction(process, targets_PxS))
     steps["encoder"] = encoder_step(dec, h, targets_PxS)
+    steps["random_encoder"] = random_step(np.linalg.norm(steps["encoder"], axis=1), h.shape[1], rng)
     run = forward(model, readout)
     K = len(KINDS)
     log_probs = {k: np.empty((P, 0)) for k in KINDS}
@@ -121,7 +123,8 @@ def steering(model, prefixes, base_rows, sequences, targets_PxS, sites, decoders
         }
         n = min(keep_points, P)
         points[site] = {"base": prefixes.beliefs[base_rows[:n]], "target": targets_PxS[:n],
-                        "achieved": decoded["belief"][sites[-1]][:n], "achieved_encoder": decoded["encoder"][sites[-1]][:n]}
+                        "achieved": decoded["belief"][sites[-1]][:n],
+                        "achieved_encoder": decoded["encoder"][sites[-1]][:n]}
     return {"num_pairs": P, "sites": list(sites), "kinds": list(KINDS), "readout_site": sites[-1],
             "per_site": summary}, points
 
