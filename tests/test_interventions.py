@@ -169,3 +169,15 @@ def test_bad_input_is_a_config_error_before_any_model_runs():
         interventions(model, MESS3, target_belief=[0.5, 0.5])
     with pytest.raises(ConfigError, match="num_pairs"):
         interventions(model, MESS3, num_pairs=-1)
+
+
+def test_a_decoder_that_reads_nothing_gives_no_step():
+    from analysis.interventions import SiteDecoder
+    from analysis.interventions.steering import next_token_step, pseudo_inverse
+
+    rng = np.random.default_rng(0)
+    coef = rng.normal(size=(10, 3))
+    coef -= coef.mean(1, keepdims=True)  # columns sum to zero, as a fitted probability decoder's do
+    np.testing.assert_allclose(pseudo_inverse(coef), np.linalg.pinv(coef, rcond=1e-6), atol=1e-12)
+    noise = SiteDecoder(coef, np.ones(3) / 3, 1e-17 * coef, np.ones(3) / 3, 0.0)
+    assert np.all(next_token_step(noise, rng.normal(size=(4, 10)), np.eye(3)[[0, 1, 2, 0]]) == 0.0)

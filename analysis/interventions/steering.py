@@ -14,16 +14,26 @@ from analysis.interventions.truth import bayes_prediction, kl
 # the belief decoder's step, its two controls, the encoder's step and a random step of the encoder step's norm
 KINDS = ("belief", "random", "next_token", "encoder", "random_encoder")
 PINV_RCOND = 1e-6  # decoder directions weaker than this x the strongest are not inverted (sum-to-one direction)
+MIN_GAIN = 1e-8  # nor any direction along which a unit step moves the readout by less than this
+
+
+def pseudo_inverse(coef_DxC: np.ndarray, rcond: float = PINV_RCOND) -> np.ndarray:
+    """`pinv(coef)` `[C, D]` without the directions whose gain is below `rcond` x the largest or below
+    MIN_GAIN: a decoder that reads (almost) nothing, such as RRXOR's next-token decoder at the token embedding,
+    must give no step rather than an enormous one."""
+    u, sv, vt = np.linalg.svd(coef_DxC, full_matrices=False)
+    keep = sv > max(rcond * sv.max(initial=0.0), MIN_GAIN)
+    return (vt[keep].T / sv[keep]) @ u[:, keep].T
 
 
 def belief_step(decoder: SiteDecoder, h_NxD, target_NxS, rcond: float = PINV_RCOND) -> np.ndarray:
     """The minimum-norm step `W^+ (eta_target - eta_hat(h))` with `eta_hat = W h + b`."""
-    return (target_NxS - decoder.belief(h_NxD)) @ np.linalg.pinv(decoder.belief_DxS, rcond=rcond)
+    return (target_NxS - decoder.belief(h_NxD)) @ pseudo_inverse(decoder.belief_DxS, rcond)
 
 
 def next_token_step(decoder: SiteDecoder, h_NxD, target_NxV, rcond: float = PINV_RCOND) -> np.ndarray:
     """The minimum-norm step that moves the next-token decoder's readout to `target_NxV`."""
-    return (target_NxV - decoder.next_token(h_NxD)) @ np.linalg.pinv(decoder.next_DxV, rcond=rcond)
+    return (target_NxV - decoder.next_token(h_NxD)) @ pseudo_inverse(decoder.next_DxV, rcond)
 
 
 def encoder_step(decoder: SiteDecoder, h_NxD, target_NxS) -> np.ndarray:
