@@ -14,6 +14,7 @@ COMMANDS = [
     "experiments.report_command",
     "experiments.sweep_command",
     "experiments.process_command",
+    "experiments.intervene_command",
 ]
 
 EXAMPLES = """common commands:

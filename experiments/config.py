@@ -12,6 +12,7 @@ from experiments.config_checks import check_experiment
 from experiments.config_tree import build, merge, set_path, to_plain
 from experiments.shipped import CONFIG_DIR, shipped_configs
 from experiments.yaml_files import read_yaml, yaml_error_text
+from experiments.interventions_config import InterventionsConfig
 from models.config import ConfigError, ModelConfig, TrainConfig
 
 
@@ -75,6 +76,7 @@ class ExperimentConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+    interventions: InterventionsConfig = field(default_factory=InterventionsConfig)
     output_dir: str = "runs"
 
     @property
@@ -136,6 +138,7 @@ def from_dict(values: dict) -> ExperimentConfig:
         raise ConfigError(f"config.process: {err}") from None
     config = config.__class__(**{**config.__dict__, "model": config.model.for_vocab(process.vocab_size)})
     check_experiment(config)
+    config.interventions.check_against(config.model.n_layers, process)
     return config
 
 

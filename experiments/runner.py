@@ -20,6 +20,7 @@ from analysis.site_table import LONG_HEADER as SITE_HEADER
 from analysis.site_table import site_rows, site_table
 from experiments.config import ExperimentConfig, from_dict, resolve_process, save_config
 from experiments.progress import resume_line, say, stage
+from experiments.interventions_stage import interventions_stage, interventions_tables
 from experiments.report import write_run_report
 from experiments.run_files import append_jsonl, atomic_write_text, read_jsonl
 from experiments.target_notes import next_token_note
@@ -126,6 +127,9 @@ def analysis_stage(config: ExperimentConfig, process: hmm.Process, run_dir: Path
                                      rcond=ac.rcond)
         report["training"] = curve.to_dict()
         report["figures"].update(curve.figures)
+    if config.interventions.enabled:
+        with stage("interventions: activation patching and belief steering", progress):
+            interventions_stage(config, process, run_dir, model, result, report)
     report["loss"] = _loss_summary(read_jsonl(run_dir / "metrics.jsonl"), process, config)
     curves = plot_training_curves(read_jsonl(run_dir / "metrics.jsonl"), report["loss"]["optimal"],
                                   run_dir / "figures" / "training_curves.png")
@@ -191,6 +195,7 @@ def report_stage(config: ExperimentConfig, run_dir: Path, report: dict) -> Path:
                 site_rows(report, target, compact=True),
                 next_token_note(process, report) if target == "next_token" else "")
                for target in report.get("targets", [])]
+    by_site += interventions_tables(report)
     return write_run_report(run_dir, [r for r in rows if r[1] is not None], CAPTIONS, by_site)
 
 

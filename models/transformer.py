@@ -6,6 +6,7 @@ Sites (TransformerLens names, without the `hook_` prefix):
   and `blocks.{l}.attn.pattern` `[B, H, L_query, L_key]`.
 `blocks.0.resid_pre = embed + pos_embed`, `resid_mid = resid_pre + attn_out`,
 `resid_post = resid_mid + mlp_out`, `blocks.{l+1}.resid_pre = blocks.{l}.resid_post`.
+`replace={site: array}` substitutes a residual site's tensor and the forward pass continues from it.
 """
 
 import math
@@ -48,6 +49,15 @@ def resolve_capture(cfg: ModelConfig, capture) -> frozenset:
     if unknown:
         raise KeyError(f"unknown site(s) {unknown}; valid sites are {list(site_names(cfg))} or 'all'")
     return wanted
+
+
+def resolve_replace(cfg: ModelConfig, replace) -> dict:
+    """`replace` as a dict of residual-site tensors; other names are an error that lists the valid ones."""
+    replace = dict(replace or {})
+    unknown = sorted(set(replace) - set(residual_sites(cfg)))
+    if unknown:
+        raise KeyError(f"cannot replace site(s) {unknown}; replaceable sites are {list(residual_sites(cfg))}")
+    return replace
 
 
 def _normal(rngs, shape, std):
@@ -138,7 +148,7 @@ class Block(nnx.Module):
     def __call__(self, resid_pre_BxLxD, record):
         attn_out, pattern = self.attn(self.ln1(resid_pre_BxLxD))
         record("attn.pattern", pattern)
-        record("attn_out", attn_out)
+        attn_out = record("attn_out", attn_out)
         resid_mid = record("resid_mid", resid_pre_BxLxD + attn_out)
         mlp_out = record("mlp_out", self.mlp(self.ln2(resid_mid)))
         return record("resid_post", resid_mid + mlp_out)
@@ -159,9 +169,14 @@ class Transformer(nnx.Module):
         self.W_U = _normal(rngs, (cfg.d_model, cfg.vocab_size), std)
         self.b_U = _zeros((cfg.vocab_size,))
 
-    def __call__(self, tokens_BxL, capture=()):
-        """Logits `[B, L, V]` and a dict of the requested sites (empty unless asked for)."""
+    def __call__(self, tokens_BxL, capture=(), replace=None):
+        """Logits `[B, L, V]` and a dict of the requested sites (empty unless asked for).
+
+        `replace={site: [B, L, D]}` substitutes those residual sites' tensors (a captured site then holds the
+        substitute) and the rest of the network runs on them.
+        """
         wanted = resolve_capture(self.config, capture)
+        substitutes = resolve_replace(self.config, replace)
         L = tokens_BxL.shape[-1]
         if L > self.config.n_ctx:
             raise ValueError(f"sequence length {L} exceeds the model's context n_ctx={self.config.n_ctx}")
@@ -169,6 +184,12 @@ class Transformer(nnx.Module):
 
         def recorder(prefix):
             def record(name, value):
+                if prefix + name in substitutes:
+                    new = substitutes[prefix + name]
+                    if new.shape != value.shape:
+                        raise ValueError(f"replace[{prefix + name!r}] has shape {new.shape}, "
+                                         f"the site has {value.shape}")
+                    value = jnp.asarray(new, value.dtype)
                 if prefix + name in wanted:
                     acts[prefix + name] = value
                 return value
