@@ -8,6 +8,7 @@ import yaml
 import hmm
 from analysis.emergence import EMERGENCE_SHUFFLES
 from analysis.shuffle import DEFAULT_CV_PERMUTATIONS, DEFAULT_PERMUTATIONS
+from experiments.baselines_config import BaselinesConfig
 from experiments.config_tree import build, merge, set_path, to_plain
 from models.config import ConfigError, ModelConfig, TrainConfig
 
@@ -74,6 +75,7 @@ class ExperimentConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+    baselines: BaselinesConfig = field(default_factory=BaselinesConfig)
     output_dir: str = "runs"
 
     @property

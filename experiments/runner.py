@@ -17,7 +17,10 @@ from analysis.emergence import analyze_training, checkpoints_from_dir
 from analysis.report import write_json
 from analysis.site_table import LONG_HEADER as SITE_HEADER
 from analysis.site_table import site_rows, site_table
+from experiments.baselines_stage import CAPTIONS as BASELINE_CAPTIONS
+from experiments.baselines_stage import add_baselines
 from experiments.config import ExperimentConfig, from_dict, resolve_process, save_config
+from experiments.ladder_table import ladder_tables
 from experiments.report import write_run_report
 from experiments.run_files import append_jsonl, atomic_write_text, read_jsonl
 from experiments.training_figure import plot_training_curves
@@ -35,6 +38,7 @@ CAPTIONS = {
     "emergence_grid": "The decoded belief geometry at each checkpoint: the fractal emerging over training.",
     "emergence": "The same as an animation.",
     "geometry_untrained": "Control: the same regression on the untrained architecture.",
+    **BASELINE_CAPTIONS,
 }
 
 
@@ -101,6 +105,7 @@ def analysis_stage(config: ExperimentConfig, process: hmm.Process, run_dir: Path
                      untrained=ac.untrained_control, seed=seed, tree=tree, tokens_seen=tokens, rcond=ac.rcond)
     result.figures.update(draw_figures(result, run_dir))
     report = result.to_dict()
+    add_baselines(report, result, model, run_dir, config.baselines)
     if ac.emergence and len(list_checkpoints(checkpoint_dir)) > 1:
         curve = analyze_training(checkpoints_from_dir(checkpoint_dir), process, sites=ac.emergence_sites,
                                  num_shuffles=ac.emergence_shuffles, seed=seed, tree=tree, out_dir=run_dir,
@@ -166,7 +171,7 @@ def report_stage(config: ExperimentConfig, run_dir: Path, report: dict) -> Path:
             ["MSE over distinct prefixes, unweighted", head.get("mse_unweighted")]]
     by_site = [(f"Regression onto the {target.replace('_', '-')} by site", SITE_HEADER, site_rows(report, target))
                for target in report.get("targets", [])]
-    return write_run_report(run_dir, [r for r in rows if r[1] is not None], CAPTIONS, by_site)
+    return write_run_report(run_dir, [r for r in rows if r[1] is not None], CAPTIONS, by_site + ladder_tables(report))
 
 
 def run(config: ExperimentConfig, progress: bool = True) -> RunOutcome:

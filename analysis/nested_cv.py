@@ -1,0 +1,84 @@
+"""Held-out fits with `rcond` chosen by nested cross-validation inside the training folds.
+
+The outer fold f is held out; its fit's `rcond` is the grid value with the least weighted squared error when
+each other fold g is predicted by a fit on the folds other than f and g (inner folds = the outer training
+folds). Every fit comes from the per-fold moments of one pass over the data (`analysis.moments`), so fold f's
+rows enter none of the sums its own fit or its `rcond` choice uses.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from analysis.moments import Design, Moments, design, moments
+from analysis.regression import single_threaded_eigh, solve
+
+RCOND_GRID = (1e-6, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """Out-of-fold predictions (rows in the caller's order) and the `rcond` each outer fold's fit used."""
+
+    yhat_NxC: np.ndarray
+    rcond_F: list
+
+
+def _fold_rows(fold_starts, f: int) -> slice:
+    return slice(int(fold_starts[f]), int(fold_starts[f + 1]))
+
+
+def _inner_errors(m: Moments, d: Design, y_NxC, w_N, fold_starts, idx, outer: int, grid) -> np.ndarray:
+    """Weighted squared error per `rcond` in `grid`, summed over the inner folds of outer fold `outer`."""
+    sse = np.zeros(len(grid))
+    for g in range(len(m.mass_F)):
+        rows = _fold_rows(fold_starts, g)
+        if g == outer or rows.stop == rows.start:
+            continue
+        _, x_mean, y_mean, gram, cross = m.centred(idx, exclude=[outer, g])
+        values, vectors = single_threaded_eigh(gram)
+        z = (d.x_NxD[rows][:, idx] - x_mean) @ vectors
+        c = vectors.T @ cross
+        top = max(values.max(initial=0.0), np.finfo(float).tiny)
+        for r, rcond in enumerate(grid):
+            keep = values > rcond**2 * top
+            pred = z[:, keep] @ (c[keep] / values[keep, None]) + y_mean
+            sse[r] += w_N[rows] @ np.sum((y_NxC[rows] - pred) ** 2, axis=1)
+    return sse
+
+
+def fold_layout(fold_N: np.ndarray):
+    """`(order, fold_starts)`: rows sorted by fold (stable), and where each fold's block starts."""
+    fold_N = np.asarray(fold_N)
+    order = np.argsort(fold_N, kind="stable")
+    return order, np.searchsorted(fold_N[order], np.arange(int(fold_N.max()) + 2))
+
+
+def nested_cv(blocks: dict, groups: dict, y_NxC: np.ndarray, w_N: np.ndarray, fold_N: np.ndarray,
+              rcond_grid=RCOND_GRID) -> dict:
+    """`{group: HeldOut}` for `groups = {name: [block, ...]}` over feature blocks `{block: [N, D]}`.
+
+    Every row is predicted by the fit that left its fold out; a one-value `rcond_grid` skips the inner search.
+    """
+    order, starts = fold_layout(fold_N)
+    w = np.asarray(w_N, np.float64)[order]
+    y = np.asarray(y_NxC, np.float64)[order]
+    names = list(dict.fromkeys(b for members in groups.values() for b in members))
+    d = design(blocks, names, w, rows=order)
+    m = moments(d, y, w, starts, full=any(len(members) > 1 for members in groups.values()))
+    grid = sorted(rcond_grid)
+    out = {}
+    for g, members in groups.items():
+        idx = d.indices(members)
+        yhat = np.empty_like(y)
+        chosen = []
+        for f in range(len(starts) - 1):
+            rcond = grid[0]
+            if len(grid) > 1:
+                rcond = grid[int(np.argmin(_inner_errors(m, d, y, w, starts, idx, f, grid)))]
+            rows = _fold_rows(starts, f)
+            yhat[rows] = solve(m, idx, exclude=f, rcond=rcond).predict(d.x_NxD, rows)
+            chosen.append(rcond)
+        in_order = np.empty_like(yhat)
+        in_order[order] = yhat
+        out[g] = HeldOut(in_order, chosen)
+    return out
