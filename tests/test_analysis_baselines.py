@@ -178,3 +178,36 @@ def test_config_errors_name_the_field():
         load_config("smoke", ["baselines.fold_seeds=0"])
     with pytest.raises(ConfigError, match=r"config\.baselines\.weightings"):
         load_config("smoke", ["baselines.weightings=[prob,bogus]"])
+
+
+def test_run_stage_records_environment_figures_tables_and_seed_summary(tmp_path):
+    import copy
+
+    import jax
+
+    from experiments.baselines_config import BaselinesConfig
+    from experiments.baselines_stage import add_baselines
+    from experiments.ladder_table import ladder_tables
+    from experiments.seed_ladder import summarise
+
+    process = hmm.get_process("mess3")
+    cfg = models.ModelConfig(n_layers=1, d_model=8, n_heads=1, d_head=4, d_mlp=16, n_ctx=4, vocab_size=3)
+    model = models.Transformer(cfg, rngs=nnx.Rngs(1))
+    result = analyze(model, process, num_shuffles=5, num_cv_shuffles=2, cv_folds=3, figures=False)
+    report = result.to_dict()
+    add_baselines(report, result, model, tmp_path, BaselinesConfig(fold_seeds=2, max_k=2))
+    assert report["environment"]["jax"] == jax.__version__ and report["environment"]["cpu_count"] >= 1
+    assert (tmp_path / report["figures"]["ladder"]).is_file()
+    assert (tmp_path / report["figures"]["geometry_by_length"]).is_file()
+    assert set(report["baselines"]["weightings"]) == {"prob", "uniform"}
+    assert [title for title, _, rows in ladder_tables(report) if rows][0].startswith("Ladder")
+    reports = []
+    for shift in (0.0, 0.01, 0.03):
+        r = copy.deepcopy(report)
+        net = r["baselines"]["weightings"]["prob"]["network"][r["headline"]["belief"]["site"]]
+        net["cv"]["r2"]["mean"] -= shift
+        reports.append(r)
+    summary = summarise(reports)["weightings"]["prob"]["headline_cv_r2"]
+    values = np.array([r["baselines"]["weightings"]["prob"]["network"][r["headline"]["belief"]["site"]]["cv"]["r2"]
+                       ["mean"] for r in reports])
+    assert summary["mean"] == pytest.approx(values.mean()) and summary["sd"] == pytest.approx(values.std(ddof=1))
