@@ -27,8 +27,17 @@ def _fold_rows(fold_starts, f: int) -> slice:
     return slice(int(fold_starts[f]), int(fold_starts[f + 1]))
 
 
-def _inner_errors(m: Moments, d: Design, y_NxC, w_N, fold_starts, idx, outer: int, grid) -> np.ndarray:
-    """Weighted squared error per `rcond` in `grid`, summed over the inner folds of outer fold `outer`."""
+def _moment_sse(m: Moments, yy_F, g: int, idx, beta_DxC, b0_C) -> float:
+    """Weighted squared error of `x @ beta + b0` on fold g from that fold's (uncentred) moments alone."""
+    gram = m.gram_FxDxD[g][idx][:, idx]
+    fit = np.sum(beta_DxC * m.cross_FxDxC[g][idx]) + b0_C @ m.ysum_FxC[g]
+    square = np.sum(beta_DxC * (gram @ beta_DxC)) + 2 * b0_C @ (beta_DxC.T @ m.xsum_FxD[g][idx])
+    return float(yy_F[g] - 2 * fit + square + m.mass_F[g] * b0_C @ b0_C)
+
+
+def _inner_errors(m: Moments, d: Design, y_NxC, w_N, yy_F, fold_starts, idx, outer: int, grid) -> np.ndarray:
+    """Weighted squared error per `rcond` in `grid`, summed over the inner folds of outer fold `outer`
+    (from the inner fold's moments when it has more rows than columns, else from its rows)."""
     sse = np.zeros(len(grid))
     for g in range(len(m.mass_F)):
         rows = _fold_rows(fold_starts, g)
@@ -36,13 +45,19 @@ def _inner_errors(m: Moments, d: Design, y_NxC, w_N, fold_starts, idx, outer: in
             continue
         _, x_mean, y_mean, gram, cross = m.centred(idx, exclude=[outer, g])
         values, vectors = single_threaded_eigh(gram)
-        z = (d.x_NxD[rows][:, idx] - x_mean) @ vectors
         c = vectors.T @ cross
         top = max(values.max(initial=0.0), np.finfo(float).tiny)
+        by_moments = rows.stop - rows.start > len(values)
+        z = None if by_moments else (d.x_NxD[rows][:, idx] - x_mean) @ vectors
         for r, rcond in enumerate(grid):
             keep = values > rcond**2 * top
-            pred = z[:, keep] @ (c[keep] / values[keep, None]) + y_mean
-            sse[r] += w_N[rows] @ np.sum((y_NxC[rows] - pred) ** 2, axis=1)
+            coef = c[keep] / values[keep, None]
+            if by_moments:
+                beta = vectors[:, keep] @ coef
+                sse[r] += _moment_sse(m, yy_F, g, idx, beta, y_mean - x_mean @ beta)
+            else:
+                pred = z[:, keep] @ coef + y_mean
+                sse[r] += w_N[rows] @ np.sum((y_NxC[rows] - pred) ** 2, axis=1)
     return sse
 
 
@@ -66,6 +81,8 @@ def nested_cv(blocks: dict, groups: dict, y_NxC: np.ndarray, w_N: np.ndarray, fo
     d = design(blocks, names, w, rows=order)
     m = moments(d, y, w, starts, full=any(len(members) > 1 for members in groups.values()))
     grid = sorted(rcond_grid)
+    yy_F = np.array([w[_fold_rows(starts, f)] @ np.sum(y[_fold_rows(starts, f)] ** 2, axis=1)
+                     for f in range(len(starts) - 1)])
     out = {}
     for g, members in groups.items():
         idx = d.indices(members)
@@ -74,7 +91,7 @@ def nested_cv(blocks: dict, groups: dict, y_NxC: np.ndarray, w_N: np.ndarray, fo
         for f in range(len(starts) - 1):
             rcond = grid[0]
             if len(grid) > 1:
-                rcond = grid[int(np.argmin(_inner_errors(m, d, y, w, starts, idx, f, grid)))]
+                rcond = grid[int(np.argmin(_inner_errors(m, d, y, w, yy_F, starts, idx, f, grid)))]
             rows = _fold_rows(starts, f)
             yhat[rows] = solve(m, idx, exclude=f, rcond=rcond).predict(d.x_NxD, rows)
             chosen.append(rcond)
