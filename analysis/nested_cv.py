@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from analysis.moments import Design, Moments, design, moments
-from analysis.regression import single_threaded_eigh, solve
+from analysis.regression import single_threaded_eigh
 
 RCOND_GRID = (1e-6, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 
@@ -35,6 +35,27 @@ def _moment_sse(m: Moments, yy_F, g: int, idx, beta_DxC, b0_C) -> float:
     return float(yy_F[g] - 2 * fit + square + m.mass_F[g] * b0_C @ b0_C)
 
 
+def _spectrum(m: Moments, d: Design, w_N, fold_starts, idx, excluded: list):
+    """`(values, vectors, x_mean, y_mean, coords_DxC)` of the centred weighted Gram on columns `idx` over the
+    folds not `excluded` (`coords = vectors^T cross`). With more columns than training rows the eigenvectors
+    come from the rows' (smaller) kernel matrix: the same nonzero spectrum at a fraction of the cost."""
+    _, x_mean, y_mean, gram, cross = m.centred(idx, exclude=excluded)
+    rows = np.concatenate([np.arange(int(a), int(b)) for f, (a, b) in enumerate(zip(fold_starts[:-1], fold_starts[1:]))
+                           if f not in excluded])
+    if gram.shape[0] > len(rows):
+        xc = np.sqrt(w_N[rows])[:, None] * (d.x_NxD[rows][:, idx] - x_mean)
+        values, u = single_threaded_eigh(xc @ xc.T)
+        positive = values > np.finfo(float).eps * max(values.max(initial=0.0), np.finfo(float).tiny)
+        values, vectors = values[positive], xc.T @ u[:, positive] / np.sqrt(values[positive])
+    else:
+        values, vectors = single_threaded_eigh(gram)
+    return values, vectors, x_mean, y_mean, vectors.T @ cross
+
+
+def _kept(values, rcond: float):
+    return values > rcond**2 * max(values.max(initial=0.0), np.finfo(float).tiny)
+
+
 def _inner_errors(m: Moments, d: Design, y_NxC, w_N, yy_F, fold_starts, idx, outer: int, grid) -> np.ndarray:
     """Weighted squared error per `rcond` in `grid`, summed over the inner folds of outer fold `outer`
     (from the inner fold's moments when it has more rows than columns, else from its rows)."""
@@ -43,14 +64,11 @@ def _inner_errors(m: Moments, d: Design, y_NxC, w_N, yy_F, fold_starts, idx, out
         rows = _fold_rows(fold_starts, g)
         if g == outer or rows.stop == rows.start:
             continue
-        _, x_mean, y_mean, gram, cross = m.centred(idx, exclude=[outer, g])
-        values, vectors = single_threaded_eigh(gram)
-        c = vectors.T @ cross
-        top = max(values.max(initial=0.0), np.finfo(float).tiny)
-        by_moments = rows.stop - rows.start > len(values)
+        values, vectors, x_mean, y_mean, c = _spectrum(m, d, w_N, fold_starts, idx, [outer, g])
+        by_moments = rows.stop - rows.start > vectors.shape[0]
         z = None if by_moments else (d.x_NxD[rows][:, idx] - x_mean) @ vectors
         for r, rcond in enumerate(grid):
-            keep = values > rcond**2 * top
+            keep = _kept(values, rcond)
             coef = c[keep] / values[keep, None]
             if by_moments:
                 beta = vectors[:, keep] @ coef
@@ -59,6 +77,14 @@ def _inner_errors(m: Moments, d: Design, y_NxC, w_N, yy_F, fold_starts, idx, out
                 pred = z[:, keep] @ coef + y_mean
                 sse[r] += w_N[rows] @ np.sum((y_NxC[rows] - pred) ** 2, axis=1)
     return sse
+
+
+def _heldout_prediction(m: Moments, d: Design, w_N, fold_starts, idx, f: int, rcond: float) -> np.ndarray:
+    """Fold f's rows predicted by the fit on the other folds (the fit `regression.solve` makes)."""
+    values, vectors, x_mean, y_mean, c = _spectrum(m, d, w_N, fold_starts, idx, [f])
+    keep = _kept(values, rcond)
+    rows = _fold_rows(fold_starts, f)
+    return (d.x_NxD[rows][:, idx] - x_mean) @ vectors[:, keep] @ (c[keep] / values[keep, None]) + y_mean
 
 
 def fold_layout(fold_N: np.ndarray):
@@ -93,7 +119,7 @@ def nested_cv(blocks: dict, groups: dict, y_NxC: np.ndarray, w_N: np.ndarray, fo
             if len(grid) > 1:
                 rcond = grid[int(np.argmin(_inner_errors(m, d, y, w, yy_F, starts, idx, f, grid)))]
             rows = _fold_rows(starts, f)
-            yhat[rows] = solve(m, idx, exclude=f, rcond=rcond).predict(d.x_NxD, rows)
+            yhat[rows] = _heldout_prediction(m, d, w, starts, idx, f, rcond)
             chosen.append(rcond)
         in_order = np.empty_like(yhat)
         in_order[order] = yhat

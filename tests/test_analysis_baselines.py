@@ -16,6 +16,7 @@ from analysis.metrics import weighted_r2
 from analysis.nested_cv import nested_cv
 from analysis.prediction_ceiling import prediction_ceiling
 from analysis.prefixes import tree_prefixes
+from analysis.regression import fit_affine
 from experiments.config import load_config
 from experiments.ladder_table import ladder_rows
 from models.config import ConfigError
@@ -131,20 +132,22 @@ def test_stratified_folds_keep_every_shared_belief_in_every_training_fold():
         assert len(np.unique(grouped)) == 5
 
 
-@pytest.mark.parametrize("d", [30, 80])  # inner errors from the folds' moments (30 columns) or rows (80)
+@pytest.mark.parametrize("d", [30, 80, 300])  # inner errors from moments (30), rows (80); kernel eigh (300)
 def test_nested_cv_is_plain_cv_for_one_rcond_and_never_sees_the_held_out_fold(d):
     rng = np.random.default_rng(5)
     n = 240
-    x = rng.normal(size=(n, d)) @ np.diag(np.logspace(0, -6, d))  # ill-conditioned: rcond matters
+    x = rng.normal(size=(n, d)) @ np.diag(np.logspace(0, -6 if d < n else -2, d))  # ill-conditioned: rcond matters
     y = x[:, :3] @ rng.normal(size=(3, 2)) * 50 + rng.normal(size=(n, 2)) * 0.3
     w = rng.random(n) + 0.1
     fold_N = rng.permutation(n) % 4
-    plain = nested_cv({"x": x}, {"x": ["x"]}, y, w, fold_N, [1e-12])["x"].yhat_NxC
+    rcond = 1e-12 if d < n else 1e-4  # wider than the data: compare with the primal fit on the training rows
+    plain = nested_cv({"x": x}, {"x": ["x"]}, y, w, fold_N, [rcond])["x"].yhat_NxC
     design = np.concatenate([x, np.ones((n, 1))], axis=1)
     for f in range(4):
         train, test = fold_N != f, fold_N == f
-        np.testing.assert_allclose(plain[test], _lstsq_predict(design[train], y[train], w[train], design[test]),
-                                   atol=1e-6)
+        expected = (_lstsq_predict(design[train], y[train], w[train], design[test]) if d < n else
+                    fit_affine(x[train], y[train], w[train], rcond=rcond).predict(x[test]))
+        np.testing.assert_allclose(plain[test], expected, atol=1e-6)
     nested = nested_cv({"x": x}, {"x": ["x"]}, y, w, fold_N, [1e-8, 1e-4, 1e-2, 1e-1])["x"]
     poisoned_y = y.copy()
     poisoned_y[fold_N == 0] = 1e6 * rng.normal(size=(np.sum(fold_N == 0), 2))
