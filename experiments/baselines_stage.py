@@ -3,6 +3,10 @@ report dict that becomes `analysis.json` (`baselines`, `environment`, `figures`)
 
 from pathlib import Path
 
+import numpy as np
+
+from models.config import ConfigError
+
 CAPTIONS = {
     "ladder": "Unexplained share 1 − R² (log axis) of the token-history baselines against k, with the network "
               "(held out, mean ± sd over fold seeds; in sample dotted), the prediction-only ceiling and the "
@@ -22,6 +26,10 @@ def add_baselines(report: dict, result, model, run_dir: Path, config) -> None:
     report["environment"] = environment()
     if not config.enabled:
         return
+    lengths = result.prefixes.lengths
+    if config.geometry_length is not None and not np.any(lengths == config.geometry_length):
+        raise ConfigError(f"config.baselines.geometry_length={config.geometry_length} is invalid: prefix lengths "
+                          f"are {int(lengths.min())}..{int(lengths.max())}")
     ladder = referee_ladder(result, model, max_k=config.max_k, fold_seeds=config.fold_seeds,
                             rcond_grid=config.rcond_grid, weightings=config.weightings,
                             leave_belief_state_out=config.leave_belief_state_out, pairs=config.pairs,
