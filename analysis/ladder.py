@@ -105,10 +105,11 @@ def referee_ladder(result, model, **options) -> dict:
 
 def _ladder(result, model, *, max_k: int | None = None, fold_seeds: int = 5, rcond_grid=RCOND_GRID,
                    weightings=("prob", "uniform"), leave_belief_state_out: bool = True, pairs: bool = True,
-                   concat_max_cost: float = 5e9, batch_size: int = DEFAULT_BATCH) -> dict:
+                   concat_max_cost: float = 5e9, token_history: bool = True, batch_size: int = DEFAULT_BATCH) -> dict:
     """`max_k`: longest token history (None: the context); `fold_seeds` stratified fold assignments;
     `rcond_grid` for the nested choice; `weightings` side by side; `concat_max_cost` bounds prefixes x
-    columns² of the concatenation's fits; `pairs`: the per-site separation of shared-prediction pairs."""
+    columns² of the concatenation's fits; `pairs`: the per-site separation of shared-prediction pairs;
+    `token_history=False` leaves out the baselines (they depend on the process only, not on the model)."""
     start = time.perf_counter()
     seconds = {}
     p, settings = result.prefixes, result.settings
@@ -141,15 +142,17 @@ def _ladder(result, model, *, max_k: int | None = None, fold_seeds: int = 5, rco
         network = _network(acts, groups, p.beliefs, beyond, w, folds, lbo_folds, subsets, p.lengths,
                            settings.rcond, rcond_grid)
         t1 = time.perf_counter()
-        linear = linear_history(p, p.beliefs, w, folds, max_k)
-        lookup = lookup_history(p, p.beliefs, w, folds, max_k)
         out["weightings"][weighting] = {
             "effective_sample_size": p.effective_sample_size(weighting),
             "singleton_weight_share": float(w[singleton].sum() / w.sum()),
-            "network": network, "prediction_ceiling": ceiling,
-            "token_history": {"linear": linear, "lookup": lookup,
-                              "best_linear": _best(linear), "best_lookup": _best(lookup)},
-            "ratios": _ratios(network, linear, lookup)}
+            "network": network, "prediction_ceiling": ceiling}
+        if token_history:
+            linear = linear_history(p, p.beliefs, w, folds, max_k)
+            lookup = lookup_history(p, p.beliefs, w, folds, max_k)
+            out["weightings"][weighting].update(
+                token_history={"linear": linear, "lookup": lookup, "best_linear": _best(linear),
+                               "best_lookup": _best(lookup)},
+                ratios=_ratios(network, linear, lookup))
         seconds[f"{weighting}_network"], seconds[f"{weighting}_baselines"] = t1 - t0, time.perf_counter() - t1
     if pair_list:
         t0 = time.perf_counter()

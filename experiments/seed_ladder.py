@@ -51,9 +51,10 @@ def headline_rungs(report: dict, weighting: str) -> dict:
     """The numbers the seed summary averages, from one run's `analysis.json` content."""
     ladder, group = report["baselines"], report["headline"]["belief"]["site"]
     section = ladder["weightings"][weighting]
+    history = section.get("token_history") or {}
     out = {"relative_loss": (report.get("loss") or {}).get("relative"),
-           "best_linear_cv_r2": section["token_history"]["best_linear"]["cv_r2"],
-           "best_lookup_cv_r2": section["token_history"]["best_lookup"]["cv_r2"],
+           "best_linear_cv_r2": (history.get("best_linear") or {}).get("cv_r2"),
+           "best_lookup_cv_r2": (history.get("best_lookup") or {}).get("cv_r2"),
            "prediction_affine_cv_r2": section["prediction_ceiling"]["affine_cv"]["mean"],
            "prediction_best_function_r2": section["prediction_ceiling"]["best_function_r2"]}
     controls = ladder["controls"].get(group, {})
