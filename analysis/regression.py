@@ -1,9 +1,10 @@
 """Weighted affine least squares in closed form from one eigendecomposition of the centred weighted Gram."""
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from analysis.moments import Moments, design, moments
 
@@ -33,9 +34,24 @@ class Solution:
         return (x if rows is None else x[rows]) @ self.beta_DxC + self.intercept_C
 
 
+@lru_cache(maxsize=1)
+def _blas_controller() -> ThreadpoolController:
+    return ThreadpoolController()  # found once: scanning the loaded libraries costs ~10 ms a call
+
+
+def one_blas_thread():
+    """A context with one BLAS thread: threaded LAPACK eigh stalls badly on a busy 2-core machine."""
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
+def single_threaded_eigh(gram_DxD: np.ndarray):
+    """`np.linalg.eigh` under `one_blas_thread`."""
+    with one_blas_thread():
+        return np.linalg.eigh(gram_DxD)
+
+
 def _whitening(gram_DxD: np.ndarray, rcond: float) -> np.ndarray:
-    with threadpool_limits(1, user_api="blas"):  # threaded LAPACK eigh stalls badly on a busy 2-core machine
-        values, vectors = np.linalg.eigh(gram_DxD)
+    values, vectors = single_threaded_eigh(gram_DxD)
     keep = values > (rcond**2) * max(values.max(initial=0.0), np.finfo(float).tiny)
     return vectors[:, keep] / np.sqrt(values[keep])
 

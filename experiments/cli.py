@@ -15,6 +15,7 @@ COMMANDS = [
     "experiments.sweep_command",
     "experiments.process_command",
     "experiments.intervene_command",
+    "experiments.ladder_command",
 ]
 
 EXAMPLES = """common commands:

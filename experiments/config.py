@@ -9,6 +9,7 @@ import hmm
 from analysis.emergence import EMERGENCE_SHUFFLES
 from analysis.shuffle import DEFAULT_CV_PERMUTATIONS, DEFAULT_PERMUTATIONS
 from experiments.config_checks import check_experiment
+from experiments.baselines_config import BaselinesConfig
 from experiments.config_tree import build, merge, set_path, to_plain
 from experiments.shipped import CONFIG_DIR, shipped_configs
 from experiments.yaml_files import read_yaml, yaml_error_text
@@ -77,6 +78,7 @@ class ExperimentConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
     interventions: InterventionsConfig = field(default_factory=InterventionsConfig)
+    baselines: BaselinesConfig = field(default_factory=BaselinesConfig)
     output_dir: str = "runs"
 
     @property

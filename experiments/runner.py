@@ -18,9 +18,12 @@ from analysis.labels import format_p
 from analysis.report import write_json
 from analysis.site_table import LONG_HEADER as SITE_HEADER
 from analysis.site_table import site_rows, site_table
+from experiments.baselines_stage import CAPTIONS as BASELINE_CAPTIONS
+from experiments.baselines_stage import add_baselines
 from experiments.config import ExperimentConfig, from_dict, resolve_process, save_config
 from experiments.progress import resume_line, say, stage
 from experiments.interventions_stage import interventions_stage, interventions_tables
+from experiments.ladder_table import ladder_tables
 from experiments.report import write_run_report
 from experiments.run_files import append_jsonl, atomic_write_text, read_jsonl
 from experiments.target_notes import next_token_note
@@ -42,6 +45,7 @@ CAPTIONS = {
     "emergence_grid": "The decoded belief geometry at each checkpoint: the fractal emerging over training.",
     "emergence": "The same as an animation.",
     "geometry_untrained": "Control: the same regression on the untrained architecture.",
+    **BASELINE_CAPTIONS,
 }
 
 
@@ -117,6 +121,8 @@ def analysis_stage(config: ExperimentConfig, process: hmm.Process, run_dir: Path
     with stage("figures: geometry and R² by site", progress):
         result.figures.update(draw_figures(result, run_dir))
     report = result.to_dict()
+    with stage("baselines: token history, prediction-only ceiling, stratified and nested CV", progress):
+        add_baselines(report, result, model, run_dir, config.baselines)
     steps = list_checkpoints(checkpoint_dir)
     if ac.emergence and len(steps) > 1:
         with stage(f"emergence: the regression at {len(steps)} checkpoints, its figures and animation", progress):
@@ -195,7 +201,7 @@ def report_stage(config: ExperimentConfig, run_dir: Path, report: dict) -> Path:
                 site_rows(report, target, compact=True),
                 next_token_note(process, report) if target == "next_token" else "")
                for target in report.get("targets", [])]
-    by_site += interventions_tables(report)
+    by_site += interventions_tables(report) + ladder_tables(report)
     return write_run_report(run_dir, [r for r in rows if r[1] is not None], CAPTIONS, by_site)
 
 
