@@ -2,8 +2,6 @@
 
 import re
 
-from models.config import ConfigError
-
 OPTION_OF_FIELD = re.compile(r"config\.interventions\.(\w+)")
 
 
@@ -25,6 +23,8 @@ def add_parser(sub) -> None:
 
 
 def _numbers(text: str, option: str) -> tuple:
+    from models.config import ConfigError
+
     try:
         return tuple(float(v) for v in text.split(","))
     except ValueError:
@@ -34,6 +34,7 @@ def _numbers(text: str, option: str) -> tuple:
 def settings_from_args(args):
     """The `InterventionsConfig` the options describe; errors name the option."""
     from experiments.interventions_config import InterventionsConfig
+    from models.config import ConfigError
 
     sites = args.sites if args.sites == "residual" else tuple(s.strip() for s in args.sites.split(","))
     target = None if args.target_belief is None else _numbers(args.target_belief, "--target-belief")
@@ -45,7 +46,7 @@ def settings_from_args(args):
         raise ConfigError(_as_option(err)) from None
 
 
-def _as_option(err: ConfigError) -> str:
+def _as_option(err) -> str:
     return OPTION_OF_FIELD.sub(lambda m: "--" + {"num_pairs": "pairs"}.get(m.group(1), m.group(1)).replace("_", "-"),
                                str(err))
 
@@ -58,6 +59,7 @@ def run(args) -> None:
     from experiments.report import load_json
     from experiments.runner import load_run_config, report_stage
     from analysis.report import write_json
+    from models.config import ConfigError
 
     ic = settings_from_args(args)
     plans = []
