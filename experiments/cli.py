@@ -101,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     _config_command(sub, "sweep", "run a grid: key=v1,v2 and seed=0..4 (seeds and learning rates vmapped)",
                     cmd_sweep, ("axes", "+", "KEY=V1,V2|A..B", "e.g. seed=0..4 train.learning_rate=1e-3,3e-3"),
                     shipped)
+    __import__("experiments.lens_command").lens_command.add_parser(sub)
     p = sub.add_parser("process", help="summarise a process and optionally plot its belief geometry")
     p.add_argument("name", help=f"a registered process ({', '.join(hmm.list_processes())}) or a file")
     p.add_argument("--param", action="append", default=[], metavar="K=V", help="process parameter")

@@ -9,6 +9,7 @@ import hmm
 from analysis.emergence import EMERGENCE_SHUFFLES
 from analysis.shuffle import DEFAULT_CV_PERMUTATIONS, DEFAULT_PERMUTATIONS
 from experiments.config_tree import build, merge, set_path, to_plain
+from experiments.lens_config import LensConfig
 from models.config import ConfigError, ModelConfig, TrainConfig
 
 CONFIG_DIR = Path(__file__).parent / "configs"
@@ -74,6 +75,7 @@ class ExperimentConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+    lens: LensConfig = field(default_factory=LensConfig)
     output_dir: str = "runs"
 
     @property

@@ -18,6 +18,7 @@ from analysis.report import write_json
 from analysis.site_table import LONG_HEADER as SITE_HEADER
 from analysis.site_table import site_rows, site_table
 from experiments.config import ExperimentConfig, from_dict, resolve_process, save_config
+from experiments.lens_stage import lens_sections, lens_stage
 from experiments.report import write_run_report
 from experiments.run_files import append_jsonl, atomic_write_text, read_jsonl
 from experiments.training_figure import plot_training_curves
@@ -107,6 +108,7 @@ def analysis_stage(config: ExperimentConfig, process: hmm.Process, run_dir: Path
                                  rcond=ac.rcond)
         report["training"] = curve.to_dict()
         report["figures"].update(curve.figures)
+    lens_stage(config, process, run_dir, model, report, tree)
     report["loss"] = _loss_summary(read_jsonl(run_dir / "metrics.jsonl"), process, config)
     curves = plot_training_curves(read_jsonl(run_dir / "metrics.jsonl"), report["loss"]["optimal"],
                                   run_dir / "figures" / "training_curves.png")
@@ -166,7 +168,8 @@ def report_stage(config: ExperimentConfig, run_dir: Path, report: dict) -> Path:
             ["MSE over distinct prefixes, unweighted", head.get("mse_unweighted")]]
     by_site = [(f"Regression onto the {target.replace('_', '-')} by site", SITE_HEADER, site_rows(report, target))
                for target in report.get("targets", [])]
-    return write_run_report(run_dir, [r for r in rows if r[1] is not None], CAPTIONS, by_site)
+    return write_run_report(run_dir, [r for r in rows if r[1] is not None], CAPTIONS, by_site,
+                            sections=lens_sections(run_dir, report))
 
 
 def run(config: ExperimentConfig, progress: bool = True) -> RunOutcome:
