@@ -16,6 +16,7 @@ def _checked(run_dir: Path, overrides: list[str]):
     """The run's config with the lens overrides applied; errors name the run, before any work starts."""
     from experiments.config import from_dict, parse_overrides
     from experiments.config_tree import merge
+    from analysis.lenses.toy import lens_sites
     from experiments.runner import load_run_config
     from models.checkpoint import list_checkpoints
     from models.config import ConfigError
@@ -27,6 +28,7 @@ def _checked(run_dir: Path, overrides: list[str]):
     if bad:
         raise ConfigError(f"--set {bad[0]!r} is invalid: only lens.FIELD=VALUE can be changed here")
     config = from_dict(merge(config.to_dict(), parse_overrides(overrides)))
+    lens_sites(config.model, config.lens.sites)  # an unknown site is a one-line error
     if not list_checkpoints(run_dir / "checkpoints"):
         raise ConfigError(f"{run_dir} has no checkpoints: train it first (belieflab run)")
     return config
