@@ -20,7 +20,8 @@ def lens_stage(config, process: hmm.Process, run_dir: Path, model, report: dict,
                          seed=seed, tree=tree, progress=progress)
     report["lenses"] = section
     if lc.figures:
-        report.setdefault("figures", {}).update(draw_lens_figures(section, run_dir, title=f"{config.name}: {process!r}"))
+        title = f"{config.name}: {process!r}"
+        report.setdefault("figures", {}).update(draw_lens_figures(section, run_dir, title=title))
     return report
 
 
