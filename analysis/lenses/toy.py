@@ -86,7 +86,8 @@ def toy_lenses(model, process: hmm.Process, *, sites="residual", recipe: Recipe 
         out["future"] = future_lens(inputs.resid, process, prefixes.beliefs, prefixes.probs, train, heldout,
                                     horizons, **kwargs)
         lap("future")
-    out["logit_grid"] = logit_grid(model, readout, prefixes.inputs_MxL[0], sites)
+    example = np.random.default_rng([int(seed), 30]).integers(len(prefixes.inputs_MxL))  # one seeded sequence
+    out["logit_grid"] = logit_grid(model, readout, prefixes.inputs_MxL[example], sites)
     if untrained:
         control = untrained_copy(model, seed)
         control_suite = lens_suite(Readout.from_model(control), toy_inputs(control, prefixes, sites), recipe,
