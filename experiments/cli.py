@@ -16,6 +16,7 @@ COMMANDS = [
     "experiments.process_command",
     "experiments.intervene_command",
     "experiments.ladder_command",
+    "experiments.lens_command",
 ]
 
 EXAMPLES = """common commands:

@@ -14,6 +14,7 @@ from experiments.config_tree import build, merge, set_path, to_plain
 from experiments.shipped import CONFIG_DIR, shipped_configs
 from experiments.yaml_files import read_yaml, yaml_error_text
 from experiments.interventions_config import InterventionsConfig
+from experiments.lens_config import LensConfig
 from models.config import ConfigError, ModelConfig, TrainConfig
 
 
@@ -79,6 +80,7 @@ class ExperimentConfig:
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
     interventions: InterventionsConfig = field(default_factory=InterventionsConfig)
     baselines: BaselinesConfig = field(default_factory=BaselinesConfig)
+    lens: LensConfig = field(default_factory=LensConfig)
     output_dir: str = "runs"
 
     @property

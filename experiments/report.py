@@ -58,9 +58,10 @@ def figures_html(figure_dir: Path, captions: dict[str, str]) -> str:
     return "".join(figure(p, captions.get(p.stem, p.stem.replace("_", " "))) for p in files)
 
 
-def write_run_report(run_dir, summary_rows: list[list], captions: dict[str, str], tables=()) -> Path:
+def write_run_report(run_dir, summary_rows: list[list], captions: dict[str, str], tables=(), sections=()) -> Path:
     """Write `report.html` for a run from its config, metrics, analysis and figures; `tables` are extra
-    `(title, header, rows)` or `(title, header, rows, note)` sections after the summary."""
+    `(title, header, rows)` or `(title, header, rows, note)` sections after the summary, `sections` extra
+    `(title, html)` ones after them."""
     run_dir = Path(run_dir)
     config_text = (run_dir / "config.yaml").read_text() if (run_dir / "config.yaml").is_file() else ""
     metrics = read_jsonl(run_dir / "metrics.jsonl")
@@ -69,6 +70,7 @@ def write_run_report(run_dir, summary_rows: list[list], captions: dict[str, str]
     sections = [
         ("Summary", table(summary_rows, ["quantity", "value"]) if summary_rows else ""),
         *[(title, paragraph(*note) + table(rows, list(header))) for title, header, rows, *note in tables],
+        *sections,
         ("Figures", figures_html(run_dir / "figures", captions)),
         ("Last evaluation", table(metric_rows, ["metric", "value"]) if metric_rows else ""),
         ("Configuration (as run)", f"<pre>{html.escape(config_text)}</pre>"),

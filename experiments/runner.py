@@ -24,6 +24,7 @@ from experiments.config import ExperimentConfig, from_dict, resolve_process, sav
 from experiments.progress import resume_line, say, stage
 from experiments.interventions_stage import interventions_stage, interventions_tables
 from experiments.ladder_table import ladder_tables
+from experiments.lens_stage import lens_sections, lens_stage
 from experiments.report import write_run_report
 from experiments.run_files import append_jsonl, atomic_write_text, read_jsonl
 from experiments.target_notes import next_token_note
@@ -133,6 +134,9 @@ def analysis_stage(config: ExperimentConfig, process: hmm.Process, run_dir: Path
                                      rcond=ac.rcond)
         report["training"] = curve.to_dict()
         report["figures"].update(curve.figures)
+    if config.lens.enabled:
+        with stage("lenses: logit, tuned, shared, belief and future lenses, transfer matrices", progress):
+            lens_stage(config, process, run_dir, model, report, tree, progress)
     if config.interventions.enabled:
         with stage("interventions: activation patching and belief steering", progress):
             interventions_stage(config, process, run_dir, model, result, report)
@@ -202,7 +206,8 @@ def report_stage(config: ExperimentConfig, run_dir: Path, report: dict) -> Path:
                 next_token_note(process, report) if target == "next_token" else "")
                for target in report.get("targets", [])]
     by_site += interventions_tables(report) + ladder_tables(report)
-    return write_run_report(run_dir, [r for r in rows if r[1] is not None], CAPTIONS, by_site)
+    return write_run_report(run_dir, [r for r in rows if r[1] is not None], CAPTIONS, by_site,
+                            sections=lens_sections(run_dir, report))
 
 
 def run(config: ExperimentConfig, progress: bool = True) -> RunOutcome:
