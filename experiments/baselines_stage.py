@@ -5,6 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
+import hmm
+
 from models.config import ConfigError
 
 CAPTIONS = {
@@ -35,7 +37,7 @@ def add_baselines(report: dict, result, model, run_dir: Path, config) -> None:
                             leave_belief_state_out=config.leave_belief_state_out, pairs=config.pairs,
                             concat_max_cost=config.concat_max_cost)
     report["baselines"] = ladder
-    title = f"{result.process!r}, {result.prefixes.num_prefixes:,} prefixes"
+    title = f"{hmm.display_name(result.process)}, {result.prefixes.num_prefixes:,} prefixes"
     figures = Path(run_dir) / "figures"
     group = result.headline()["site"]
     paths = {"ladder": plot_ladder(ladder, group, figures / "ladder.png", title=title)}
