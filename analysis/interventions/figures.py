@@ -16,10 +16,6 @@ SIMPLEX_PANELS = 4
 SIMPLEX_POINTS = 60  # pairs drawn per panel (more hide each other)
 
 
-def _short(site: str) -> str:
-    return site.replace("blocks.", "L").replace(".resid_", " ")
-
-
 def plot_patching(section: dict, path, title: str = ""):
     """Fraction of the KL gap closed per site and mode; beside it, the carried-forward belief at later offsets."""
     patch, carry = section.get("patching"), section.get("carry_forward") or {}
@@ -38,7 +34,7 @@ def plot_patching(section: dict, path, title: str = ""):
                     ax.plot(x, ys, style, color=f"C{k}", label=f"{mode}, read {data['offsets'][k]} later")
         ax.axhline(0.0, color="0.5", lw=0.8)
         ax.axhline(1.0, color="0.5", lw=0.8, ls=":")
-        ax.set_xticks(x, [_short(s) for s in data["sites"]], rotation=45, ha="right", fontsize=7)
+        ax.set_xticks(x, list(data["sites"]), rotation=45, ha="right", fontsize=7)
         ax.set_ylabel("fraction of the KL gap closed")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
@@ -63,7 +59,7 @@ def plot_steering_kl(steer: dict, path, title: str = ""):
         ax.bar(x + (i - (len(bars) - 1) / 2) * width, [steer["per_site"][s][key] for s in sites], width,
                color=colour, label=label)
     ax.set_yscale("log")
-    ax.set_xticks(x, [_short(s) for s in sites], rotation=45, ha="right", fontsize=7)
+    ax.set_xticks(x, list(sites), rotation=45, ha="right", fontsize=7)
     ax.set_ylabel("KL(Bayes prediction of target || output), nats")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
@@ -94,7 +90,7 @@ def plot_steering_beliefs(points: dict, prefixes, readout_site: str, path, title
         ax.scatter(*p["base"].T, s=6, color="0.55", label="base belief", zorder=2)
         ax.scatter(*p["target"].T, s=10, marker="x", color="black", lw=0.7, label="target", zorder=3)
         ax.scatter(*p["achieved"].T, s=6, color="C0", label=f"achieved by the decoder step (read at "
-                   f"{_short(readout_site)})", zorder=4)
+                   f"{readout_site})", zorder=4)
         ax.scatter(*p["achieved_encoder"].T, s=6, color="C3", label="achieved by the encoder step", zorder=4)
         if projection.kind == "simplex":
             _draw_simplex_frame(ax)
@@ -102,7 +98,7 @@ def plot_steering_beliefs(points: dict, prefixes, readout_site: str, path, title
         ax.set_xlim(low[0] - pad, high[0] + pad)
         ax.set_ylim(low[1] - pad, high[1] + pad)
         ax.set_aspect("equal")
-        ax.set_title(f"steered at {_short(site)}", fontsize=8)
+        ax.set_title(f"steered at {site}", fontsize=8)
     fig.legend(*axes[0].get_legend_handles_labels(), fontsize=7, loc="outside lower center", ncols=3)
     if title:
         fig.suptitle(title, fontsize=9)

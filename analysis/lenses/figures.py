@@ -5,7 +5,6 @@ from pathlib import Path
 import numpy as np
 
 from analysis.canvas import new_figure, save_figure
-from analysis.summary_figures import _short
 
 BITS = 1.0 / np.log(2.0)
 LENSES = (("logit", "tab:gray"), ("tuned", "tab:blue"), ("shared", "tab:green"))
@@ -29,7 +28,7 @@ def plot_kl_curves(section: dict, path, title: str = ""):
         if metric == "kl_bayes" and "kl_bayes" in trained["model"]:
             ax.axhline(BITS * trained["model"]["kl_bayes"], color="k", lw=0.8, ls=":", label="model's own output")
         ax.set_yscale("symlog", linthresh=1e-3)
-        ax.set_xticks(x, [_short(s) for s in sites], rotation=60, fontsize=7)
+        ax.set_xticks(x, list(sites), rotation=60, fontsize=7)
         ax.set_ylabel(f"{label} (bits)")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
@@ -41,8 +40,8 @@ def _heatmap(ax, fig, matrix, sites, label, vmax=None):
     m = np.asarray(matrix, np.float64)
     top = max(m.max(), 1e-9) if vmax is None else vmax
     image = ax.imshow(np.minimum(m, top), cmap="magma_r", vmin=min(0.0, m.min()), vmax=top)
-    ax.set_xticks(range(len(sites)), [_short(s) for s in sites], rotation=60, fontsize=7)
-    ax.set_yticks(range(len(sites)), [_short(s) for s in sites], fontsize=7)
+    ax.set_xticks(range(len(sites)), list(sites), rotation=60, fontsize=7)
+    ax.set_yticks(range(len(sites)), list(sites), fontsize=7)
     ax.set_xlabel("applied at site j")
     ax.set_ylabel("lens trained at site i")
     fig.colorbar(image, ax=ax, shrink=0.8, label=label)
@@ -81,7 +80,7 @@ def plot_future(section: dict, path, title: str = ""):
         ax.plot(x, acc[:, h], "o-", color=color, label=f"N = {n}")
         ax.axhline(future["ceiling"][h], color=color, ls="--", lw=0.8)
         ax.axhline(future["unigram"][h], color=color, ls=":", lw=0.8)
-    ax.set_xticks(x, [_short(s) for s in sites], rotation=60, fontsize=7)
+    ax.set_xticks(x, list(sites), rotation=60, fontsize=7)
     ax.set_ylabel("top-1 accuracy on the real token")
     ax.legend(fontsize=7, title="dashed: Bayes ceiling; dotted: prefix-blind", title_fontsize=7)
     ax.grid(alpha=0.3)
@@ -100,7 +99,7 @@ def plot_logit_grid(grid: dict, path, title: str = ""):
         for j in range(prob.shape[1]):
             ax.text(j, i, str(top[i, j]), ha="center", va="center", fontsize=7,
                     color="w" if prob[i, j] < 0.6 else "k")
-    ax.set_yticks(range(len(sites)), [_short(s) for s in sites], fontsize=7)
+    ax.set_yticks(range(len(sites)), list(sites), fontsize=7)
     ax.set_xticks(range(prob.shape[1]), [str(t) for t in grid["tokens"]], fontsize=7)
     ax.set_xlabel("input token at each position")
     fig.colorbar(image, ax=ax, label="probability of the top token")
