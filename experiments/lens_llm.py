@@ -26,9 +26,9 @@ class LensLLMSettings:
     heldout_tokens: int = 1024
     window: int = 256
     heldout_fraction: float = 0.25
-    train_vocab: int = 2048
-    steps: int = 250
-    batch_size: int = 256
+    train_vocab: int = 1024
+    steps: int = 100
+    batch_size: int = 128
     transfer_every: int = 5          # transfer matrix over every k-th site (and the last)
     grid_tokens: int = 12
     seed: int = 0

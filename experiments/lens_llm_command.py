@@ -8,9 +8,9 @@ OPTIONS = (  # flag, type, help
     ("--tokens", int, "training tokens (default 4096)"),
     ("--heldout-tokens", int, "held-out tokens (default 1024)"),
     ("--window", int, "tokens per forward window (default 256)"),
-    ("--train-vocab", int, "tokens in the readout used to train the lenses (default 2048)"),
-    ("--steps", int, "translator training steps (default 250)"),
-    ("--batch-size", int, "rows per training step (default 256)"),
+    ("--train-vocab", int, "tokens in the readout used to train the lenses (default 1024)"),
+    ("--steps", int, "translator training steps (default 100)"),
+    ("--batch-size", int, "rows per training step (default 128)"),
     ("--transfer-every", int, "transfer matrix over every k-th layer and the last (default 5)"),
     ("--seed", int, "seed (default 0)"),
 )
