@@ -6,37 +6,47 @@ cost of capturing every residual site; prints one JSON object.
 
 Both models read the same GGUF file (dequantised to float32); the tokens are random ids from the
 vocabulary (the cost of a dense forward pass does not depend on which ids they are). Times are the
-median of the repeats after one warm-up call (which compiles the JAX function).
+median of the repeats after one warm-up call each (which compiles the JAX functions); the three
+contestants run interleaved, one call each per round, so a machine whose load drifts (a shared
+2-core box) slows them alike.
 """
 
 import argparse
 import json
 import os
 import platform
-import statistics
 import time
 
 import jax
 import numpy as np
 
-from benchmarks.timing import median_seconds
 from models.pretrained import load_pretrained
 from models.pretrained.load import shipped_model_path
 
 
-def torch_seconds(model, tokens, repeats):
-    """Median wall time of transformers' forward pass (no gradients) after one warm-up call."""
+def torch_forward(model, tokens):
+    """transformers' forward pass without gradients, as a zero-argument function."""
     import torch
 
     batch = torch.tensor(tokens)
-    with torch.inference_mode():
-        model(batch)
-        times = []
-        for _ in range(repeats):
+
+    def forward():
+        with torch.inference_mode():
+            return model(batch).logits
+    return forward
+
+
+def interleaved_medians(contestants: dict, repeats: int) -> dict:
+    """`{name: median seconds}`: one warm-up call each, then `repeats` rounds of one call each."""
+    for fn in contestants.values():
+        jax.block_until_ready(fn())
+    times = {name: [] for name in contestants}
+    for _ in range(repeats):
+        for name, fn in contestants.items():
             start = time.perf_counter()
-            model(batch)
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+            jax.block_until_ready(fn())
+            times[name].append(time.perf_counter() - start)
+    return {name: float(np.median(t)) for name, t in times.items()}
 
 
 def main(argv=None):
@@ -55,9 +65,8 @@ def main(argv=None):
     start = time.perf_counter()
     jax.block_until_ready(model(tokens)[0])
     result["jax_first_call_s"] = time.perf_counter() - start
-    result["jax_capture_none_s"] = median_seconds(lambda: model(tokens)[0], args.repeats)
-    result["jax_capture_all_s"] = median_seconds(lambda: model(tokens, capture="all"), args.repeats)
-    result["capture_all_overhead"] = result["jax_capture_all_s"] / result["jax_capture_none_s"] - 1
+    contestants = {"jax_capture_none_s": lambda: model(tokens)[0],
+                   "jax_capture_all_s": lambda: model(tokens, capture="all")}
     if not args.no_torch:
         import torch
         from transformers import AutoModelForCausalLM
@@ -65,7 +74,10 @@ def main(argv=None):
         path = shipped_model_path("smollm2-135m")
         reference = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32).eval()
         result["torch_threads"] = torch.get_num_threads()
-        result["torch_s"] = torch_seconds(reference, tokens, args.repeats)
+        contestants["torch_s"] = torch_forward(reference, tokens)
+    result |= interleaved_medians(contestants, args.repeats)
+    result["capture_all_overhead"] = result["jax_capture_all_s"] / result["jax_capture_none_s"] - 1
+    if "torch_s" in result:
         result["jax_speedup_over_torch"] = result["torch_s"] / result["jax_capture_none_s"]
     result["load_average_at_end"] = os.getloadavg()[0]
     print(json.dumps(result, indent=1))
