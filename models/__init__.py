@@ -18,7 +18,8 @@ from models.transformer import Transformer, residual_sites, site_names
 __all__ = [
     "Checkpoint", "CheckpointError", "ConfigError", "EnsembleResult", "EvalResult", "EvalSet", "ModelConfig",
     "ShardingError", "TrainConfig", "TrainResult", "Transformer", "TrainingDiverged", "build_eval_set",
-    "context_length", "data_mesh", "evaluate", "inputs_from_context", "list_checkpoints", "load_checkpoint", "load_pretrained",
+    "context_length", "data_mesh", "evaluate", "inputs_from_context", "list_checkpoints", "load_checkpoint",
+    "load_pretrained",
     "make_optimizer", "make_schedule", "position_beliefs", "residual_sites", "sample_batch", "site_names",
     "train", "train_ensemble",
 ]

@@ -40,7 +40,8 @@ def test_capture_all_is_the_residual_stream_and_sums_hold(model):
     logits, acts = model(TOKENS, capture="all")
     assert set(acts) == set(model.residual_sites()) and "pos_embed" not in acts
     for l in range(3):
-        a = {k: np.asarray(acts[f"blocks.{l}.{k}"]) for k in ("resid_pre", "attn_out", "resid_mid", "mlp_out", "resid_post")}
+        a = {k: np.asarray(acts[f"blocks.{l}.{k}"])
+             for k in ("resid_pre", "attn_out", "resid_mid", "mlp_out", "resid_post")}
         np.testing.assert_allclose(a["resid_mid"], a["resid_pre"] + a["attn_out"], atol=1e-5)
         np.testing.assert_allclose(a["resid_post"], a["resid_mid"] + a["mlp_out"], atol=1e-5)
     np.testing.assert_array_equal(acts["embed"], acts["blocks.0.resid_pre"])
@@ -129,5 +130,5 @@ def test_missing_path_and_missing_wheel_are_clear(monkeypatch):
 def test_restricted_vocabulary_readout_is_those_columns(model):
     h = jnp.asarray(np.random.default_rng(4).normal(0, 1, (5, 16)), jnp.float32)
     vocab = np.array([3, 1, 7, 22])
-    np.testing.assert_allclose(model.logits_from_residual(h, vocab), np.asarray(model.logits_from_residual(h))[:, vocab],
-                               rtol=1e-5, atol=1e-5)
+    full = np.asarray(model.logits_from_residual(h))
+    np.testing.assert_allclose(model.logits_from_residual(h, vocab), full[:, vocab], rtol=1e-5, atol=1e-5)

@@ -46,7 +46,8 @@ def _llama_hf_config(meta: dict) -> dict:
     if get("rope.dimension_count", head_dim) != head_dim:
         raise UnsupportedModelError(f"GGUF {arch}.rope.dimension_count={get('rope.dimension_count')} "
                                     f"(partial rotary) is not supported for llama")
-    if meta.get(f"{arch}.rope.scaling.type", "none") not in ("none", "linear") or get("rope.scaling.factor", 1.0) != 1.0:
+    scaling = meta.get(f"{arch}.rope.scaling.type", "none")
+    if scaling not in ("none", "linear") or get("rope.scaling.factor", 1.0) != 1.0:
         raise UnsupportedModelError(f"GGUF {arch}.rope.scaling is not supported")
     vocab = get("vocab_size") or len(meta["tokenizer.ggml.tokens"])
     return {"vocab_size": int(vocab), "hidden_size": int(d_model), "num_hidden_layers": int(get("block_count")),

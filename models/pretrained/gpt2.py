@@ -43,12 +43,13 @@ def weights_from_hf(cfg: PretrainedConfig, source: TensorSource) -> dict:
         qkv_b = source.take(p + "attn.c_attn.bias", (3 * D,))
         attn = {f"W_{k}": w for k, w in zip("QKV", np.split(qkv_w, 3, axis=1))}
         attn |= {f"b_{k}": b for k, b in zip("QKV", np.split(qkv_b, 3))}
-        attn["W_O"], attn["b_O"] = source.take(p + "attn.c_proj.weight", (D, D)), source.take(p + "attn.c_proj.bias", (D,))
+        attn["W_O"] = source.take(p + "attn.c_proj.weight", (D, D))
+        attn["b_O"] = source.take(p + "attn.c_proj.bias", (D,))
         mlp = {"W_in": source.take(p + "mlp.c_fc.weight", (D, F)), "b_in": source.take(p + "mlp.c_fc.bias", (F,)),
                "W_out": source.take(p + "mlp.c_proj.weight", (F, D)), "b_out": source.take(p + "mlp.c_proj.bias", (D,))}
         blocks.append({"ln1": norm(p + "ln_1"), "ln2": norm(p + "ln_2"), "attn": attn, "mlp": mlp})
-    weights = {"W_E": source.take("wte.weight", (cfg.vocab_size, D)), "W_pos": source.take("wpe.weight", (cfg.n_ctx, D)),
-               "blocks": blocks, "ln_final": norm("ln_f")}
+    weights = {"W_E": source.take("wte.weight", (cfg.vocab_size, D)),
+               "W_pos": source.take("wpe.weight", (cfg.n_ctx, D)), "blocks": blocks, "ln_final": norm("ln_f")}
     source.drop("lm_head.weight")
     source.finish()
     return weights

@@ -9,7 +9,8 @@ class TensorSource:
     """Named float32 arrays; `take(name)` hands one out, `finish()` complains about any left over."""
 
     def __init__(self, arrays: dict, origin: str, ignore=()):
-        self.arrays = {name: a for name, a in arrays.items() if not any(name == s or name.endswith("." + s) for s in ignore)}
+        self.arrays = {name: a for name, a in arrays.items()
+                       if not any(name == s or name.endswith("." + s) for s in ignore)}
         self.origin = origin
 
     def has(self, name: str) -> bool:
