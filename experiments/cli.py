@@ -17,6 +17,8 @@ COMMANDS = [
     "experiments.intervene_command",
     "experiments.ladder_command",
     "experiments.lens_command",
+    "experiments.lens_llm_command",
+    "experiments.compare_command",
 ]
 
 EXAMPLES = """common commands:

@@ -9,6 +9,7 @@ from models.ensemble import EnsembleResult, train_ensemble
 from models.evaluation import EvalResult, EvalSet, build_eval_set, evaluate
 from models.loop import TrainingDiverged
 from models.optim import make_optimizer, make_schedule
+from models.pretrained import load_pretrained
 from models.restore import Checkpoint, load_checkpoint
 from models.sharding import ShardingError, data_mesh
 from models.trainer import TrainResult, train
@@ -18,6 +19,7 @@ __all__ = [
     "Checkpoint", "CheckpointError", "ConfigError", "EnsembleResult", "EvalResult", "EvalSet", "ModelConfig",
     "ShardingError", "TrainConfig", "TrainResult", "Transformer", "TrainingDiverged", "build_eval_set",
     "context_length", "data_mesh", "evaluate", "inputs_from_context", "list_checkpoints", "load_checkpoint",
+    "load_pretrained",
     "make_optimizer", "make_schedule", "position_beliefs", "residual_sites", "sample_batch", "site_names",
     "train", "train_ensemble",
 ]
