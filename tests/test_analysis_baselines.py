@@ -16,6 +16,7 @@ from analysis.metrics import weighted_r2
 from analysis.nested_cv import nested_cv
 from analysis.prediction_ceiling import prediction_ceiling
 from analysis.prefixes import tree_prefixes
+from analysis.report import plain
 from analysis.regression import fit_affine
 from experiments.config import load_config
 from experiments.ladder_table import ladder_rows
@@ -108,6 +109,8 @@ def test_belief_a_function_of_the_last_token_is_met_by_the_lookup():
     model = models.Transformer(cfg, rngs=nnx.Rngs(0))
     result = analyze(model, process, num_shuffles=5, num_cv_shuffles=2, cv_folds=3, figures=False)
     ladder = referee_ladder(result, model, max_k=2, fold_seeds=2, weightings=("prob",), pairs=False)
+    again = referee_ladder(result, model, max_k=2, fold_seeds=2, weightings=("prob",), pairs=False)
+    assert plain({**ladder, "seconds": None}) == plain({**again, "seconds": None})  # bit-identical
     group = result.headline()["site"]
     ratio = ladder["weightings"]["prob"]["ratios"][group]["lookup"][0]
     assert ratio == {"k": 1, "ratio": None, "baseline_perfect": True}
