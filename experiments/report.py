@@ -13,7 +13,7 @@ body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; 
 h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ddd; padding-bottom: .2em; margin-top: 1.6em; }
 table { border-collapse: collapse; margin: .5em 0; } td, th { padding: .25em .8em; border: 1px solid #ddd; }
 th { background: #f4f4f4; text-align: left; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
+figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; } img { max-width: 100%; }
 figcaption { color: #555; font-size: .9em; } pre { background: #f8f8f8; padding: .8em; overflow-x: auto; }
 """
 
@@ -31,8 +31,8 @@ def figure(path: Path, caption: str) -> str:
 
 def table(rows: list[list], header: list[str]) -> str:
     def cell(v):
-        if isinstance(v, float):
-            return f'<td class="num">{v:.6g}</td>'
+        if isinstance(v, float):  # rounding noise around an exact zero prints as 0
+            return f'<td class="num">{0.0 if abs(v) < 1e-12 else v:.6g}</td>'
         return f"<td>{html.escape(str(v))}</td>"
 
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
