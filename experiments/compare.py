@@ -28,6 +28,7 @@ def load_lens_section(run_dir) -> dict:
         section = json.loads((run_dir / "lenses.json").read_text())
     elif (run_dir / "analysis.json").is_file():
         section = json.loads((run_dir / "analysis.json").read_text()).get("lenses")
+        section = section.get("trained", section) if isinstance(section, dict) else section  # the trained model's
     else:
         raise FileNotFoundError(f"compare: {run_dir} has neither lenses.json nor analysis.json")
     if not isinstance(section, dict) or "logit" not in section or "sites" not in section:

@@ -28,9 +28,10 @@ def test_depth_axis_and_kl_fraction_by_hand():
 def test_toy_and_llm_runs_on_one_page(tmp_path):
     toy, llm = tmp_path / "toy", tmp_path / "llm"
     toy.mkdir(), llm.mkdir()
-    (toy / "analysis.json").write_text(json.dumps({"lenses": _section(9, 0.1)}))
+    (toy / "analysis.json").write_text(json.dumps({"lenses": {"trained": _section(9, 0.1), "untrained": _section(9, 9.0)}}))
     (llm / "lenses.json").write_text(json.dumps(_section(31, 1.0)))
     assert load_lens_section(toy)["sites"][-1] == "s8"
+    assert load_lens_section(toy)["logit"]["kl_model"][0] == pytest.approx(0.8)  # the trained model's section
     out = write_compare([toy, llm], tmp_path / "cmp")
     text = out.read_text()
     assert "toy" in text and "llm" in text and "Future Lens" in text and text.count("<img") == 2
