@@ -21,13 +21,20 @@ REFERENCES = Path(__file__).resolve().parent / "data" / "lens_references.yaml"
 LENSES = ("logit", "tuned", "shared")
 
 
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"compare: {path} is not valid JSON ({err})") from None
+
+
 def load_lens_section(run_dir) -> dict:
     """A run's lens numbers: `lenses.json` (lens-llm) or the `lenses` section of `analysis.json` (toy runs)."""
     run_dir = Path(run_dir)
     if (run_dir / "lenses.json").is_file():
-        section = json.loads((run_dir / "lenses.json").read_text())
+        section = _read_json(run_dir / "lenses.json")
     elif (run_dir / "analysis.json").is_file():
-        section = json.loads((run_dir / "analysis.json").read_text()).get("lenses")
+        section = _read_json(run_dir / "analysis.json").get("lenses")
         section = section.get("trained", section) if isinstance(section, dict) else section  # the trained model's
     else:
         raise FileNotFoundError(f"compare: {run_dir} has neither lenses.json nor analysis.json")

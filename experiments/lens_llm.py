@@ -92,7 +92,11 @@ def run_lens_llm(settings: LensLLMSettings, out_dir: Path, progress: bool = True
     text_path = Path(settings.text) if settings.text else corpus_path()
     if not text_path.is_file():
         raise FileNotFoundError(f"lens-llm --text {text_path}: no such file")
-    train_text, heldout_text = split_text(text_path.read_text(encoding="utf-8"), settings.heldout_fraction)
+    try:
+        text = text_path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"lens-llm --text {text_path}: not UTF-8 text") from None
+    train_text, heldout_text = split_text(text, settings.heldout_fraction)
     model, tokenizer = load_pretrained(settings.model)
     if tokenizer is None:
         raise PretrainedError(f"lens-llm --model {settings.model}: the checkpoint has no tokenizer.json")

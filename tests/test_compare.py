@@ -43,3 +43,10 @@ def test_runs_without_lenses_are_one_line_errors(tmp_path, capsys):
     assert main(["compare", str(tmp_path)]) == 2
     assert "has no lens results" in capsys.readouterr().err
     assert main(["compare", str(tmp_path / "missing")]) == 2
+
+
+def test_a_damaged_lens_file_is_a_one_line_error(tmp_path, capsys):
+    (tmp_path / "lenses.json").write_text('{"sites": [')
+    assert main(["compare", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "is not valid JSON" in err and "\n" not in err

@@ -6,7 +6,6 @@ import json
 import numpy as np
 import pytest
 
-pytest.importorskip("analysis.lenses", reason="the lens core (analysis.lenses) is not in this tree")
 safetensors_numpy = pytest.importorskip("safetensors.numpy", reason="needs the `llm` extra (safetensors)")
 tokenizers = pytest.importorskip("tokenizers", reason="needs the `llm` extra (tokenizers)")
 
@@ -89,3 +88,12 @@ def test_missing_text_is_a_one_line_error(run, capsys):
     model_dir, _, out = run
     assert main(["lens-llm", "--model", str(model_dir), "--text", str(out / "nope.txt"), "--no-progress"]) == 2
     assert "nope.txt" in capsys.readouterr().err
+
+
+def test_text_that_is_not_utf8_is_a_one_line_error(run, tmp_path, capsys):
+    model_dir, _, _ = run
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("caf\u00e9 na\u00efve ".encode("latin-1") * 50)
+    assert main(["lens-llm", "--model", str(model_dir), "--text", str(latin1), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "not UTF-8 text" in err and "\n" not in err
