@@ -14,18 +14,21 @@ from models.pretrained.decoder import PretrainedDecoder
 from models.pretrained.load import SHIPPED, shipped_model_path
 
 
-def _random_llama(parallel=False, seed=0):
-    cfg = PretrainedConfig(architecture="llama", vocab_size=23, d_model=16, n_layers=3, n_heads=4, n_kv_heads=2,
-                           d_head=4, d_mlp=24, n_ctx=12, norm="rmsnorm", norm_eps=1e-5, act_fn="silu",
-                           gated_mlp=True, rotary_dim=4, rope_theta=10000.0, parallel_residual=parallel,
-                           tied_embeddings=True)
+def _random_weights(seed=0):
     rng = np.random.default_rng(seed)
     r = lambda *shape: rng.normal(0, 0.5, shape)  # noqa: E731
     block = lambda: {"ln1": {"w": 1 + r(16)}, "ln2": {"w": 1 + r(16)},  # noqa: E731
                      "attn": {"W_Q": r(16, 16), "W_K": r(16, 8), "W_V": r(16, 8), "W_O": r(16, 16)},
                      "mlp": {"W_gate": r(16, 24), "W_in": r(16, 24), "W_out": r(24, 16)}}
-    weights = {"W_E": r(23, 16), "blocks": [block() for _ in range(3)], "ln_final": {"w": 1 + r(16)}}
-    return PretrainedDecoder(cfg, weights)
+    return {"W_E": r(23, 16), "blocks": [block() for _ in range(3)], "ln_final": {"w": 1 + r(16)}}
+
+
+def _random_llama(parallel=False, seed=0):
+    cfg = PretrainedConfig(architecture="llama", vocab_size=23, d_model=16, n_layers=3, n_heads=4, n_kv_heads=2,
+                           d_head=4, d_mlp=24, n_ctx=12, norm="rmsnorm", norm_eps=1e-5, act_fn="silu",
+                           gated_mlp=True, rotary_dim=4, rope_theta=10000.0, parallel_residual=parallel,
+                           tied_embeddings=True)
+    return PretrainedDecoder(cfg, _random_weights(seed))
 
 
 @pytest.fixture(scope="module")
@@ -45,13 +48,14 @@ def test_capture_all_is_the_residual_stream_and_sums_hold(model):
         np.testing.assert_allclose(a["resid_mid"], a["resid_pre"] + a["attn_out"], atol=1e-5)
         np.testing.assert_allclose(a["resid_post"], a["resid_mid"] + a["mlp_out"], atol=1e-5)
     np.testing.assert_array_equal(acts["embed"], acts["blocks.0.resid_pre"])
+    np.testing.assert_allclose(acts["embed"], _random_weights()["W_E"][TOKENS], atol=1e-6)  # tied: rows of W_E
     np.testing.assert_allclose(model.logits_from_residual(acts["blocks.2.resid_post"]), logits, atol=1e-5)
     assert model(TOKENS)[1] == {}
 
 
 def test_logits_from_residual_recomputes_the_rms_statistics(model):
     h = np.random.default_rng(3).normal(0, 2.0, (2, 6, 16)).astype(np.float32)
-    w, W_E = np.asarray(model.ln_final.w[...]), np.asarray(model.W_E[...])
+    w, W_E = np.asarray(model.ln_final.w[...]), _random_weights()["W_E"]
     by_hand = h / np.sqrt((h ** 2).mean(-1, keepdims=True) + 1e-5) * w @ W_E.T
     np.testing.assert_allclose(model.logits_from_residual(jnp.asarray(h)), by_hand, rtol=1e-4, atol=1e-4)
 
@@ -60,6 +64,14 @@ def test_causal_a_later_token_does_not_change_earlier_logits(model):
     changed = TOKENS.copy()
     changed[:, -1] = (changed[:, -1] + 1) % 23
     np.testing.assert_allclose(model(TOKENS)[0][:, :-1], model(changed)[0][:, :-1], atol=1e-5)
+
+
+def test_attention_pattern_is_causal_and_each_row_sums_to_one(model):
+    pattern = np.asarray(model(TOKENS, capture="blocks.1.attn.pattern")[1]["blocks.1.attn.pattern"])
+    assert pattern.shape == (2, 4, 6, 6)
+    assert np.all(pattern[..., np.triu_indices(6, 1)[0], np.triu_indices(6, 1)[1]] == 0)
+    np.testing.assert_allclose(pattern.sum(-1), 1, atol=1e-6)
+    np.testing.assert_allclose(pattern[..., 0, 0], 1, atol=1e-6)  # the first position reads only itself
 
 
 def test_replace_with_the_captured_value_changes_nothing_and_a_new_value_flows_on(model):

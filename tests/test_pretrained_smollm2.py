@@ -9,6 +9,7 @@ transformers = pytest.importorskip("transformers", reason="the parity tests need
 pytest.importorskip("gguf", reason="the parity tests need the gguf package")
 
 from models.pretrained import PretrainedError, load_pretrained  # noqa: E402
+from models.pretrained.layers import QUERY_BLOCK  # noqa: E402
 from models.pretrained.load import shipped_model_path  # noqa: E402
 
 try:
@@ -21,6 +22,14 @@ SENTENCES = [
     "The capital of France is Paris, and the river that runs through it is the",
     "In 1905 Einstein published four papers; one of them explained the photoelectric effect.",
 ]
+# Longer than two attention query blocks (64 tokens each), so the blocked causal path is compared too.
+PASSAGE = ("It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of "
+           "foolishness, it was the epoch of belief, it was the epoch of incredulity, it was the season of Light, "
+           "it was the season of Darkness, it was the spring of hope, it was the winter of despair, we had "
+           "everything before us, we had nothing before us, we were all going direct to Heaven, we were all "
+           "going direct the other way; in short, the period was so far like the present period, that some of "
+           "its noisiest authorities insisted on its being received, for good or for evil, in the superlative "
+           "degree of comparison only.")
 TRICKY = [
     "naïve café — 東京 🙂 Ünïcödé ﬁ",
     "  leading, inner   runs\tof\t\twhitespace\n\n\nand trailing   ",
@@ -58,11 +67,8 @@ def test_same_token_ids_as_transformers(jax_pair, torch_tokenizer, text):
     assert jax_pair[1].decode(ours, skip_special_tokens=False) == text
 
 
-def test_logits_and_every_hidden_state_match_transformers(jax_pair, torch_tokenizer, torch_model):
-    model, tokenizer = jax_pair
-    ids = [tokenizer.encode(s).ids for s in SENTENCES]
-    length = min(len(i) for i in ids)
-    tokens = np.array([i[:length] for i in ids])
+def assert_matches_transformers(model, torch_model, tokens):
+    """Logits and all 31 hidden states within 1e-4 of the largest value; returns both logits."""
     with torch.no_grad():
         out = torch_model(torch.tensor(tokens), output_hidden_states=True)
     sites = [f"blocks.{l}.resid_pre" for l in range(30)] + ["ln_final"]
@@ -73,5 +79,20 @@ def test_logits_and_every_hidden_state_match_transformers(jax_pair, torch_tokeni
     for site, hidden in zip(sites, out.hidden_states):
         hidden = hidden.numpy()
         assert np.abs(np.asarray(acts[site]) - hidden).max() <= 1e-4 * np.abs(hidden).max(), site
+    return np.asarray(logits), expected
+
+
+def test_logits_and_every_hidden_state_match_transformers(jax_pair, torch_model):
+    model, tokenizer = jax_pair
+    ids = [tokenizer.encode(s).ids for s in SENTENCES]
+    length = min(len(i) for i in ids)
+    logits, expected = assert_matches_transformers(model, torch_model, np.array([i[:length] for i in ids]))
     # greedy continuation of the second sentence names the city both models agree on
-    assert np.argmax(np.asarray(logits)[1, -1]) == np.argmax(expected[1, -1])
+    assert np.argmax(logits[1, -1]) == np.argmax(expected[1, -1])
+
+
+def test_a_passage_longer_than_two_attention_blocks_matches_transformers(jax_pair, torch_model):
+    model, tokenizer = jax_pair
+    ids = tokenizer.encode(PASSAGE).ids
+    assert len(ids) > 2 * QUERY_BLOCK and len(ids) % QUERY_BLOCK, len(ids)
+    assert_matches_transformers(model, torch_model, np.array([ids]))
