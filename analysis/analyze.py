@@ -64,6 +64,7 @@ class AnalysisResult:
     tokens_seen: int | None = None
     figures: dict = field(default_factory=dict)  # name -> path relative to the output directory
     seconds: dict = field(default_factory=dict)
+    activations: dict | None = field(default=None, repr=False)  # the trained model's, per site; never saved
 
     def headline(self, target: str = "belief") -> dict:
         """The single site with the highest R^2, with its controls (concatenations excluded)."""
@@ -164,16 +165,16 @@ def analyze(model, process: hmm.Process, *, sites="residual", concat="all", weig
         t1 = time.perf_counter()
         out = measure(acts, prefixes, groups, settings)
         seconds[f"{label}_activations"], seconds[f"{label}_regression"] = t1 - t0, time.perf_counter() - t1
-        return out
+        return out, acts
 
-    trained = run(model, "trained")
+    trained, activations = run(model, "trained")
     control = None
     if untrained is not False:
-        control = run(untrained_copy(model, seed) if untrained is True else untrained, "untrained")
+        control, _ = run(untrained_copy(model, seed) if untrained is True else untrained, "untrained")
     config = getattr(model, "config", None)
     result = AnalysisResult(process=process, prefixes=prefixes, groups=groups, settings=settings, trained=trained,
                             untrained=control, model_config=config.to_dict() if hasattr(config, "to_dict") else None,
-                            tokens_seen=tokens_seen, seconds=seconds)
+                            tokens_seen=tokens_seen, seconds=seconds, activations=activations)
     seconds["analysis"] = time.perf_counter() - start
     if out_dir is not None:
         result.save(out_dir, figures=figures)

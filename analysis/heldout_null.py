@@ -10,7 +10,7 @@ gives every group's `cross_p` in every fold.
 
 import numpy as np
 
-from analysis.shuffle import permuted_basis, permuted_totals, target_basis
+from analysis.shuffle import permuted_basis, permuted_totals, quadratic_form, target_basis, target_metrics
 
 
 def heldout_shuffle_r2(x_NxD: np.ndarray, w_N: np.ndarray, targets: dict, fits: dict, fold_starts,
@@ -25,6 +25,7 @@ def heldout_shuffle_r2(x_NxD: np.ndarray, w_N: np.ndarray, targets: dict, fits: 
     basis_NxK, v_KxC, spans = target_basis(targets)
     basis_KxN = np.ascontiguousarray(basis_NxK.T)
     K = len(basis_KxN)
+    metrics = target_metrics(v_KxC, spans)
     folds = [slice(int(a), int(b)) for a, b in zip(fold_starts[:-1], fold_starts[1:])]
     out = {g: {t: [] for t in targets} for g in fits}
     for perm_cxN in permutations:
@@ -43,10 +44,9 @@ def heldout_shuffle_r2(x_NxD: np.ndarray, w_N: np.ndarray, targets: dict, fits: 
                 fit = per_fold[f]
                 beta_DxKc = fit.whiten_DxR @ (fit.whiten_DxR.T @ train_cross_DxKc[fit.idx])
                 pred_NxKc = (x_test[:, fit.idx] - means_FxD[f][fit.idx]) @ beta_DxKc + train_mean_Kc
-                err_KxcxN = (gathered_KcxN[:, rows] - pred_NxKc.T).reshape(K, c, -1)
-                for t, span in spans.items():
-                    err_NxcxJ = np.einsum("kcn,kj->ncj", err_KxcxN, v_KxC[:, span])
-                    sse[g][t] += np.einsum("n,ncj->c", w[rows], err_NxcxJ**2)
+                err_KxcN = gathered_KcxN[:, rows].reshape(K, -1) - pred_NxKc.T.reshape(K, -1)
+                for t, metric_KxK in metrics.items():
+                    sse[g][t] += quadratic_form(err_KxcN, metric_KxK).reshape(c, -1) @ w[rows]
         for g in fits:
             for t in targets:
                 out[g][t].append(1.0 - sse[g][t] / totals[t])

@@ -126,7 +126,9 @@ def _ladder(result, model, *, max_k: int | None = None, fold_seeds: int = 5, rco
     pair_list = shared_prediction_pairs(p)[1] if pairs else []
     singles = [g for g, sites in result.groups.items() if len(sites) == 1]
     every_site = tuple(dict.fromkeys(s for members in result.groups.values() for s in members))
-    acts = collect_activations(model, p, every_site, batch_size)  # the analysis' compiled forward pass
+    acts = result.activations
+    if acts is None or not set(every_site) <= set(acts):
+        acts = collect_activations(model, p, every_site, batch_size)  # the analysis' compiled forward pass
     seconds["activations"] = time.perf_counter() - start
     out = {"groups": {g: list(s) for g, s in groups.items()},
            "settings": {"max_k": max_k, "fold_seeds": fold_seeds, "cv_folds": folds_k, "rcond_grid": list(rcond_grid),

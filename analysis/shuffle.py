@@ -53,6 +53,16 @@ def target_basis(targets: dict):
     return u[:, :k] * s[:k], vt[:k], spans
 
 
+def target_metrics(v_KxC: np.ndarray, spans: dict) -> dict:
+    """`{target: V_span V_span^T [K, K]}`: the squared length of a target's part of `z @ V` is `z^T M z`."""
+    return {t: v_KxC[:, span] @ v_KxC[:, span].T for t, span in spans.items()}
+
+
+def quadratic_form(z_KxM: np.ndarray, metric_KxK: np.ndarray) -> np.ndarray:
+    """`[M]`: `z_m^T M z_m` for every column of `z` (two matrix products, no per-element einsum)."""
+    return np.sum(z_KxM * (metric_KxK @ z_KxM), axis=0)
+
+
 def _covers(idx, num_columns: int) -> bool:
     if isinstance(idx, slice):
         return idx.indices(num_columns)[:2] == (0, num_columns)
@@ -96,6 +106,7 @@ def shuffle_r2(x_NxD: np.ndarray, w_N: np.ndarray, targets: dict, solutions: dic
     K = basis_NxK.shape[1]
     basis_KxN = np.ascontiguousarray(basis_NxK.T)
     u_NxR, plan = null_bases(x_NxD, solutions, gram_DxD)
+    metrics = target_metrics(v_KxC, spans)
     out = {g: {t: [] for t in targets} for g in solutions}
     for perm_cxN in permutations:
         c = len(perm_cxN)
@@ -104,10 +115,10 @@ def shuffle_r2(x_NxD: np.ndarray, w_N: np.ndarray, targets: dict, solutions: dic
         totals = permuted_totals(gathered_KcxN, weighted_KcxN, w, v_KxC, spans)
         for g, (rows, to_own) in plan.items():
             proj = z_RxKc[rows] if to_own is None else to_own @ z_RxKc[rows]
-            proj_RxKxc = proj.reshape(-1, K, c)
-            for t, span in spans.items():
-                explained_RxcxJ = np.einsum("rkc,kj->rcj", proj_RxKxc, v_KxC[:, span])
-                out[g][t].append(np.sum(explained_RxcxJ**2, axis=(0, 2)) / totals[t])
+            proj_KxRc = proj.reshape(-1, K, c).transpose(1, 0, 2).reshape(K, -1)
+            for t, metric_KxK in metrics.items():
+                explained_Rxc = quadratic_form(proj_KxRc, metric_KxK).reshape(-1, c)
+                out[g][t].append(explained_Rxc.sum(0) / totals[t])
     return {g: {t: np.concatenate(v) for t, v in per.items()} for g, per in out.items()}
 
 
