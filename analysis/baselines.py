@@ -36,9 +36,12 @@ def linear_history(prefixes, y_NxC, w_N, folds: list, max_k: int, rcond: float =
 
 def _cell_means(inverse_N, num_cells: int, y_NxC, w_N, rows):
     """Weighted mean target of every cell over `rows` (a boolean mask), and each cell's mass."""
-    mass = np.bincount(inverse_N[rows], weights=w_N[rows], minlength=num_cells)
-    sums = np.stack([np.bincount(inverse_N[rows], weights=w_N[rows] * col, minlength=num_cells)
-                     for col in np.asarray(y_NxC)[rows].T], axis=1)
+    cells, w = inverse_N[rows], w_N[rows]
+    mass = np.bincount(cells, weights=w, minlength=num_cells)
+    y = np.asarray(y_NxC)[rows]
+    C = y.shape[1]
+    flat = (cells[:, None] * C + np.arange(C)).ravel()  # one bincount over (cell, column)
+    sums = np.bincount(flat, weights=(w[:, None] * y).ravel(), minlength=num_cells * C).reshape(num_cells, C)
     return sums / np.where(mass > 0, mass, 1.0)[:, None], mass
 
 

@@ -60,8 +60,9 @@ def shared_prediction_pairs(prefixes, min_members: int = PAIR_MIN_MEMBERS) -> tu
     pred_group = belief_classes(predictive, BELIEF_TOL)
     sizes = np.bincount(classes)
     pairs = []
-    for g in np.unique(pred_group):
-        members = [int(c) for c in np.flatnonzero(pred_group == g) if sizes[c] >= min_members]
+    order = np.argsort(pred_group, kind="stable")  # classes grouped by prediction, ascending within a group
+    for group in np.split(order, np.flatnonzero(np.diff(pred_group[order])) + 1):
+        members = [int(c) for c in group if sizes[c] >= min_members]
         pairs += [(a, b, int(sizes[a] + sizes[b])) for i, a in enumerate(members) for b in members[i + 1:]]
     return classes, sorted(pairs, key=lambda p: -p[2])
 

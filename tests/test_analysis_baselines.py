@@ -14,7 +14,7 @@ from analysis.folds import belief_classes, group_folds, stratified_folds
 from analysis.ladder import referee_ladder
 from analysis.metrics import weighted_r2
 from analysis.nested_cv import nested_cv
-from analysis.prediction_ceiling import prediction_ceiling
+from analysis.prediction_ceiling import prediction_ceiling, shared_prediction_pairs
 from analysis.prefixes import tree_prefixes
 from analysis.report import plain
 from analysis.regression import fit_affine
@@ -178,6 +178,18 @@ def test_prediction_ceiling_on_rrxor_matches_brute_force_grouping():
     affine = _lstsq_predict(design, p.beliefs, w, design)
     assert section["affine_r2"] == pytest.approx(weighted_r2(p.beliefs, affine, w), abs=1e-8)
     assert section["affine_r2"] <= section["best_function_r2"] < 1.0  # RRXOR's belief is more than its prediction
+
+
+def test_shared_prediction_pairs_match_a_brute_force_scan_of_all_belief_pairs():
+    p = _prefixes(hmm.get_process("rrxor"), 6)
+    classes, pairs = shared_prediction_pairs(p, min_members=2)
+    beliefs = [p.beliefs[np.flatnonzero(classes == c)[0]] for c in range(int(classes.max()) + 1)]
+    predictive = hmm.predictive_distribution(p.process, np.array(beliefs))
+    sizes = np.bincount(classes)
+    brute = {(a, b, int(sizes[a] + sizes[b])) for a in range(len(beliefs)) for b in range(a + 1, len(beliefs))
+             if sizes[a] >= 2 and sizes[b] >= 2 and np.allclose(predictive[a], predictive[b], atol=1e-9)}
+    assert brute and set(pairs) == brute and len(pairs) == len(brute)
+    assert [n for _, _, n in pairs] == sorted((n for _, _, n in pairs), reverse=True)
 
 
 def test_config_errors_name_the_field():
