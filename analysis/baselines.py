@@ -48,21 +48,36 @@ def _cell_means(inverse_N, num_cells: int, y_NxC, w_N, rows):
 def lookup_heldout(chain: list, y_NxC, w_N, fold_N) -> tuple[list, list]:
     """Out-of-fold predictions at every level of `chain` (cell labellings `(inverse_N, num_cells)`, from the
     coarsest to the finest): each held-out row takes the mean of the finest cell (up to that level) with
-    training mass, else the training mean; and per level the held-out weight share whose own cell was seen."""
+    training mass, else the training mean; and per level the held-out weight share whose own cell was seen.
+
+    All folds at once: per level one weighted count per (cell, fold), and a fold's training totals are the
+    sums over the other folds (sums of non-negative parts, never a difference)."""
     y = np.asarray(y_NxC, np.float64)
     w = np.asarray(w_N, np.float64)
-    preds = [np.empty_like(y) for _ in chain]
-    seen = np.zeros(len(chain))
-    for f in np.unique(fold_N):
-        test, train = fold_N == f, fold_N != f
-        current = np.broadcast_to(w[train] @ y[train] / w[train].sum(), (np.count_nonzero(test), y.shape[1]))
-        for level, (inverse, n) in enumerate(chain):
-            means, mass = _cell_means(inverse, n, y, w, train)
-            hit = mass[inverse[test]] > 0
-            current = np.where(hit[:, None], means[inverse[test]], current)
-            preds[level][test] = current
-            seen[level] += w[test] @ hit
-    return preds, list(seen / w.sum())
+    C = y.shape[1]
+    fold_idx = np.unique(fold_N, return_inverse=True)[1].ravel()
+    F = int(fold_idx.max()) + 1
+    others_FxF = 1.0 - np.eye(F)  # row f sums the folds other than f
+    positive = w > 0  # a cell is seen when a training row of positive weight falls in it
+
+    def per_fold(keys, n):
+        mass = np.bincount(keys, weights=w, minlength=n * F).reshape(n, F)
+        count = np.bincount(keys[positive], minlength=n * F).reshape(n, F).astype(np.float64)
+        sums = np.bincount((keys[:, None] * C + np.arange(C)).ravel(), weights=(w[:, None] * y).ravel(),
+                           minlength=n * F * C).reshape(n, F, C)
+        return mass @ others_FxF.T, count @ others_FxF.T, others_FxF @ sums
+
+    mass_1xF, _, sums_1xFxC = per_fold(fold_idx, 1)
+    current = (sums_1xFxC[0] / mass_1xF[0][:, None])[fold_idx]
+    preds, seen = [], []
+    for inverse, n in chain:
+        mass, count, sums = per_fold(inverse * F + fold_idx, n)
+        hit = count[inverse, fold_idx] > 0
+        means = sums[inverse, fold_idx] / np.where(hit, mass[inverse, fold_idx], 1.0)[:, None]
+        current = np.where(hit[:, None], means, current)
+        preds.append(current)
+        seen.append(w @ hit)
+    return preds, list(np.array(seen) / w.sum())
 
 
 def _labels(keys_N: np.ndarray) -> tuple:

@@ -9,7 +9,7 @@ from flax import nnx
 import hmm
 import models
 from analysis.analyze import analyze
-from analysis.baselines import linear_history, lookup_history
+from analysis.baselines import linear_history, lookup_heldout, lookup_history
 from analysis.folds import belief_classes, group_folds, stratified_folds
 from analysis.ladder import referee_ladder
 from analysis.metrics import weighted_r2
@@ -95,6 +95,31 @@ def test_lookup_baseline_matches_brute_force_cell_means(mess3_prefixes):
             pred[members] = w[members] @ y[members] / w[members].sum()
         assert entry["cells"] == len(cells)
         assert entry["r2"] == pytest.approx(weighted_r2(y, pred, w), abs=1e-10)
+
+
+def test_lookup_heldout_backs_off_like_a_row_by_row_scan():
+    """Every held-out row, by brute force: the finest level whose cell holds a training row of positive
+    weight gives the weighted training mean of that cell; with none, the training mean."""
+    rng = np.random.default_rng(4)
+    N = 60
+    y = rng.random((N, 3))
+    w = rng.random(N) * (rng.random(N) > 0.2)  # some rows weigh nothing
+    fold_N = rng.integers(0, 3, N) * 7 + 1  # arbitrary fold labels
+    chain = [(rng.integers(0, n, N), n) for n in (2, 9, 40)]
+    preds, seen = lookup_heldout(chain, y, w, fold_N)
+    for level in range(len(chain)):
+        expected, seen_weight = np.empty_like(y), 0.0
+        for i in range(N):
+            train = (fold_N != fold_N[i]) & (w > 0)
+            value = w[train] @ y[train] / w[train].sum()
+            for inverse, _ in chain[: level + 1]:
+                cell = train & (inverse == inverse[i])
+                if cell.any():
+                    value = w[cell] @ y[cell] / w[cell].sum()
+            expected[i] = value
+            seen_weight += w[i] * (train & (chain[level][0] == chain[level][0][i])).any()
+        np.testing.assert_allclose(preds[level], expected, rtol=1e-12, atol=1e-12)
+        assert seen[level] == pytest.approx(seen_weight / w.sum(), abs=1e-12)
 
 
 def test_belief_a_function_of_the_last_token_is_met_by_the_lookup():
