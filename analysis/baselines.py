@@ -50,8 +50,8 @@ def lookup_heldout(chain: list, y_NxC, w_N, fold_N) -> tuple[list, list]:
     coarsest to the finest): each held-out row takes the mean of the finest cell (up to that level) with
     training mass, else the training mean; and per level the held-out weight share whose own cell was seen.
 
-    All folds at once: per level one weighted count per (cell, fold), and a fold's training totals are the
-    sums over the other folds (sums of non-negative parts, never a difference)."""
+    All folds at once: per level one weighted count per (cell, fold); a fold's training totals are sums over
+    the other folds, never the total minus the held-out part (which would cancel under probability weights)."""
     y = np.asarray(y_NxC, np.float64)
     w = np.asarray(w_N, np.float64)
     C = y.shape[1]
