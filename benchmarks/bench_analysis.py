@@ -11,23 +11,11 @@ import tempfile
 import time
 
 import jax
-from flax import nnx
 
 import analysis
-import hmm
 from analysis.measure import Settings, measure
+from benchmarks.mess3_model import mess3_bench
 from benchmarks.timing import median_seconds
-from models.config import ModelConfig
-from models.transformer import Transformer
-
-
-def _model(checkpoint_dir):
-    if checkpoint_dir is None:
-        return Transformer(ModelConfig(vocab_size=3), rngs=nnx.Rngs(0)), "untrained", None
-    from models.restore import load_checkpoint
-
-    ck = load_checkpoint(checkpoint_dir)
-    return ck.model, "trained", ck.step * ck.train_config.batch_size * ck.model_config.n_ctx
 
 
 def main():
@@ -38,9 +26,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     load_before = os.getloadavg()[0]  # the machine may be shared: report how busy it was
-    process = hmm.get_process("mess3", x=0.05, alpha=0.85)
-    model, kind, tokens = _model(args.checkpoint_dir)
-    prefixes = analysis.prefix_set(process, analysis.input_layout(model))
+    process, model, kind, tokens, prefixes = mess3_bench(args.checkpoint_dir)
     acts = analysis.collect_activations(model, prefixes, (args.site,))
     one_site = {args.site: (args.site,)}
     with_null = Settings(num_shuffles=args.shuffles, cv_folds=0)

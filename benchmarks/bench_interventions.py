@@ -12,10 +12,8 @@ import time
 import jax
 import numpy as np
 
-import analysis
-import hmm
 from analysis.interventions import default_sites, draw_pairs, patching
-from benchmarks.bench_analysis import _model
+from benchmarks.mess3_model import mess3_bench
 from benchmarks.timing import median_seconds
 
 
@@ -26,9 +24,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     load_before = os.getloadavg()[0]  # the machine may be shared: report how busy it was
-    process = hmm.get_process("mess3", x=0.05, alpha=0.85)
-    model, kind, tokens = _model(args.checkpoint_dir)
-    prefixes = analysis.prefix_set(process, analysis.input_layout(model))
+    process, model, kind, tokens, prefixes = mess3_bench(args.checkpoint_dir)
     sites = default_sites(model)
     start = time.perf_counter()
     pairs = draw_pairs(prefixes, args.pairs, np.random.default_rng(0))

@@ -9,11 +9,9 @@ import json
 import os
 import time
 
-import hmm
 from analysis.lenses import Readout, Recipe, fit_tuned_lens, split_rows
 from analysis.lenses.toy import lens_sites, toy_inputs, toy_lenses
-from analysis.prefixes import input_layout, prefix_set
-from benchmarks.bench_analysis import _model
+from benchmarks.mess3_model import mess3_bench
 
 
 def _timed(fn):
@@ -27,9 +25,7 @@ def main():
     parser.add_argument("--checkpoint-dir", default=None, help="a mess3 run's checkpoints (latest is used)")
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
-    process = hmm.get_process("mess3", x=0.05, alpha=0.85)
-    model, kind, _ = _model(args.checkpoint_dir)
-    prefixes = prefix_set(process, input_layout(model))
+    process, model, kind, tokens, prefixes = mess3_bench(args.checkpoint_dir)
     sites = lens_sites(model.config)
     inputs, acts_s, _ = _timed(lambda: toy_inputs(model, prefixes, sites))
     train, _ = split_rows(inputs.num_rows, 0.2)
