@@ -34,15 +34,19 @@ def linear_history(prefixes, y_NxC, w_N, folds: list, max_k: int, rcond: float =
             for k in groups]
 
 
-def _cell_means(inverse_N, num_cells: int, y_NxC, w_N, rows):
-    """Weighted mean target of every cell over `rows` (a boolean mask), and each cell's mass."""
-    cells, w = inverse_N[rows], w_N[rows]
-    mass = np.bincount(cells, weights=w, minlength=num_cells)
-    y = np.asarray(y_NxC)[rows]
-    C = y.shape[1]
-    flat = (cells[:, None] * C + np.arange(C)).ravel()  # one bincount over (cell, column)
-    sums = np.bincount(flat, weights=(w[:, None] * y).ravel(), minlength=num_cells * C).reshape(num_cells, C)
-    return sums / np.where(mass > 0, mass, 1.0)[:, None], mass
+def _cell_sums(keys_N, num_cells: int, y_NxC, w_N):
+    """Per cell: the weighted sum of the target `[num_cells, C]` (one bincount over (cell, column)) and the
+    weight `[num_cells]`."""
+    C = y_NxC.shape[1]
+    flat = (keys_N[:, None] * C + np.arange(C)).ravel()
+    sums = np.bincount(flat, weights=(w_N[:, None] * y_NxC).ravel(), minlength=num_cells * C)
+    return sums.reshape(num_cells, C), np.bincount(keys_N, weights=w_N, minlength=num_cells)
+
+
+def _cell_means(inverse_N, num_cells: int, y_NxC, w_N):
+    """Weighted mean target of every cell (cells without weight: 0)."""
+    sums, mass = _cell_sums(inverse_N, num_cells, np.asarray(y_NxC), w_N)
+    return sums / np.where(mass > 0, mass, 1.0)[:, None]
 
 
 def lookup_heldout(chain: list, y_NxC, w_N, fold_N) -> tuple[list, list]:
@@ -61,11 +65,9 @@ def lookup_heldout(chain: list, y_NxC, w_N, fold_N) -> tuple[list, list]:
     positive = w > 0  # a cell is seen when a training row of positive weight falls in it
 
     def per_fold(keys, n):
-        mass = np.bincount(keys, weights=w, minlength=n * F).reshape(n, F)
+        sums, mass = _cell_sums(keys, n * F, y, w)
         count = np.bincount(keys[positive], minlength=n * F).reshape(n, F).astype(np.float64)
-        sums = np.bincount((keys[:, None] * C + np.arange(C)).ravel(), weights=(w[:, None] * y).ravel(),
-                           minlength=n * F * C).reshape(n, F, C)
-        return mass @ others_FxF.T, count @ others_FxF.T, others_FxF @ sums
+        return mass.reshape(n, F) @ others_FxF.T, count @ others_FxF.T, others_FxF @ sums.reshape(n, F, C)
 
     mass_1xF, _, sums_1xFxC = per_fold(fold_idx, 1)
     current = (sums_1xFxC[0] / mass_1xF[0][:, None])[fold_idx]
@@ -96,13 +98,12 @@ def lookup_history(prefixes, y_NxC, w_N, folds: list, max_k: int) -> list[dict]:
     for k in range(1, max_k + 1):
         chain += [_labels(suffix_keys_any_length(codes, lengths, V, k)), _labels(suffix_keys(codes, lengths, V, k))]
     w = np.asarray(w_N, np.float64)
-    everything = np.ones(len(w), bool)
     held = [lookup_heldout(chain, y_NxC, w, fold_N) for fold_N in folds]
     out = []
     for k in range(1, max_k + 1):
         level = 2 * k
         inverse, n = chain[level]
-        means, _ = _cell_means(inverse, n, y_NxC, w, everything)
+        means = _cell_means(inverse, n, y_NxC, w)
         cv = seed_summary(y_NxC, [preds[level] for preds, _ in held], w, prefixes.lengths)
         cv["coverage"] = float(np.mean([coverage[level] for _, coverage in held]))
         out.append({"k": k, "cells": n, "mean_cell_size": len(w) / n,
