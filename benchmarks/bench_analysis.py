@@ -13,7 +13,7 @@ import time
 import jax
 
 import analysis
-from analysis.measure import Settings, measure
+from analysis.regression.measure import Settings, measure
 from benchmarks.mess3_model import mess3_bench
 from benchmarks.timing import median_seconds
 
@@ -35,7 +35,7 @@ def main():
     fit_null_s = median_seconds(lambda: measure(acts, prefixes, one_site, with_null), args.repeats)
     with tempfile.TemporaryDirectory() as out:
         start, cpu = time.perf_counter(), time.process_time()
-        result = analysis.analyze(model, process, out_dir=out, tokens_seen=tokens, num_shuffles=args.shuffles)
+        result = analysis.regression.analyze(model, process, out_dir=out, tokens_seen=tokens, num_shuffles=args.shuffles)
         full_s, full_cpu = time.perf_counter() - start, time.process_time() - cpu
     head = result.headline()
     print(json.dumps({

@@ -12,28 +12,29 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 import hmm
-from analysis.analyze import analyze, draw_figures
-from analysis.emergence import analyze_training, checkpoints_from_dir
-from analysis.labels import format_p
-from analysis.report import write_json
-from analysis.site_table import LONG_HEADER as SITE_HEADER
-from analysis.site_table import site_rows, site_table
-from experiments.baselines_stage import CAPTIONS as BASELINE_CAPTIONS
-from experiments.baselines_stage import add_baselines
-from experiments.config import ExperimentConfig, from_dict, resolve_process, save_config
+from analysis.regression.analyze import analyze, draw_figures
+from analysis.regression.emergence import analyze_training, checkpoints_from_dir
+from analysis.figures.labels import format_p
+from analysis.atomic import write_json
+from analysis.regression.site_table import LONG_HEADER as SITE_HEADER
+from analysis.regression.site_table import site_rows, site_table
+from experiments.stages.ladder import CAPTIONS as BASELINE_CAPTIONS
+from experiments.stages.ladder import add_baselines
+from experiments.config.experiment import ExperimentConfig, from_dict, resolve_process, save_config
 from experiments.progress import resume_line, say, stage
-from experiments.interventions_stage import interventions_stage, interventions_tables
-from experiments.ladder_table import ladder_tables
-from experiments.lens_stage import lens_sections, lens_stage
-from experiments.report import write_run_report
-from experiments.run_files import append_jsonl, atomic_write_text, read_jsonl
-from experiments.target_notes import next_token_note
-from experiments.training_figure import plot_training_curves
-from experiments.yaml_files import read_yaml
+from experiments.stages.interventions import interventions_stage, interventions_tables
+from experiments.report.ladder import ladder_tables
+from experiments.stages.lens import lens_sections, lens_stage
+from experiments.report.html import write_run_report
+from analysis.atomic import append_jsonl, atomic_write_text, read_jsonl
+from experiments.report.target_notes import next_token_note
+from experiments.report.training_figure import plot_training_curves
+from experiments.config.yaml_files import read_yaml
 from models.checkpoint import list_checkpoints
 from models.config import ConfigError
 from models.restore import load_checkpoint
 from models.trainer import train
+from hmm.errors import MissingFileError
 
 CAPTIONS = {
     "training_curves": "Training loss (batch means, logged every few steps) and exact evaluation loss against the "
@@ -65,7 +66,7 @@ def load_run_config(run_dir) -> ExperimentConfig:
     """The resolved config saved in a run directory."""
     path = Path(run_dir) / "config.yaml"
     if not path.is_file():
-        raise FileNotFoundError(f"{run_dir} is not a run directory: it has no config.yaml")
+        raise MissingFileError(f"{run_dir} is not a run directory: it has no config.yaml")
     values = read_yaml(path, "run config")
     if not isinstance(values, dict):
         raise ConfigError(f"run config {path} must be a mapping of sections, not {type(values).__name__}")

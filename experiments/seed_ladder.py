@@ -6,12 +6,13 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.report import write_json
-from experiments.config import resolve_process
-from experiments.run_files import atomic_write_text
+from analysis.atomic import write_json
+from experiments.config.experiment import resolve_process
+from analysis.atomic import atomic_write_text
 from experiments.runner import analysis_stage, load_run_config, report_stage
 from models.checkpoint import CheckpointError, Store, list_checkpoints
 from models.restore import load_checkpoint
+from hmm.errors import MissingFileError
 
 
 def member_source(run_dir: Path) -> tuple[Path, int | None]:
@@ -106,7 +107,7 @@ def seed_ladder(run_dirs, step: int | None = None, reanalyze: bool = True, progr
     run_dirs = [Path(r) for r in run_dirs]
     for run_dir in run_dirs:
         if not (run_dir / "config.yaml").is_file():
-            raise FileNotFoundError(f"{run_dir} is not a run directory: it has no config.yaml")
+            raise MissingFileError(f"{run_dir} is not a run directory: it has no config.yaml")
     reports = []
     for run_dir in run_dirs:
         start = time.perf_counter()
