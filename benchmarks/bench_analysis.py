@@ -35,7 +35,7 @@ def main():
     fit_null_s = median_seconds(lambda: measure(acts, prefixes, one_site, with_null), args.repeats)
     with tempfile.TemporaryDirectory() as out:
         start, cpu = time.perf_counter(), time.process_time()
-        result = analysis.regression.analyze(model, process, out_dir=out, tokens_seen=tokens, num_shuffles=args.shuffles)
+        result = analysis.analyze(model, process, out_dir=out, tokens_seen=tokens, num_shuffles=args.shuffles)
         full_s, full_cpu = time.perf_counter() - start, time.process_time() - cpu
     head = result.headline()
     print(json.dumps({

@@ -9,6 +9,7 @@ import numpy as np
 from analysis.atomic import write_json
 from experiments.config.experiment import resolve_process
 from analysis.atomic import atomic_write_text
+from experiments.report.ladder import ladder_section
 from experiments.runner import analysis_stage, load_run_config, report_stage
 from models.checkpoint import CheckpointError, Store, list_checkpoints
 from models.restore import load_checkpoint
@@ -50,7 +51,7 @@ def reanalyze_member(run_dir, step: int | None = None) -> dict:
 
 def headline_rungs(report: dict, weighting: str) -> dict:
     """The numbers the seed summary averages, from one run's `analysis.json` content."""
-    ladder, group = report["baselines"], report["headline"]["belief"]["site"]
+    ladder, group = ladder_section(report), report["headline"]["belief"]["site"]
     section = ladder["weightings"][weighting]
     history = section.get("token_history") or {}
     out = {"relative_loss": (report.get("loss") or {}).get("relative"),
@@ -78,7 +79,7 @@ def summarise(reports: list[dict]) -> dict:
     """`{weighting: {rung: {mean, sd, values}}}` over the runs (sd with ddof 1), plus the headline sites."""
     out = {"num_seeds": len(reports), "headline_sites": [r["headline"]["belief"]["site"] for r in reports],
            "steps": [(r.get("checkpoint") or {}).get("step") for r in reports], "weightings": {}}
-    for weighting in reports[0]["baselines"]["weightings"]:
+    for weighting in ladder_section(reports[0])["weightings"]:
         rows = [headline_rungs(r, weighting) for r in reports]
         keys = list(dict.fromkeys(k for row in rows for k in row))
         summary = {}

@@ -33,7 +33,7 @@ def residual_sites(cfg: ModelConfig) -> tuple[str, ...]:
 
 
 def site_names(cfg: ModelConfig, patterns: bool = True) -> tuple[str, ...]:
-    """Every capturable site; `capture="all"` means all of these."""
+    """Every capturable site: the residual stream (what `capture="all"` means) and the attention patterns."""
     extra = tuple(f"blocks.{layer}.attn.pattern" for layer in range(cfg.n_layers)) if patterns else ()
     return residual_sites(cfg) + extra
 
@@ -43,7 +43,7 @@ def resolve_capture(cfg: ModelConfig, capture) -> frozenset:
     if capture is None:
         return frozenset()
     if isinstance(capture, str):
-        capture = site_names(cfg) if capture == "all" else (capture,)
+        capture = residual_sites(cfg) if capture == "all" else (capture,)
     wanted = frozenset(capture)
     unknown = sorted(wanted - set(site_names(cfg)))
     if unknown:
@@ -205,6 +205,14 @@ class Transformer(nnx.Module):
     def unembed(self, normalized_BxLxD):
         """Logits from an already normalised residual."""
         return normalized_BxLxD @ self.W_U[...] + self.b_U[...]
+
+    def site_names(self) -> tuple[str, ...]:
+        """Every capturable site name (the `models.interface.Model` interface)."""
+        return site_names(self.config)
+
+    def residual_sites(self) -> tuple[str, ...]:
+        """Residual-stream site names in forward order (what `capture="all"` returns)."""
+        return residual_sites(self.config)
 
     def logits_from_residual(self, resid_BxLxD):
         """Final norm (statistics recomputed on this residual) then unembedding: the logit lens."""

@@ -41,7 +41,8 @@ def run(args) -> None:
     from analysis.atomic import write_json
     from experiments.config.experiment import resolve_process
     from experiments.report.lens import HEADER, site_rows
-    from experiments.stages.lens import lens_stage
+    from experiments.stages import StageContext
+    from experiments.stages.lens import STAGE as LENS
     from experiments.report.html import load_json
     from experiments.runner import _analysis_tree, report_stage
     from models.restore import load_checkpoint
@@ -53,7 +54,8 @@ def run(args) -> None:
         process = resolve_process(config.process)
         model = load_checkpoint(run_dir / "checkpoints").model
         report = load_json(run_dir / "analysis.json")
-        lens_stage(config, process, run_dir, model, report, _analysis_tree(process, config), progress=not args.quiet)
+        LENS.run(StageContext(config, process, run_dir, model, tree=_analysis_tree(process, config),
+                              progress=not args.quiet, report=report))
         report["lenses"]["compare_with"] = [str(r) for r in runs if r != run_dir]
         write_json(run_dir / "analysis.json", report)
         print(f"lenses of {run_dir} ({report['lenses']['seconds']['total']:.0f} s); nats, held-out prefixes:")

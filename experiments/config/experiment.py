@@ -9,7 +9,7 @@ import hmm
 from analysis.regression.emergence import EMERGENCE_SHUFFLES
 from analysis.regression.nulls import DEFAULT_CV_PERMUTATIONS, DEFAULT_PERMUTATIONS
 from experiments.config.checks import check_experiment
-from experiments.config.ladder import BaselinesConfig
+from experiments.config.ladder import LadderConfig
 from experiments.config.tree import build, merge, set_path, to_plain
 from experiments.config.shipped import CONFIG_DIR, shipped_configs
 from experiments.config.yaml_files import read_yaml, yaml_error_text
@@ -79,7 +79,7 @@ class ExperimentConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
     interventions: InterventionsConfig = field(default_factory=InterventionsConfig)
-    baselines: BaselinesConfig = field(default_factory=BaselinesConfig)
+    ladder: LadderConfig = field(default_factory=LadderConfig)
     lens: LensConfig = field(default_factory=LensConfig)
     output_dir: str = "runs"
 
@@ -133,9 +133,21 @@ def parse_overrides(overrides) -> dict:
     return tree
 
 
+RENAMED_SECTIONS = {"baselines": "ladder"}  # old name -> new name, accepted for one release
+
+
+def _renamed_sections(values: dict) -> dict:
+    """`values` with sections under their old names (a config or run directory from before) moved to the new."""
+    values = dict(values)
+    for old, new in RENAMED_SECTIONS.items():
+        if old in values:
+            values[new] = merge(values.pop(old) or {}, values.get(new) or {})
+    return values
+
+
 def from_dict(values: dict) -> ExperimentConfig:
     """Validate a (possibly partial) config dict against the defaults."""
-    config = build(ExperimentConfig, values, "config")
+    config = build(ExperimentConfig, _renamed_sections(values), "config")
     try:
         process = resolve_process(config.process)
     except hmm.ProcessError as err:

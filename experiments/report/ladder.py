@@ -61,9 +61,14 @@ def ladder_rows(ladder: dict, weighting: str, group: str) -> list[list]:
     return rows
 
 
+def ladder_section(report: dict) -> dict | None:
+    """The ladder of an `analysis.json` (written as `baselines` before the section was renamed)."""
+    return report.get("ladder", report.get("baselines"))
+
+
 def ladder_tables(report: dict) -> list[tuple]:
     """`(title, header, rows)` per weighting, for report.html (empty without a `baselines` section)."""
-    ladder = report.get("baselines")
+    ladder = ladder_section(report)
     if not ladder:
         return []
     group = report["headline"]["belief"]["site"]

@@ -1,5 +1,4 @@
-"""The run's baselines stage: the referee's ladder, its figures and tables, and the environment, into the
-report dict that becomes `analysis.json` (`baselines`, `environment`, `figures`)."""
+"""The ladder stage: the referee's ladder and its figures, into `report["ladder"]` and `report["figures"]`."""
 
 from pathlib import Path
 
@@ -7,6 +6,9 @@ import numpy as np
 
 import hmm
 
+from analysis.figures.ladder import plot_geometry_at_length, plot_ladder
+from analysis.ladder.ladder import referee_ladder
+from experiments.stages.base import Stage, StageContext
 from models.config import ConfigError
 
 CAPTIONS = {
@@ -18,25 +20,18 @@ CAPTIONS = {
 }
 
 
-def add_baselines(report: dict, result, model, run_dir: Path, config) -> None:
-    """Measure the ladder for `result` (an `AnalysisResult`) with `config` (a `BaselinesConfig`) and draw its
-    figures under `run_dir/figures`; always record the environment."""
-    from analysis.ladder.ladder import referee_ladder
-    from analysis.figures.ladder import plot_geometry_at_length, plot_ladder
-    from analysis.ladder.reproducibility import environment
-
-    report["environment"] = environment()
-    if not config.enabled:
-        return
+def add_ladder(report: dict, result, model, run_dir: Path, config) -> None:
+    """Measure the ladder for `result` (an `AnalysisResult`) with `config` (a `LadderConfig`) and draw its
+    figures under `run_dir/figures`."""
     lengths = result.prefixes.lengths
     if config.geometry_length is not None and not np.any(lengths == config.geometry_length):
-        raise ConfigError(f"config.baselines.geometry_length={config.geometry_length} is invalid: prefix lengths "
+        raise ConfigError(f"config.ladder.geometry_length={config.geometry_length} is invalid: prefix lengths "
                           f"are {int(lengths.min())}..{int(lengths.max())}")
     ladder = referee_ladder(result, model, max_k=config.max_k, fold_seeds=config.fold_seeds,
                             rcond_grid=config.rcond_grid, weightings=config.weightings,
                             leave_belief_state_out=config.leave_belief_state_out, pairs=config.pairs,
                             concat_max_cost=config.concat_max_cost)
-    report["baselines"] = ladder
+    report["ladder"] = ladder
     title = f"{hmm.display_name(result.process)}, {result.prefixes.num_prefixes:,} prefixes"
     figures = Path(run_dir) / "figures"
     group = result.headline()["site"]
@@ -45,3 +40,11 @@ def add_baselines(report: dict, result, model, run_dir: Path, config) -> None:
     paths["geometry_by_length"] = plot_geometry_at_length(result.prefixes, shown, figures / "geometry_by_length.png",
                                                           config.geometry_length, title=title)
     report.setdefault("figures", {}).update({k: str(Path(v).relative_to(run_dir)) for k, v in paths.items()})
+
+
+def run(ctx: StageContext) -> None:
+    add_ladder(ctx.report, ctx.result, ctx.model, ctx.run_dir, ctx.config.ladder)
+
+
+STAGE = Stage("ladder", "ladder: token history, prediction-only ceiling, stratified and nested CV", run,
+              lambda ctx: ctx.config.ladder.enabled)

@@ -52,7 +52,7 @@ def _layernorm(x, w, b, eps):
 def test_sites_equal_a_hand_recomputation():
     model = _model()
     tokens = _tokens()
-    logits, acts = _run(model, tokens, "all")
+    logits, acts = _run(model, tokens, model.site_names())
     a = {k: np.asarray(v, np.float64) for k, v in acts.items()}
     p = jax.tree.map(lambda v: np.asarray(v, np.float64), nnx.to_pure_dict(nnx.state(model)))
     tok = np.asarray(tokens)
@@ -106,7 +106,8 @@ def test_capture_is_opt_in():
     _, some = _run(model, tokens, ("blocks.1.resid_post", "embed"))
     assert set(some) == {"blocks.1.resid_post", "embed"}
     _, everything = _run(model, tokens, "all")
-    assert set(everything) == set(site_names(CFG))
+    assert set(everything) == set(residual_sites(CFG))
+    assert not any(name.endswith("attn.pattern") for name in everything)  # patterns are asked for by name
     # nothing captured: the traced program returns the logits alone
     graphdef, state = nnx.split(model)
     jaxpr = jax.make_jaxpr(lambda s, t: nnx.merge(graphdef, s)(t))(state, tokens)

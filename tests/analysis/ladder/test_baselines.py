@@ -218,9 +218,9 @@ def test_shared_prediction_pairs_match_a_brute_force_scan_of_all_belief_pairs():
 
 
 def test_config_errors_name_the_field():
-    with pytest.raises(ConfigError, match=r"config\.baselines\.fold_seeds=0"):
+    with pytest.raises(ConfigError, match=r"config\.ladder\.fold_seeds=0"):
         load_config("smoke", ["baselines.fold_seeds=0"])
-    with pytest.raises(ConfigError, match=r"config\.baselines\.weightings"):
+    with pytest.raises(ConfigError, match=r"config\.ladder\.weightings"):
         load_config("smoke", ["baselines.weightings=[prob,bogus]"])
 
 
@@ -229,8 +229,8 @@ def test_run_stage_records_environment_figures_tables_and_seed_summary(tmp_path)
 
     import jax
 
-    from experiments.config.ladder import BaselinesConfig
-    from experiments.stages.ladder import add_baselines
+    from experiments.config.ladder import LadderConfig
+    from experiments.stages.ladder import add_ladder
     from experiments.report.ladder import ladder_tables
     from experiments.seed_ladder import summarise
 
@@ -239,19 +239,19 @@ def test_run_stage_records_environment_figures_tables_and_seed_summary(tmp_path)
     model = models.Transformer(cfg, rngs=nnx.Rngs(1))
     result = analyze(model, process, num_shuffles=5, num_cv_shuffles=2, cv_folds=3, figures=False)
     report = result.to_dict()
-    add_baselines(report, result, model, tmp_path, BaselinesConfig(fold_seeds=2, max_k=2))
+    add_ladder(report, result, model, tmp_path, LadderConfig(fold_seeds=2, max_k=2))
     assert report["environment"]["jax"] == jax.__version__ and report["environment"]["cpu_count"] >= 1
     assert (tmp_path / report["figures"]["ladder"]).is_file()
     assert (tmp_path / report["figures"]["geometry_by_length"]).is_file()
-    assert set(report["baselines"]["weightings"]) == {"prob", "uniform"}
+    assert set(report["ladder"]["weightings"]) == {"prob", "uniform"}
     assert [title for title, _, rows in ladder_tables(report) if rows][0].startswith("Ladder")
     reports = []
     for shift in (0.0, 0.01, 0.03):
         r = copy.deepcopy(report)
-        net = r["baselines"]["weightings"]["prob"]["network"][r["headline"]["belief"]["site"]]
+        net = r["ladder"]["weightings"]["prob"]["network"][r["headline"]["belief"]["site"]]
         net["cv"]["r2"]["mean"] -= shift
         reports.append(r)
     summary = summarise(reports)["weightings"]["prob"]["headline_cv_r2"]
-    values = np.array([r["baselines"]["weightings"]["prob"]["network"][r["headline"]["belief"]["site"]]["cv"]["r2"]
+    values = np.array([r["ladder"]["weightings"]["prob"]["network"][r["headline"]["belief"]["site"]]["cv"]["r2"]
                        ["mean"] for r in reports])
     assert summary["mean"] == pytest.approx(values.mean()) and summary["sd"] == pytest.approx(values.std(ddof=1))

@@ -31,7 +31,7 @@ def mess3():
 @pytest.fixture(scope="module")
 def run(mess3, tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    result = analysis.regression.analyze(_model(), mess3, num_shuffles=60, cv_folds=3, out_dir=out, tokens_seen=123)
+    result = analysis.analyze(_model(), mess3, num_shuffles=60, cv_folds=3, out_dir=out, tokens_seen=123)
     return result, out
 
 
@@ -76,7 +76,7 @@ def test_untrained_control_is_the_architecture_reinitialised(run):
 
 
 def test_bos_models_include_the_bos_position(mess3):
-    result = analysis.regression.analyze(_model(bos=True), mess3, sites=["blocks.1.resid_post"], num_shuffles=0, cv_folds=0,
+    result = analysis.analyze(_model(bos=True), mess3, sites=["blocks.1.resid_post"], num_shuffles=0, cv_folds=0,
                               untrained=False)
     p = result.prefixes
     assert p.lengths[0] == 0 and p.positions[0] == 0 and p.probs[0] == 1.0
