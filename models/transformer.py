@@ -24,6 +24,11 @@ _ACTIVATIONS = {
 }
 
 
+def lift(param, like):
+    """`param` reshaped to `like`'s rank by leading unit axes: explicit broadcasting (rank promotion is an error)."""
+    return param.reshape((1,) * (like.ndim - param.ndim) + param.shape)
+
+
 def residual_sites(cfg: ModelConfig) -> tuple[str, ...]:
     """Residual-stream sites in forward order (each distinct tensor once, plus block inputs)."""
     sites = ["embed", "pos_embed"]
@@ -84,7 +89,7 @@ class LayerNorm(nnx.Module):
         mean = x_BxLxD.mean(-1, keepdims=True)
         centred = x_BxLxD - mean
         var = (centred * centred).mean(-1, keepdims=True)
-        return centred * jax.lax.rsqrt(var + self.eps) * self.w[...] + self.b[...]
+        return centred * jax.lax.rsqrt(var + self.eps) * lift(self.w[...], centred) + lift(self.b[...], centred)
 
 
 class Attention(nnx.Module):
@@ -110,14 +115,16 @@ class Attention(nnx.Module):
                                     for w in (self.W_Q, self.W_K, self.W_V)], axis=1)
         b_3HDh = jnp.concatenate([self.b_Q[...].reshape(-1), jnp.zeros((H * Dh,), x_BxLxD.dtype),
                                   self.b_V[...].reshape(-1)])
-        qkv_BxLx3xHxDh = (x_BxLxD @ W_Dx3HDh + b_3HDh).reshape(B, L, 3, H, Dh)
+        qkv_BxLx3HDh = x_BxLxD @ W_Dx3HDh
+        qkv_BxLx3xHxDh = (qkv_BxLx3HDh + lift(b_3HDh, qkv_BxLx3HDh)).reshape(B, L, 3, H, Dh)
         q_BxLxHxDh, k_BxLxHxDh, v_BxLxHxDh = (qkv_BxLx3xHxDh[:, :, i] for i in range(3))
         scores_BxHxQxK = jnp.einsum("bqhd,bkhd->bhqk", q_BxLxHxDh, k_BxLxHxDh) * self.scale
         causal_QxK = jnp.tril(jnp.ones((L, L), bool))
-        scores_BxHxQxK = jnp.where(causal_QxK, scores_BxHxQxK, -jnp.inf)
+        scores_BxHxQxK = jnp.where(lift(causal_QxK, scores_BxHxQxK), scores_BxHxQxK, -jnp.inf)
         pattern_BxHxQxK = jax.nn.softmax(scores_BxHxQxK, axis=-1)
         z_BxLxHxDh = jnp.einsum("bhqk,bkhd->bqhd", pattern_BxHxQxK, v_BxLxHxDh)
-        out_BxLxD = z_BxLxHxDh.reshape(B, L, H * Dh) @ self.W_O[...].reshape(H * Dh, D) + self.b_O[...]
+        out_BxLxD = z_BxLxHxDh.reshape(B, L, H * Dh) @ self.W_O[...].reshape(H * Dh, D)
+        out_BxLxD = out_BxLxD + lift(self.b_O[...], out_BxLxD)
         return out_BxLxD, pattern_BxHxQxK
 
 
@@ -133,7 +140,9 @@ class MLP(nnx.Module):
         self.act = _ACTIVATIONS[cfg.act_fn]
 
     def __call__(self, x_BxLxD):
-        return self.act(x_BxLxD @ self.W_in[...] + self.b_in[...]) @ self.W_out[...] + self.b_out[...]
+        pre_BxLxM = x_BxLxD @ self.W_in[...]
+        out_BxLxD = self.act(pre_BxLxM + lift(self.b_in[...], pre_BxLxM)) @ self.W_out[...]
+        return out_BxLxD + lift(self.b_out[...], out_BxLxD)
 
 
 class Block(nnx.Module):
@@ -204,7 +213,8 @@ class Transformer(nnx.Module):
 
     def unembed(self, normalized_BxLxD):
         """Logits from an already normalised residual."""
-        return normalized_BxLxD @ self.W_U[...] + self.b_U[...]
+        logits = normalized_BxLxD @ self.W_U[...]
+        return logits + lift(self.b_U[...], logits)
 
     def site_names(self) -> tuple[str, ...]:
         """Every capturable site name (the `models.interface.Model` interface)."""

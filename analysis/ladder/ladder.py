@@ -9,7 +9,7 @@ import numpy as np
 from analysis.regression.activations import DEFAULT_BATCH, collect_activations
 from analysis.regression.analyze import CONCAT
 from analysis.ladder.baselines import in_sample, linear_history, lookup_history
-from analysis.ladder.folds import belief_classes, class_sizes, group_folds, stratified_folds
+from analysis.regression.folds import belief_classes, class_sizes, group_folds, stratified_folds
 from analysis.ladder.heldout_summary import seed_summary, unexplained_ratio
 from analysis.regression.metrics import weighted_r2
 from analysis.ladder.nested_cv import RCOND_GRID, nested_cv

@@ -10,7 +10,7 @@ import numpy as np
 
 import hmm
 from analysis.ladder.baselines import in_sample
-from analysis.ladder.folds import BELIEF_TOL, belief_classes, stratified_folds
+from analysis.regression.folds import BELIEF_TOL, belief_classes, stratified_folds
 from analysis.ladder.heldout_summary import seed_summary
 from analysis.regression.metrics import weighted_r2
 from analysis.ladder.nested_cv import nested_cv

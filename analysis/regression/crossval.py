@@ -1,17 +1,11 @@
-"""k-fold cross-validation over distinct prefixes: each prefix is held out exactly once, in one fold."""
+"""k-fold cross-validation over distinct prefixes: each prefix is held out exactly once, in one fold (the fold
+assignments themselves are in `analysis.regression.folds`)."""
 
 import numpy as np
 
 from analysis.regression.metrics import weighted_r2
 from analysis.regression.moments import Moments
 from analysis.regression.fit import Solution, solve
-
-
-def fold_assignment(num_prefixes: int, num_folds: int, rng: np.random.Generator) -> np.ndarray:
-    """A seeded balanced split of prefix rows into `num_folds` folds: `fold_N` in 0..num_folds-1."""
-    if not 2 <= num_folds <= num_prefixes:
-        raise ValueError(f"cv_folds={num_folds} is invalid: need 2 <= folds <= {num_prefixes} prefixes")
-    return rng.permutation(num_prefixes) % num_folds
 
 
 def fold_fits(m: Moments, idx, rcond: float) -> list[Solution]:

@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import hmm
-from analysis.regression.crossval import cv_summary, fold_assignment, fold_fits, fold_means, out_of_fold
+from analysis.regression.crossval import cv_summary, fold_fits, fold_means, out_of_fold
+from analysis.regression.folds import random_folds
 from analysis.regression.heldout_null import heldout_shuffle_r2
 from analysis.regression.metrics import regression_metrics
 from analysis.regression.moments import design, moments
@@ -79,7 +80,7 @@ def measure(acts: dict, prefixes: PrefixSet, groups: dict, settings: Settings = 
     targets = regression_targets(prefixes)
     n, folds = prefixes.num_prefixes, settings.cv_folds
     if folds:  # rows in fold order: each fold is a contiguous block, so folds cost no copies
-        fold_N = fold_assignment(n, folds, numpy_rng(settings.seed, "cv"))
+        fold_N = random_folds(n, folds, numpy_rng(settings.seed, "cv"))
         order = np.argsort(fold_N, kind="stable")
         fold_starts = np.searchsorted(fold_N[order], np.arange(folds + 1))
     else:

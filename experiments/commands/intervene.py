@@ -55,7 +55,8 @@ def run(args) -> None:
     from pathlib import Path
 
     from experiments.config.experiment import resolve_process
-    from experiments.stages.interventions import run_interventions, summary_text
+    from experiments.report.interventions import summary_text
+    from experiments.stages.interventions import run_interventions
     from experiments.report.html import load_json
     from experiments.runner import load_run_config, report_stage
     from analysis.atomic import write_json

@@ -9,6 +9,7 @@ import numpy as np
 
 import hmm
 from experiments.cli import COMMANDS, build_parser, main
+from tests.figure_checks import assert_drawn
 
 
 def test_process_summary_and_plot(tmp_path, capsys):
@@ -17,7 +18,7 @@ def test_process_summary_and_plot(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "36 distinct beliefs" in out
     assert "finite, 5 recurrent states" in out and "(0.6667 bits)" in out
-    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert_drawn(figure, coloured=True)
 
 
 def test_process_parameters_and_files(tmp_path, capsys):

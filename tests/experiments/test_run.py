@@ -49,7 +49,7 @@ def test_run_directory_layout(finished):
     assert "Regression onto the belief by site" in page and f"{cv['r2']:.6g}</td>" in page
 
 
-def test_training_beats_the_untrained_control(finished):
+def test_trained_belief_r2_beats_its_shuffle_null_and_training_lowers_the_loss(finished):
     _, outcome = finished
     head = outcome.analysis["headline"]["belief"]
     assert head["r2"] > head["null_q99"]

@@ -10,7 +10,7 @@ import hmm
 import models
 from analysis.regression.analyze import analyze
 from analysis.ladder.baselines import linear_history, lookup_heldout, lookup_history
-from analysis.ladder.folds import belief_classes, group_folds, stratified_folds
+from analysis.regression.folds import belief_classes, group_folds, stratified_folds
 from analysis.ladder.ladder import referee_ladder
 from analysis.regression.metrics import weighted_r2
 from analysis.ladder.nested_cv import nested_cv

@@ -47,7 +47,7 @@ def test_n_step_predictive_matches_enumeration_and_sums_to_one(name, params):
                                atol=1e-12)
 
 
-def test_belief_lens_recovers_an_affine_image_and_its_transfer_diagonal_is_zero():
+def test_belief_lens_recovers_an_affine_image_and_transfers_as_a_hand_fit_does():
     rng = np.random.default_rng(0)
     process = hmm.get_process("mess3", x=0.05, alpha=0.85)
     tree = hmm.mixed_state_presentation(process, 5)
@@ -58,8 +58,13 @@ def test_belief_lens_recovers_an_affine_image_and_its_transfer_diagonal_is_zero(
     out = belief_lens(resid, beliefs, w, train, test)
     assert out["r2"][0] == pytest.approx(1.0, abs=1e-9) and out["r2"][2] == pytest.approx(1.0, abs=1e-9)
     assert out["r2"][1] < 0.2
-    for key in ("r2_penalty", "mse_penalty"):
-        assert np.all(np.diag(out["transfer"][key]) == 0.0)
+    # map of site "noise" (full rank: a unique least-squares fit) applied at site "exact", by hand
+    sw = np.sqrt(w[train])[:, None]
+    beta = np.linalg.lstsq(np.c_[np.ones(len(train)), resid["noise"][train]] * sw, beliefs[train] * sw, rcond=None)[0]
+    yhat, wt, y = np.c_[np.ones(len(test)), resid["exact"][test]] @ beta, w[test], beliefs[test]
+    r2_10 = 1 - np.sum(wt[:, None] * (y - yhat) ** 2) / np.sum(wt[:, None] * (y - wt @ y / wt.sum()) ** 2)
+    assert out["transfer"]["r2"][1][0] == pytest.approx(r2_10, abs=1e-8)
+    assert out["transfer"]["r2_penalty"][1][0] == pytest.approx(out["r2"][0] - r2_10, abs=1e-8)
     assert out["transfer"]["r2_penalty"][0][2] > 0.5  # the map of one basis does not read another
 
 
@@ -77,7 +82,8 @@ def test_toy_lenses_section_is_consistent(tiny_section):
     t = s["trained"]
     assert t["sites"][-1] == "blocks.0.resid_post" and "ln_final" not in t["sites"]
     assert t["logit"]["kl_model"][-1] == pytest.approx(0.0, abs=1e-6)
-    assert np.all(np.diag(np.asarray(t["transfer"]["kl_model_penalty"])) == 0.0)
+    penalty = np.asarray(t["transfer"]["kl_model_penalty"])
+    assert penalty.shape == (len(t["sites"]),) * 2 and np.abs(penalty).max() > 0
     future = s["future"]
     acc, ceiling = np.asarray(future["accuracy"]), np.asarray(future["ceiling"])
     assert np.all(acc <= ceiling[None] + 1e-9) and np.all(np.asarray(future["kl"]) >= -1e-6)

@@ -9,7 +9,7 @@ from scipy import stats
 from sklearn.linear_model import LinearRegression
 
 import hmm
-from analysis.regression.crossval import fold_assignment
+from analysis.regression.folds import random_folds
 from analysis.regression.measure import Settings, measure
 from analysis.regression.metrics import weighted_r2
 from analysis.regression.moments import design, moments
@@ -95,12 +95,12 @@ def test_planted_signal_is_found_and_beats_every_shuffle(prefixes):
 
 def test_folds_split_distinct_prefixes_and_match_refits_without_the_fold(prefixes):
     n = prefixes.num_prefixes
-    fold = fold_assignment(n, 5, np.random.default_rng(4))
+    fold = random_folds(n, 5, np.random.default_rng(4))
     assert np.bincount(fold).max() - np.bincount(fold).min() <= 1  # every prefix in exactly one fold
     rng = np.random.default_rng(5)
     x = prefixes.beliefs @ rng.normal(size=(3, 4)) + 0.2 * rng.normal(size=(n, 4))
     res = measure({"s": x}, prefixes, {"s": ("s",)}, Settings(num_shuffles=0, cv_folds=5, seed=7))
-    fold = fold_assignment(n, 5, np.random.default_rng([7, 2]))  # the "cv" stream of seed 7
+    fold = random_folds(n, 5, np.random.default_rng([7, 2]))  # the "cv" stream of seed 7
     w, y = prefixes.probs, prefixes.beliefs
     oof = np.empty_like(y)
     for f in range(5):
@@ -117,7 +117,7 @@ def test_heldout_null_equals_cross_validating_each_permutation(prefixes):
     acts = {"a": rng.normal(size=(n, 3)), "b": prefixes.beliefs @ rng.normal(size=(3, 4)) + rng.normal(size=(n, 4))}
     groups = {"a": ("a",), "b": ("b",), "both": ("a", "b")}
     res = measure(acts, prefixes, groups, Settings(num_shuffles=0, num_cv_shuffles=6, cv_folds=folds, seed=seed))
-    fold = fold_assignment(n, folds, numpy_rng(seed, "cv"))
+    fold = random_folds(n, folds, numpy_rng(seed, "cv"))
     order = np.argsort(fold, kind="stable")  # measure keeps rows in fold order; permutations act on that order
     fold_o, w = fold[order], prefixes.probs[order]
     perms = next(permutation_chunks(n, 6, numpy_rng(seed, "cv_shuffle")))
@@ -163,7 +163,7 @@ def test_rcond_regularises_every_fit_and_each_fold_chooses_its_own_directions(pr
     fitted, k = _pcr_predictions(x, y, w, rcond, x)
     assert res.rank == k < 30
     np.testing.assert_allclose(res.targets["belief"].predicted_NxC, fitted, atol=1e-8)
-    fold = fold_assignment(n, 4, np.random.default_rng([13, 2]))  # the "cv" stream of seed 13
+    fold = random_folds(n, 4, np.random.default_rng([13, 2]))  # the "cv" stream of seed 13
     oof = np.empty_like(y)
     for f in range(4):
         train, test = fold != f, fold == f
