@@ -1,0 +1,360 @@
+"""A dated results page (Markdown) from run directories' files.
+
+`python -m experiments.results_page RUN_DIR [RUN_DIR ...] --out docs/results/DATE-NAME.md` reads each run's
+`config.yaml`, `metrics.jsonl`, `analysis.json` (its `environment` section names the machine and versions) and
+`lenses.json` where present, and writes: the command that made the run, the loss against the optimum, the
+per-site R² table with its controls, the referee's ladder, the lenses, the mean ± sd over runs when several are
+given, and a copy of the headline figure under `--images` (default: docs/images beside the page's folder).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+# Project imports, all here (the layout of `experiments/` and `analysis/` may move).
+from experiments.config import ProcessConfig, load_config, resolve_process
+from experiments.run_files import atomic_write_text, read_jsonl
+from experiments.shipped import shipped_configs
+from hmm import ProcessError, display_name
+from models.config import ConfigError
+
+HEADLINE_FIGURE = "geometry"
+LENS_METHODS = ("logit", "tuned", "shared")
+
+
+def fmt(value, digits: int = 4) -> str:
+    """A number as printed in the page ("–" for a missing one)."""
+    if value is None:
+        return "–"
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return f"{value:,}"
+    value = float(value)
+    if value != 0 and abs(value) < 10 ** -(digits - 1):
+        return f"{value:.2e}"
+    return f"{value:.{digits}f}"
+
+
+def mean_sd(values, digits: int = 4) -> str:
+    """`mean ± sd` (ddof 1) of the values that are present, or the single value."""
+    data = np.array([v for v in values if v is not None], float)
+    if not len(data):
+        return "–"
+    if len(data) == 1:
+        return fmt(data[0], digits)
+    return f"{fmt(data.mean(), digits)} ± {fmt(data.std(ddof=1), digits)}"
+
+
+class Run:
+    """One run directory's files, read once."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        config_path = self.path / "config.yaml"
+        if not config_path.is_file():
+            raise FileNotFoundError(f"{self.path} is not a run directory: it has no config.yaml")
+        self.config = yaml.safe_load(config_path.read_text()) or {}
+        self.metrics = read_jsonl(self.path / "metrics.jsonl")
+        self.analysis = self._json("analysis.json")
+        self.lenses = self._json("lenses.json")
+        if self.analysis is None and self.lenses is None:
+            raise FileNotFoundError(f"{self.path} has neither analysis.json nor lenses.json: run "
+                                    f"`belieflab analyze {self.path}` first")
+
+    def _json(self, name: str):
+        path = self.path / name
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    @property
+    def name(self) -> str:
+        return self.config.get("name", self.path.name)
+
+    @property
+    def recorded(self) -> datetime.date:
+        """The UTC date the run's results were written."""
+        path = self.path / ("analysis.json" if self.analysis is not None else "lenses.json")
+        return datetime.datetime.fromtimestamp(path.stat().st_mtime, datetime.timezone.utc).date()
+
+    def section(self, *keys):
+        """`analysis.json`'s nested value at `keys`, or None where any level is missing."""
+        node = self.analysis
+        for key in keys:
+            if not isinstance(node, dict) or key not in node:
+                return None
+            node = node[key]
+        return node
+
+
+def _leaves(tree: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        out.update(_leaves(value, f"{path}.") if isinstance(value, dict) and value else {path: value})
+    return out
+
+
+def _override_text(path: str, value) -> str:
+    text = json.dumps(value, separators=(",", ":")) if isinstance(value, (list, dict)) else value
+    if isinstance(value, bool):
+        text = str(value).lower()
+    elif value is None:
+        text = "null"
+    return f"{path}={text}"
+
+
+def command_line(run: Run) -> str:
+    """`belieflab run NAME key=value ...`: the shipped config the run is named after plus the fields it changed;
+    the saved config.yaml itself when the name is not a shipped config."""
+    if run.name not in shipped_configs():
+        return f"belieflab run {run.path / 'config.yaml'}"
+    shipped = _leaves(load_config(run.name).to_dict())
+    saved = _leaves(run.config)
+    words = [f"belieflab run {run.name}"]
+    for path, value in saved.items():
+        if path == "output_dir":
+            continue
+        if path not in shipped or shipped[path] != value:
+            words.append(_override_text(path, value))
+    if saved.get("output_dir", "runs") != "runs":
+        words.append(f"--output-dir {saved['output_dir']}")
+    return " ".join(words)
+
+
+def header(runs: list[Run], argv: list[str]) -> list[str]:
+    """Title and the date / machine / load / versions / command table."""
+    first = runs[0]
+    env = first.section("environment") or {}
+    process = display_name(resolve_process_from(first)) if first.config.get("process") else first.name
+    dates = sorted({r.recorded for r in runs})
+    date = dates[0].isoformat() if len(dates) == 1 else f"{dates[0].isoformat()} to {dates[-1].isoformat()}"
+    devices = ", ".join(env.get("devices", [])) or "not recorded"
+    machine = (f"{env.get('cpu', 'CPU not recorded')}, {env.get('cpu_count', '?')} cores; JAX backend "
+               f"{env.get('backend', '?')} ({devices}); {env.get('platform', '')}") if env else "not recorded"
+    versions = (", ".join(f"{k} {env[k]}" for k in ("python", "jax", "jaxlib", "numpy") if k in env)
+                or "not recorded")
+    commands = sorted({command_line(r) for r in runs})
+    lines = [f"# {', '.join(sorted({r.name for r in runs}))}: {process} ({date})", "",
+             "| | |", "| --- | --- |", f"| date | {date} (when the runs' results were written, UTC) |",
+             f"| machine | {machine} |",
+             "| load | not recorded in the run directory |", f"| versions | {versions} |",
+             f"| command | {'; '.join(f'`{c}`' for c in commands)} |",
+             f"| runs | {', '.join(f'`{r.path}`' for r in runs)} |", "",
+             f"Generated by `python -m experiments.results_page {' '.join(argv)}` from the run directories' files.",
+             ""]
+    return lines
+
+
+def resolve_process_from(run: Run):
+    process = run.config["process"]
+    return resolve_process(ProcessConfig(name=process["name"], params=process.get("params") or {}))
+
+
+def training(runs: list[Run]) -> list[str]:
+    """Loss against the Bayes-optimal loss at the model's context, per run."""
+    rows = [r for r in runs if r.section("loss")]
+    if not rows:
+        return []
+    lines = ["## Training", "", "| run | steps | tokens | loss (nats) | optimum (nats) | relative loss | KL to Bayes |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        loss = r.section("loss")
+        tokens = next((m.get("tokens") for m in reversed(r.metrics) if m.get("step") == loss.get("step")), None)
+        lines.append(f"| `{r.path.name}` | {fmt(loss.get('step'))} | {fmt(tokens)} | {fmt(loss.get('final'), 5)} | "
+                     f"{fmt(loss.get('optimal'), 5)} | {fmt(loss.get('relative'), 5)} | {fmt(loss.get('kl'))} |")
+    if len(rows) > 1:
+        lines.append(f"| mean ± sd | | | {mean_sd([r.section('loss', 'final') for r in rows], 5)} | | "
+                     f"{mean_sd([r.section('loss', 'relative') for r in rows], 5)} | |")
+    return lines + [""]
+
+
+def site_table(runs: list[Run], target: str = "belief") -> list[str]:
+    """Per site: in-sample R² with its shuffle null, held-out R² (random folds) with its null, the untrained
+    control; mean ± sd over runs when there are several."""
+    runs = [r for r in runs if r.section("trained")]
+    if not runs:
+        return []
+    first = runs[0]
+    data = first.section("data") or {}
+    settings = first.section("settings") or {}
+    title = "the belief state" if target == "belief" else f"the {target.replace('_', '-')}"
+    lines = [f"## Belief regression onto {title}", "",
+             f"{fmt(data.get('num_prefixes'))} distinct prefixes ({data.get('source')}, context "
+             f"{data.get('context_length')}), weighting `{settings.get('weighting')}` (effective sample size "
+             f"{fmt(data.get('effective_sample_size'), 1)}); shuffle null of {fmt(settings.get('num_shuffles'))} "
+             f"permutations; {settings.get('cv_folds')}-fold cross-validation over prefixes (one random fold "
+             f"assignment, `rcond` {settings.get('rcond')}) with a held-out null of "
+             f"{fmt(settings.get('num_cv_shuffles'))} permutations. \"Fold mean ± sd\" is the spread over the "
+             f"{settings.get('cv_folds')} folds of that one assignment (population sd)"
+             + ("." if len(runs) == 1 else f"; every other cell is mean ± sd (ddof 1) over the {len(runs)} runs."),
+             "",
+             "| site | R² | shuffle null mean / q99 | p | held-out R² | fold mean ± sd | held-out null q99 | "
+             "untrained R² | untrained held-out R² |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for group in first.section("trained"):
+        cells = [[r.section(*path) for r in runs] for path in _site_paths(group, target)]
+        r2, null_mean, null_q99, p, cv, fold_mean, fold_sd, cv_q99, untrained, untrained_cv = cells
+        if len(runs) == 1:
+            row = [fmt(r2[0]), f"{fmt(null_mean[0])} / {fmt(null_q99[0])}", fmt(p[0]), fmt(cv[0]),
+                   f"{fmt(fold_mean[0])} ± {fmt(fold_sd[0])}", fmt(cv_q99[0]), fmt(untrained[0]),
+                   fmt(untrained_cv[0])]
+        else:
+            row = [mean_sd(r2), f"{mean_sd(null_mean)} / {mean_sd(null_q99)}", mean_sd(p), mean_sd(cv),
+                   mean_sd(fold_mean), mean_sd(cv_q99), mean_sd(untrained), mean_sd(untrained_cv)]
+        lines.append(f"| `{group}` | " + " | ".join(row) + " |")
+    return lines + [""]
+
+
+def _site_paths(group: str, target: str) -> list[tuple]:
+    t = ("trained", group, "targets", target)
+    u = ("untrained", group, "targets", target)
+    return [t + ("r2",), t + ("shuffle", "mean"), t + ("shuffle", "q99"), t + ("shuffle", "p_value"),
+            t + ("cv", "r2"), t + ("cv", "r2_fold_mean"), t + ("cv", "r2_fold_std"), t + ("cv", "shuffle", "q99"),
+            u + ("r2",), u + ("cv", "r2")]
+
+
+def headline(runs: list[Run]) -> list[str]:
+    """The best single site of each run, and the mean ± sd over runs."""
+    runs = [r for r in runs if r.section("headline", "belief")]
+    if not runs:
+        return []
+    lines = ["## Headline", "", "| run | best site | R² | held-out R² (random folds) | held-out R² (ladder: mean ± sd "
+             "over stratified fold assignments) | untrained R² |", "| --- | --- | --- | --- | --- | --- |"]
+    ladder_means = []
+    for r in runs:
+        head = r.section("headline", "belief")
+        ladder = r.section("baselines", "weightings", "prob", "network", head["site"], "cv", "r2") or {}
+        ladder_means.append(ladder.get("mean"))
+        spread = f"{fmt(ladder.get('mean'))} ± {fmt(ladder.get('sd'))}" if ladder.get("sd") is not None else \
+            fmt(ladder.get("mean"))
+        lines.append(f"| `{r.path.name}` | `{head['site']}` | {fmt(head['r2'])} | {fmt(head['cv_r2'])} | {spread} | "
+                     f"{fmt(head['untrained_r2'])} |")
+    if len(runs) > 1:
+        heads = [r.section("headline", "belief") for r in runs]
+        lines.append(f"| mean ± sd over {len(runs)} runs | | {mean_sd([h['r2'] for h in heads])} | "
+                     f"{mean_sd([h['cv_r2'] for h in heads])} | {mean_sd(ladder_means)} | "
+                     f"{mean_sd([h['untrained_r2'] for h in heads])} |")
+    return lines + [""]
+
+
+def ladder(run: Run) -> list[str]:
+    """The referee's ladder of one run: network groups, baselines, ceiling and controls, per weighting."""
+    base = run.section("baselines")
+    if not base:
+        return []
+    settings = base.get("settings", {})
+    lines = [f"## The referee's ladder (`{run.path.name}`)", "",
+             f"Held out: mean ± sd over {settings.get('fold_seeds')} fold assignments stratified by belief state "
+             f"({settings.get('cv_folds')} folds each), `rcond` chosen by nested cross-validation.", "",
+             "| rung | " + " | ".join(base["weightings"]) + " |", "| --- |" + " --- |" * len(base["weightings"])]
+    weightings = base["weightings"].values()
+    rows = [("effective sample size", [fmt(w.get("effective_sample_size"), 1) for w in weightings])]
+    for group in base.get("groups", {}):
+        rows.append((f"network `{group}`, in sample / held out",
+                     [f"{fmt(_get(w, 'network', group, 'r2'))} / {_spread(_get(w, 'network', group, 'cv', 'r2'))}"
+                      for w in weightings]))
+        rows.append((f"network `{group}`, leave belief state out",
+                     [_spread(_get(w, "network", group, "leave_belief_state_out", "r2")) for w in weightings]))
+    for kind in ("linear", "lookup"):
+        rows.append((f"best {kind} token-history baseline (k), held out",
+                     [_best(_get(w, "token_history", f"best_{kind}")) for w in weightings]))
+    rows.append(("affine map of the Bayes next-token distribution / best function of it (in sample)",
+                 [f"{fmt(_get(w, 'prediction_ceiling', 'affine_r2'))} / "
+                  f"{fmt(_get(w, 'prediction_ceiling', 'best_function_r2'))}" for w in weightings]))
+    for group, control in (base.get("controls") or {}).items():
+        rows.append((f"untrained `{group}`, held out (random folds) / held-out null q99",
+                     [f"{fmt(control.get('untrained_cv_r2'))} / {fmt((control.get('heldout_null') or {}).get('q99'))}"
+                      if control.get("weighting") == name else "–" for name in base["weightings"]]))
+    lines += [f"| {label} | " + " | ".join(cells) + " |" for label, cells in rows]
+    return lines + [""]
+
+
+def _get(tree, *keys):
+    for key in keys:
+        if not isinstance(tree, dict) or key not in tree:
+            return None
+        tree = tree[key]
+    return tree
+
+
+def _spread(summary) -> str:
+    if not summary or summary.get("mean") is None:
+        return "–"
+    return fmt(summary["mean"]) if summary.get("sd") is None else f"{fmt(summary['mean'])} ± {fmt(summary['sd'])}"
+
+
+def _best(best) -> str:
+    return "–" if not best else f"{fmt(best.get('cv_r2'))} (k = {best.get('k')})"
+
+
+def lens_table(run: Run) -> list[str]:
+    """Held-out KL(model ‖ lens) per site for the logit, tuned and shared lenses (toy runs: with belief R²)."""
+    section = (run.section("lenses", "trained") if run.analysis else None) or run.lenses
+    if not section or "sites" not in section:
+        return []
+    belief = run.section("lenses", "belief") or {}
+    methods = [m for m in LENS_METHODS if section.get(m)]
+    header = "| site | " + " | ".join(f"KL(model ‖ {m})" for m in methods) + (" | belief R² |" if belief else " |")
+    lines = [f"## Lenses (`{run.path.name}`, held-out rows, nats)", "", header,
+             "| --- |" + " --- |" * (len(methods) + bool(belief))]
+    r2 = dict(zip(belief.get("sites", []), belief.get("r2", [])))
+    for i, site in enumerate(section["sites"]):
+        cells = [fmt(section[m]["kl_model"][i]) if i < len(section[m]["kl_model"]) else "–" for m in methods]
+        if belief:
+            cells.append(fmt(r2.get(site)))
+        lines.append(f"| `{site}` | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
+def figure(runs: list[Run], out: Path, images: Path) -> list[str]:
+    """Copy the first run's headline figure next to the docs and link it."""
+    relative = (runs[0].section("figures") or {}).get(HEADLINE_FIGURE)
+    if not relative or not (runs[0].path / relative).is_file():
+        return []
+    images.mkdir(parents=True, exist_ok=True)
+    target = images / f"{out.stem}-{HEADLINE_FIGURE}.png"
+    shutil.copyfile(runs[0].path / relative, target)
+    link = os.path.relpath(target, out.parent)
+    return [f"![The belief geometry of `{runs[0].path.name}`: ground truth beside each site's regression]({link})", ""]
+
+
+def render(run_dirs, out, images=None, argv=None) -> str:
+    """The page's Markdown for `run_dirs`; copies the headline figure into `images`."""
+    out = Path(out)
+    runs = [Run(d) for d in run_dirs]
+    images = Path(images) if images else out.parent.parent / "images"
+    parts = header(runs, argv or [*map(str, run_dirs), "--out", str(out)])
+    parts += figure(runs, out, images) + headline(runs) + training(runs) + site_table(runs)
+    for run in runs:
+        parts += ladder(run) + lens_table(run)
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def write_page(run_dirs, out, images=None, argv=None) -> Path:
+    """Render and write the page atomically; returns its path."""
+    text = render(run_dirs, out, images, argv)
+    atomic_write_text(out, text)
+    return Path(out)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m experiments.results_page", description=__doc__.split("\n\n")[0])
+    parser.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run directories (several: mean ± sd)")
+    parser.add_argument("--out", required=True, help="the page to write, e.g. docs/results/2026-12-01-mess3.md")
+    parser.add_argument("--images", help="folder for the headline figure (default: docs/images beside --out's folder)")
+    args = parser.parse_args(argv)
+    try:
+        path = write_page(args.run_dirs, args.out, args.images, argv if argv is not None else sys.argv[1:])
+    except (FileNotFoundError, ConfigError, ProcessError, json.JSONDecodeError, yaml.YAMLError) as err:
+        print(f"results_page: error: {err}", file=sys.stderr)
+        return 2
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
