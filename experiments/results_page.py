@@ -22,6 +22,7 @@ import yaml
 # Project imports, all here (the layout of `experiments/` and `analysis/` may move).
 from analysis.labels import format_p, format_r2
 from experiments.config import ProcessConfig, load_config, resolve_process
+from experiments.lens_llm import LensLLMSettings
 from experiments.run_files import atomic_write_text, read_jsonl
 from experiments.shipped import shipped_configs
 from hmm import ProcessError, display_name
@@ -121,7 +122,13 @@ def _override_text(path: str, value) -> str:
 
 def command_line(run: Run) -> str:
     """`belieflab run NAME key=value ...`: the shipped config the run is named after plus the fields it changed;
-    the saved config.yaml itself when the name is not a shipped config."""
+    the saved config.yaml itself when the name is not a shipped config; `belieflab lens-llm ...` for a lens-llm
+    run (its options that differ from the defaults)."""
+    if "lens_llm" in run.config:
+        defaults = LensLLMSettings().__dict__
+        flags = [f"--{k.replace('_', '-')} {v}" for k, v in run.config["lens_llm"].items()
+                 if k in defaults and v != defaults[k]]
+        return " ".join(["belieflab lens-llm", *flags, f"--output-dir {run.path}"])
     if run.name not in shipped_configs():
         return f"belieflab run {run.path / 'config.yaml'}"
     shipped = _leaves(load_config(run.name).to_dict())

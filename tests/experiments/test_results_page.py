@@ -118,7 +118,9 @@ def test_lens_table_from_lenses_json(smoke_run, tmp_path):
               **{method: {"kl_model": values} for method, values in kl.items()}}
     (run_dir / "lenses.json").write_text(json.dumps(lenses))
     (run_dir / "analysis.json").unlink()
+    (run_dir / "config.yaml").write_text("lens_llm: {model: smollm2-135m, tokens: 512, seed: 0}\n")
     page = render([run_dir], tmp_path / "results" / "lens.md")
+    assert f"`belieflab lens-llm --tokens 512 --output-dir {run_dir}`" in page
     section = page.split("## Lenses")[1]
     for i, site in enumerate(sites):
         cells = [line for line in section.splitlines() if line.startswith(f"| `{site}` |")][0].strip("|").split("|")
