@@ -91,7 +91,7 @@ class Run:
     def recorded(self) -> datetime.date:
         """The UTC date the run's results were written."""
         path = self.path / ("analysis.json" if self.analysis is not None else "lenses.json")
-        return datetime.datetime.fromtimestamp(path.stat().st_mtime, datetime.timezone.utc).date()
+        return datetime.datetime.fromtimestamp(path.stat().st_mtime, datetime.UTC).date()
 
     def section(self, *keys):
         """`analysis.json`'s nested value at `keys`, or None where any level is missing."""
@@ -186,7 +186,7 @@ def training(runs: list[Run]) -> list[str]:
         lines.append(f"| `{r.path.name}` | {fmt(loss.get('step'))} | {fmt(tokens)} | {fmt(loss.get('final'), 5)} | "
                      f"{fmt(loss.get('optimal'), 5)} | {fmt(loss.get('relative'), 5)} | {fmt(loss.get('kl'))} |")
     if len(rows) > 1:
-        five = lambda v: fmt(v, 5)  # noqa: E731
+        five = lambda v: fmt(v, 5)
         lines.append(f"| mean ± sd | | | {mean_sd([r.section('loss', 'final') for r in rows], five)} | | "
                      f"{mean_sd([r.section('loss', 'relative') for r in rows], five)} | |")
     return lines + [""]

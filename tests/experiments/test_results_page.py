@@ -1,7 +1,6 @@
 """The results page against the run's own files, read here independently (json, numpy), not through the page code."""
 
 import json
-import re
 import shutil
 
 import jax
@@ -49,7 +48,7 @@ def test_page_numbers_are_the_runs_numbers(smoke_run, tmp_path):
 
     for word in OVERRIDES + [f"--output-dir {smoke_run.parent}"]:
         assert word in page, word
-    assert f"belieflab run smoke " in page
+    assert "belieflab run smoke " in page
     assert f"jax {jax.__version__}" in page
 
     loss = report["loss"]
@@ -123,6 +122,22 @@ def test_lens_table_from_lenses_json(smoke_run, tmp_path):
     assert f"`belieflab lens-llm --tokens 512 --output-dir {run_dir}`" in page
     section = page.split("## Lenses")[1]
     for i, site in enumerate(sites):
-        cells = [line for line in section.splitlines() if line.startswith(f"| `{site}` |")][0].strip("|").split("|")
+        cells = next(line for line in section.splitlines() if line.startswith(f"| `{site}` |")).strip("|").split("|")
         assert [number(c) for c in cells[1:3]] == pytest.approx([kl["logit"][i], kl["tuned"][i]], abs=5e-5)
     assert "KL(model ‖ shared)" not in section
+
+
+def test_every_analysis_json_key_is_documented(smoke_run):
+    """Every key a run writes (top level and one level down in its big sections) has a row in the schema table."""
+    from experiments.reference_schemas import ANALYSIS_JSON
+
+    report = json.loads((smoke_run / "analysis.json").read_text())
+    documented = {key for key, _ in ANALYSIS_JSON}
+    text = " ".join(meaning for _, meaning in ANALYSIS_JSON)
+    assert set(report) <= documented, set(report) - documented
+    assert "baselines" in report
+    for section in [s for s in ("baselines", "training", "lenses") if s in report]:
+        for key in report[section]:
+            assert f"{section}.{key}" in documented or key in text, f"{section}.{key}"
+    for key in report["trained"][report["headline"]["belief"]["site"]]["targets"]["belief"]:
+        assert f"trained.<group>.targets.<target>.{key}" in documented, key
