@@ -19,11 +19,11 @@ from pathlib import Path
 
 # Project imports, all here (the layout of `experiments/` and `analysis/` may move).
 import hmm
-from analysis.report import SCHEMA as ANALYSIS_SCHEMA
+from analysis.atomic import SCHEMA as ANALYSIS_SCHEMA
 from experiments.cli import build_parser
 from experiments.config import ExperimentConfig
-from experiments.config_tree import build
-from experiments.lens_llm import LensLLMSettings
+from experiments.config.tree import build
+from experiments.llm.lens import LensLLMSettings
 from experiments.reference_schemas import ANALYSIS_JSON, LENS_LLM_SCHEMA, LENSES_JSON
 from models.config import ConfigError
 

@@ -1,8 +1,8 @@
 """The keys of `analysis.json` and of `lens-llm`'s `lenses.json` with their meanings, for docs/reference.
 
-Hand-written from the code that writes them (`analysis.analyze.AnalysisResult.to_dict`, `experiments.runner`,
-`experiments.baselines_stage`, `analysis.ladder`, `analysis.emergence`, `analysis.lenses`,
-`experiments.interventions_stage`, `experiments.lens_llm`); a test checks that every key a run writes is listed.
+Hand-written from the code that writes them (`analysis.regression.analyze.AnalysisResult.to_dict`,
+`experiments.runner`, `experiments.stages`, `analysis.ladder.ladder`, `analysis.regression.emergence`,
+`analysis.lenses`, `experiments.llm.lens`); a test checks that every key a run writes is listed.
 """
 
 LENS_LLM_SCHEMA = "belieflab.lens_llm/1"
@@ -39,30 +39,31 @@ ANALYSIS_JSON = [
     ("seconds", "{stage: seconds} of the regression"),
     ("environment", "{python, jax, jaxlib, numpy, backend, devices, cpu, cpu_count, platform}: what produced the "
                     "numbers"),
-    ("baselines", "the referee's ladder (`config.baselines`); null-free only when the stage ran"),
-    ("baselines.groups", "{group: [sites]}: the network groups of the ladder (headline site, best held-out site, "
+    ("ladder", "the referee's ladder (`config.ladder`), when the stage ran; runs made before the section was "
+               "renamed have it as `baselines`"),
+    ("ladder.groups", "{group: [sites]}: the network groups of the ladder (headline site, best held-out site, "
                          "the concatenation when prefixes × columns² ≤ `concat_max_cost`)"),
-    ("baselines.settings", "{max_k, fold_seeds, cv_folds, rcond_grid, weightings, leave_belief_state_out, "
+    ("ladder.settings", "{max_k, fold_seeds, cv_folds, rcond_grid, weightings, leave_belief_state_out, "
                            "in_sample_rcond}"),
-    ("baselines.classes", "{num_belief_classes, num_singleton_prefixes, num_shared_prefixes}: distinct beliefs, and "
+    ("ladder.classes", "{num_belief_classes, num_singleton_prefixes, num_shared_prefixes}: distinct beliefs, and "
                           "prefixes whose belief no other prefix shares"),
-    ("baselines.controls", "{group: {weighting, untrained_r2, untrained_cv_r2, heldout_null, random_folds_cv_r2}}: "
+    ("ladder.controls", "{group: {weighting, untrained_r2, untrained_cv_r2, heldout_null, random_folds_cv_r2}}: "
                            "the main regression's controls for the ladder's groups"),
-    ("baselines.weightings", "{w: {effective_sample_size, singleton_weight_share, network, prediction_ceiling, "
+    ("ladder.weightings", "{w: {effective_sample_size, singleton_weight_share, network, prediction_ceiling, "
                              "token_history, ratios}}"),
-    ("baselines.weightings.<w>.network", "{group: {r2, cv {r2 {mean, sd, values} over fold seeds (stratified by "
+    ("ladder.weightings.<w>.network", "{group: {r2, cv {r2 {mean, sd, values} over fold seeds (stratified by "
                                          "belief state, `rcond` by nested CV), r2_by_length, singleton_beliefs, "
                                          "shared_beliefs}, rcond_chosen, leave_belief_state_out {r2}, "
                                          "beyond_prediction {r2, cv} or null}}"),
-    ("baselines.weightings.<w>.prediction_ceiling", "{num_next_token_groups, affine_r2, affine_cv, best_function_r2, "
+    ("ladder.weightings.<w>.prediction_ceiling", "{num_next_token_groups, affine_r2, affine_cv, best_function_r2, "
                                                     "beyond_prediction_variance_share}"),
-    ("baselines.weightings.<w>.token_history", "{linear [{k, columns, r2, cv}], lookup [{k, cells, mean_cell_size, "
+    ("ladder.weightings.<w>.token_history", "{linear [{k, columns, r2, cv}], lookup [{k, cells, mean_cell_size, "
                                                "r2, cv (with coverage)}], best_linear, best_lookup {k, cv_r2, r2}}"),
-    ("baselines.weightings.<w>.ratios", "{group: {linear, lookup: [{k, ratio, baseline_perfect}]}}: the network's "
+    ("ladder.weightings.<w>.ratios", "{group: {linear, lookup: [{k, ratio, baseline_perfect}]}}: the network's "
                                         "held-out 1 − R² divided by each baseline's"),
-    ("baselines.pair_separation", "{site: {num_testable, num_tested, accuracies, share_separated, median}} for "
+    ("ladder.pair_separation", "{site: {num_testable, num_tested, accuracies, share_separated, median}} for "
                                   "pairs of beliefs that share a next-token distribution, or null"),
-    ("baselines.seconds", "{part: seconds}"),
+    ("ladder.seconds", "{part: seconds}"),
     ("training", "emergence over checkpoints (`analysis.emergence`): {emergence_group, groups, settings {weighting, "
                  "num_shuffles, cv_folds, seed}, checkpoints [{step, tokens, groups: as `trained`}], figures, seconds}"),
     ("lenses", "the lens stage (`config.lens`): {units: nats, prefixes {source, count, train, heldout}, trained, "

@@ -20,13 +20,13 @@ import numpy as np
 import yaml
 
 # Project imports, all here (the layout of `experiments/` and `analysis/` may move).
-from analysis.labels import format_p, format_r2
-from experiments.config import ProcessConfig, load_config, resolve_process
-from experiments.lens_llm import LensLLMSettings
-from experiments.run_files import atomic_write_text, read_jsonl
-from experiments.shipped import shipped_configs
-from hmm import ProcessError, display_name
-from models.config import ConfigError
+from analysis.atomic import atomic_write_text, read_jsonl
+from analysis.figures.labels import format_p, format_r2
+from experiments.config import ProcessConfig, from_dict, load_config, resolve_process
+from experiments.config.shipped import shipped_configs
+from experiments.llm.lens import LensLLMSettings
+from hmm import display_name
+from hmm.errors import LabError, MissingFileError
 
 HEADLINE_FIGURE = "geometry"
 LENS_METHODS = ("logit", "tuned", "shared")
@@ -70,13 +70,13 @@ class Run:
         self.path = Path(path)
         config_path = self.path / "config.yaml"
         if not config_path.is_file():
-            raise FileNotFoundError(f"{self.path} is not a run directory: it has no config.yaml")
+            raise MissingFileError(f"{self.path} is not a run directory: it has no config.yaml")
         self.config = yaml.safe_load(config_path.read_text()) or {}
         self.metrics = read_jsonl(self.path / "metrics.jsonl")
         self.analysis = self._json("analysis.json")
         self.lenses = self._json("lenses.json")
         if self.analysis is None and self.lenses is None:
-            raise FileNotFoundError(f"{self.path} has neither analysis.json nor lenses.json: run "
+            raise MissingFileError(f"{self.path} has neither analysis.json nor lenses.json: run "
                                     f"`belieflab analyze {self.path}` first")
 
     def _json(self, name: str):
@@ -94,8 +94,11 @@ class Run:
         return datetime.datetime.fromtimestamp(path.stat().st_mtime, datetime.UTC).date()
 
     def section(self, *keys):
-        """`analysis.json`'s nested value at `keys`, or None where any level is missing."""
+        """`analysis.json`'s nested value at `keys`, or None where any level is missing (the ladder's section is
+        also read under its former name `baselines`)."""
         node = self.analysis
+        if keys and keys[0] == "ladder" and isinstance(node, dict) and "ladder" not in node:
+            keys = ("baselines", *keys[1:])
         for key in keys:
             if not isinstance(node, dict) or key not in node:
                 return None
@@ -132,7 +135,7 @@ def command_line(run: Run) -> str:
     if run.name not in shipped_configs():
         return f"belieflab run {run.path / 'config.yaml'}"
     shipped = _leaves(load_config(run.name).to_dict())
-    saved = _leaves(run.config)
+    saved = _leaves(from_dict(run.config).to_dict())  # validated, sections under their current names
     words = [f"belieflab run {run.name}"]
     for path, value in saved.items():
         if path == "output_dir":
@@ -247,7 +250,7 @@ def headline(runs: list[Run]) -> list[str]:
     ladder_means = []
     for r in runs:
         head = r.section("headline", "belief")
-        ladder = r.section("baselines", "weightings", "prob", "network", head["site"], "cv", "r2") or {}
+        ladder = r.section("ladder", "weightings", "prob", "network", head["site"], "cv", "r2") or {}
         ladder_means.append(ladder.get("mean"))
         lines.append(f"| `{r.path.name}` | `{head['site']}` | {r2(head['r2'])} | {r2(head['cv_r2'])} | "
                      f"{_spread(ladder)} | {r2(head['untrained_r2'])} |")
@@ -261,7 +264,7 @@ def headline(runs: list[Run]) -> list[str]:
 
 def ladder(run: Run) -> list[str]:
     """The referee's ladder of one run: network groups, baselines, ceiling and controls, per weighting."""
-    base = run.section("baselines")
+    base = run.section("ladder")
     if not base:
         return []
     settings = base.get("settings", {})
@@ -369,7 +372,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         path = write_page(args.run_dirs, args.out, args.images, argv if argv is not None else sys.argv[1:], args.note)
-    except (FileNotFoundError, ConfigError, ProcessError, json.JSONDecodeError, yaml.YAMLError) as err:
+    except (LabError, FileNotFoundError, json.JSONDecodeError, yaml.YAMLError) as err:
         print(f"results_page: error: {err}", file=sys.stderr)
         return 2
     print(path)

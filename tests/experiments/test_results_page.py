@@ -12,7 +12,7 @@ from experiments.results_page import main, render
 from experiments.runner import run
 
 OVERRIDES = ["analysis.shuffles=20", "analysis.cv_shuffles=10", "analysis.emergence=false", "lens.enabled=false",
-             "baselines.fold_seeds=3"]  # each differs from the shipped smoke config
+             "ladder.fold_seeds=3"]  # each differs from the shipped smoke config
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_page_numbers_are_the_runs_numbers(smoke_run, tmp_path):
     assert cells[0] == f"`{head['site']}`"
     assert number(cells[1]) == pytest.approx(head["r2"], abs=5e-4)
     assert number(cells[2]) == pytest.approx(head["cv_r2"], abs=5e-4)
-    values = report["baselines"]["weightings"]["prob"]["network"][head["site"]]["cv"]["r2"]["values"]
+    values = report["ladder"]["weightings"]["prob"]["network"][head["site"]]["cv"]["r2"]["values"]
     mean, sd = mean_and_sd(cells[3])
     assert mean == pytest.approx(np.mean(values), abs=5e-4)
     assert sd == pytest.approx(np.std(values, ddof=1), rel=0.05)
@@ -135,8 +135,8 @@ def test_every_analysis_json_key_is_documented(smoke_run):
     documented = {key for key, _ in ANALYSIS_JSON}
     text = " ".join(meaning for _, meaning in ANALYSIS_JSON)
     assert set(report) <= documented, set(report) - documented
-    assert "baselines" in report
-    for section in [s for s in ("baselines", "training", "lenses") if s in report]:
+    assert "ladder" in report
+    for section in [s for s in ("ladder", "training", "lenses") if s in report]:
         for key in report[section]:
             assert f"{section}.{key}" in documented or key in text, f"{section}.{key}"
     for key in report["trained"][report["headline"]["belief"]["site"]]["targets"]["belief"]:
