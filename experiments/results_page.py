@@ -22,6 +22,7 @@ import yaml
 # Project imports, all here (the layout of `experiments/` and `analysis/` may move).
 from analysis.atomic import atomic_write_text, read_jsonl
 from analysis.figures.labels import format_p, format_r2
+from analysis.ladder.heldout_summary import mean_sd as summarise
 from experiments.config import ProcessConfig, from_dict, load_config, resolve_process
 from experiments.config.shipped import shipped_configs
 from experiments.llm.lens import LensLLMSettings
@@ -50,17 +51,20 @@ def r2(value) -> str:
 
 
 def sd(value) -> str:
+    """A standard deviation to two significant digits."""
     return "–" if value is None else f"{value:.2g}"
 
 
-def mean_sd(values, show=r2) -> str:
-    """`mean ± sd` (ddof 1) of the values that are present, or the single value; the mean printed by `show`."""
-    data = np.array([v for v in values if v is not None], float)
-    if not len(data):
+def spread(summary, show=r2) -> str:
+    """`mean ± sd` of a `{mean, sd}` summary (just the mean when sd is None), the mean printed by `show`."""
+    if not summary or summary.get("mean") is None:
         return "–"
-    if len(data) == 1:
-        return show(float(data[0]))
-    return f"{show(float(data.mean()))} ± {sd(float(data.std(ddof=1)))}"
+    return show(summary["mean"]) if summary.get("sd") is None else f"{show(summary['mean'])} ± {sd(summary['sd'])}"
+
+
+def mean_sd(values, show=r2) -> str:
+    """`mean ± sd` (ddof 1) over the values that are present."""
+    return spread(summarise(values), show)
 
 
 class Run:
@@ -96,14 +100,9 @@ class Run:
     def section(self, *keys):
         """`analysis.json`'s nested value at `keys`, or None where any level is missing (the ladder's section is
         also read under its former name `baselines`)."""
-        node = self.analysis
-        if keys and keys[0] == "ladder" and isinstance(node, dict) and "ladder" not in node:
+        if keys and keys[0] == "ladder" and "ladder" not in (self.analysis or {}):
             keys = ("baselines", *keys[1:])
-        for key in keys:
-            if not isinstance(node, dict) or key not in node:
-                return None
-            node = node[key]
-        return node
+        return _get(self.analysis, *keys)
 
 
 def _leaves(tree: dict, prefix: str = "") -> dict:
@@ -253,7 +252,7 @@ def headline(runs: list[Run]) -> list[str]:
         ladder = r.section("ladder", "weightings", "prob", "network", head["site"], "cv", "r2") or {}
         ladder_means.append(ladder.get("mean"))
         lines.append(f"| `{r.path.name}` | `{head['site']}` | {r2(head['r2'])} | {r2(head['cv_r2'])} | "
-                     f"{_spread(ladder)} | {r2(head['untrained_r2'])} |")
+                     f"{spread(ladder)} | {r2(head['untrained_r2'])} |")
     if len(runs) > 1:
         heads = [r.section("headline", "belief") for r in runs]
         lines.append(f"| mean ± sd over {len(runs)} runs | | {mean_sd([h['r2'] for h in heads])} | "
@@ -276,10 +275,10 @@ def ladder(run: Run) -> list[str]:
     rows = [("effective sample size", [fmt(w.get("effective_sample_size"), 1) for w in weightings])]
     for group in base.get("groups", {}):
         rows.append((f"network `{group}`, in sample / held out",
-                     [f"{r2(_get(w, 'network', group, 'r2'))} / {_spread(_get(w, 'network', group, 'cv', 'r2'))}"
+                     [f"{r2(_get(w, 'network', group, 'r2'))} / {spread(_get(w, 'network', group, 'cv', 'r2'))}"
                       for w in weightings]))
         rows.append((f"network `{group}`, leave belief state out",
-                     [_spread(_get(w, "network", group, "leave_belief_state_out", "r2")) for w in weightings]))
+                     [spread(_get(w, "network", group, "leave_belief_state_out", "r2")) for w in weightings]))
     for kind in ("linear", "lookup"):
         rows.append((f"best {kind} token-history baseline (k), held out",
                      [_best(_get(w, "token_history", f"best_{kind}")) for w in weightings]))
@@ -295,17 +294,12 @@ def ladder(run: Run) -> list[str]:
 
 
 def _get(tree, *keys):
+    """`tree[k0][k1]...`, or None where any level is missing."""
     for key in keys:
         if not isinstance(tree, dict) or key not in tree:
             return None
         tree = tree[key]
     return tree
-
-
-def _spread(summary) -> str:
-    if not summary or summary.get("mean") is None:
-        return "–"
-    return r2(summary["mean"]) if summary.get("sd") is None else f"{r2(summary['mean'])} ± {sd(summary['sd'])}"
 
 
 def _best(best) -> str:
