@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from experiments.config import AnalysisConfig
-from experiments.reference_docs import allowed, main, pages
+from experiments.reference_docs import ARGPARSE_NOTE, allowed, main, pages, python_minor
 from models.config import TrainConfig
 
 COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "reference"
@@ -13,7 +13,10 @@ COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "reference"
 
 def test_committed_reference_is_current(tmp_path):
     assert main(["--out", str(tmp_path)]) == 0
-    for name in pages():
+    names = list(pages())
+    if f"{ARGPARSE_NOTE} {python_minor()}." not in (COMMITTED / "cli.md").read_text():
+        names.remove("cli.md")  # generated under another Python, whose argparse lays help out differently
+    for name in names:
         fresh, committed = (tmp_path / name).read_text(), (COMMITTED / name)
         assert committed.is_file() and committed.read_text() == fresh, \
             f"docs/reference/{name} is out of date: run python -m experiments.reference_docs"
