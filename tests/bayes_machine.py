@@ -14,9 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from models.transformer import lift
-
 import hmm
+from models.arrays import lift
 
 
 class BayesMachine:

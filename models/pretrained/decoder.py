@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from models.arrays import lift
 from models.pretrained.config import PretrainedConfig
 from models.pretrained.layers import MLP, Attention, Norm, param
 
@@ -154,7 +155,8 @@ class PretrainedDecoder(nnx.Module):
         W_U = self.W_U[...] if vocab is None else jnp.take(self.W_U[...], vocab, axis=1)
         logits = normalized_BxLxD @ W_U
         if self.b_U is not None:
-            logits = logits + (self.b_U[...] if vocab is None else jnp.take(self.b_U[...], vocab))
+            b_U = self.b_U[...] if vocab is None else jnp.take(self.b_U[...], vocab)
+            logits = logits + lift(b_U, logits)
         return logits
 
     def logits_from_residual(self, resid_BxLxD, vocab=None):

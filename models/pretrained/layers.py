@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from models.arrays import lift
 from models.pretrained.config import PretrainedConfig
 
 ACTIVATIONS = {
@@ -42,10 +43,10 @@ class Norm(nnx.Module):
 
     def __call__(self, x_BxLxD):
         if self.rms:
-            return x_BxLxD * jax.lax.rsqrt((x_BxLxD * x_BxLxD).mean(-1, keepdims=True) + self.eps) * self.w[...]
+            return x_BxLxD * jax.lax.rsqrt((x_BxLxD * x_BxLxD).mean(-1, keepdims=True) + self.eps) * lift(self.w[...], x_BxLxD)
         centred = x_BxLxD - x_BxLxD.mean(-1, keepdims=True)
         var = (centred * centred).mean(-1, keepdims=True)
-        return centred * jax.lax.rsqrt(var + self.eps) * self.w[...] + self.b[...]
+        return centred * jax.lax.rsqrt(var + self.eps) * lift(self.w[...], centred) + lift(self.b[...], centred)
 
 
 def rotary_cos_sin(L: int, rotary_dim: int, theta: float):
@@ -108,7 +109,7 @@ class Attention(nnx.Module):
     def _project(self, x_BxLxD, W, b, heads):
         y = x_BxLxD @ W[...]
         if b is not None:
-            y = y + b[...]
+            y = y + lift(b[...], y)
         return y.reshape(*x_BxLxD.shape[:2], heads, self.cfg.d_head)
 
     def __call__(self, x_BxLxD):
@@ -123,7 +124,7 @@ class Attention(nnx.Module):
         z_BxLxHDh, pattern_BxHxLxL = causal_attention(q_BxLxHxDh, k_BxLxKxDh, v_BxLxKxDh)
         out_BxLxD = z_BxLxHDh @ self.W_O[...]
         if self.b_O is not None:
-            out_BxLxD = out_BxLxD + self.b_O[...]
+            out_BxLxD = out_BxLxD + lift(self.b_O[...], out_BxLxD)
         return out_BxLxD, pattern_BxHxLxL
 
 
@@ -139,7 +140,7 @@ class MLP(nnx.Module):
     def __call__(self, x_BxLxD):
         hidden = x_BxLxD @ self.W_in[...]
         if self.b_in is not None:
-            hidden = hidden + self.b_in[...]
+            hidden = hidden + lift(self.b_in[...], hidden)
         hidden = self.act(x_BxLxD @ self.W_gate[...]) * hidden if self.W_gate is not None else self.act(hidden)
         out = hidden @ self.W_out[...]
-        return out + self.b_out[...] if self.b_out is not None else out
+        return out + lift(self.b_out[...], out) if self.b_out is not None else out
