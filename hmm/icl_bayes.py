@@ -15,7 +15,7 @@ from hmm.sampling import check_token_array
 
 def _check(tokens_BxL, vocab_size: int, smoothing: float, owner: str):
     if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)) or not smoothing > 0:
-        raise ProcessError(f"{owner}: alpha={smoothing!r} is invalid: must be a number > 0 (the add-alpha pseudo-count)")
+        raise ProcessError(f"{owner}: alpha={smoothing!r} is invalid: must be a number > 0 (the pseudo-count)")
     check_token_array(tokens_BxL, vocab_size, owner)
     return jnp.asarray(tokens_BxL, jnp.int32)
 
@@ -55,7 +55,8 @@ def bigram_posterior_mean(tokens_BxL, vocab_size: int, alpha: float):
 
 
 def bigram_predictive(tokens_BxL, vocab_size: int, alpha: float):
-    """Add-alpha in-context bigram estimator `P(x_{t+1} = v | x_0..x_t) = (N_t[x_t, v] + alpha) / (N_t[x_t] 1 + V alpha)`.
+    """Add-alpha in-context bigram estimator:
+    `P(x_{t+1} = v | x_0..x_t) = (N_t[x_t, v] + alpha) / (N_t[x_t] 1 + V alpha)`.
 
     With alpha the prior's concentration it is the exact Bayes predictor of `DirichletMarkov` (the
     posterior-mean matrix's row x_t). Counts come from cumulative sums when V^2 <= L, else from

@@ -22,7 +22,7 @@ def check_weights(weights, num_components: int, field: str = "weights") -> np.nd
                            f"got shape {list(w.shape)}: {np.asarray(weights).tolist()}")
     if not np.all(np.isfinite(w)) or np.any(w < 0):
         bad = int(np.flatnonzero(~np.isfinite(w) | (w < 0))[0])
-        raise ProcessError(f"{field}[{bad}]={w[bad]!r} is invalid: weights must be finite and non-negative")
+        raise ProcessError(f"{field}[{bad}]={float(w[bad])!r} is invalid: weights must be finite and non-negative")
     if abs(w.sum() - 1.0) > WEIGHT_TOL:
         raise ProcessError(f"{field} must sum to 1 (tolerance {WEIGHT_TOL}), got sum {w.sum():.8g}: {w.tolist()}")
     return w / w.sum()
