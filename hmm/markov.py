@@ -26,7 +26,7 @@ def check_transition_matrix(matrix, field: str = "matrix") -> np.ndarray:
         raise ProcessError(f"{field}[{i}, {j}] = {P[i, j]} is invalid: entries must be finite and non-negative")
     worst = int(np.argmax(np.abs(P.sum(axis=1) - 1.0)))
     if abs(P[worst].sum() - 1.0) > ROW_SUM_TOL:
-        raise ProcessError(f"rows of {field} must sum to 1 (tolerance {ROW_SUM_TOL}); row {worst} sums to "
+        raise ProcessError(f"{field}: rows must sum to 1 (tolerance {ROW_SUM_TOL}); row {worst} sums to "
                            f"{P[worst].sum():.8g}")
     return P
 
