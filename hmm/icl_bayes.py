@@ -4,6 +4,8 @@ Every predictor returns `[B, L, V]` aligned like a model's logits: row t is the 
 after seeing x_0..x_t. The first token (uniform in `DirichletMarkov` and `markov_pool`) is not predicted.
 """
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -42,7 +44,6 @@ def _next_counts_by_matching(tokens_BxL, V: int):
     return jnp.einsum("bts,bsv->btv", same_BxLxL.astype(jnp.float32), follower_BxLxV)
 
 
-@jax.jit
 def _row_of_current(counts_BxLxVxV, tokens_BxL):
     return jnp.take_along_axis(counts_BxLxVxV, tokens_BxL[:, :, None, None], axis=2)[:, :, 0]
 
@@ -51,7 +52,12 @@ def bigram_posterior_mean(tokens_BxL, vocab_size: int, alpha: float):
     """Posterior mean of the transition matrix under a Dirichlet(alpha) prior per row, after x_0..x_t:
     `(N_t + alpha) / (N_t 1 + V alpha)` with N_t the bigram counts among x_0..x_t. `[B, L, V, V]`."""
     tokens = _check(tokens_BxL, vocab_size, alpha, "bigram_posterior_mean")
-    return _add_alpha(_bigram_counts_BxLxVxV(tokens, vocab_size), alpha)
+    return _bigram_posterior_mean(tokens, vocab_size, alpha)
+
+
+@partial(jax.jit, static_argnames=("V",))
+def _bigram_posterior_mean(tokens_BxL, V: int, alpha):
+    return _add_alpha(_bigram_counts_BxLxVxV(tokens_BxL, V), alpha)
 
 
 def bigram_predictive(tokens_BxL, vocab_size: int, alpha: float):
@@ -63,11 +69,15 @@ def bigram_predictive(tokens_BxL, vocab_size: int, alpha: float):
     matching positions; `[B, L, V]`.
     """
     tokens = _check(tokens_BxL, vocab_size, alpha, "bigram_predictive")
-    V, L = vocab_size, tokens.shape[1]
-    if V * V <= L:
-        counts = _row_of_current(_bigram_counts_BxLxVxV(tokens, V), tokens)
+    return _bigram_predictive(tokens, vocab_size, alpha)
+
+
+@partial(jax.jit, static_argnames=("V",))
+def _bigram_predictive(tokens_BxL, V: int, alpha):
+    if V * V <= tokens_BxL.shape[1]:
+        counts = _row_of_current(_bigram_counts_BxLxVxV(tokens_BxL, V), tokens_BxL)
     else:
-        counts = _next_counts_by_matching(tokens, V)
+        counts = _next_counts_by_matching(tokens_BxL, V)
     return _add_alpha(counts, alpha)
 
 
@@ -75,7 +85,12 @@ def unigram_predictive(tokens_BxL, vocab_size: int, alpha: float):
     """Add-alpha in-context unigram estimator `P(x_{t+1} = v) = (n_t(v) + alpha) / (t + 1 + V alpha)`,
     n_t(v) counting v among x_0..x_t. `[B, L, V]`."""
     tokens = _check(tokens_BxL, vocab_size, alpha, "unigram_predictive")
-    return _add_alpha(jnp.cumsum(jax.nn.one_hot(tokens, vocab_size, dtype=jnp.float32), axis=1), alpha)
+    return _unigram_predictive(tokens, vocab_size, alpha)
+
+
+@partial(jax.jit, static_argnames=("V",))
+def _unigram_predictive(tokens_BxL, V: int, alpha):
+    return _add_alpha(jnp.cumsum(jax.nn.one_hot(tokens_BxL, V, dtype=jnp.float32), axis=1), alpha)
 
 
 @jax.jit
