@@ -191,3 +191,15 @@ def test_initial_belief_errors():
         hmm.from_matrices(T, initial_belief=[1.5, -0.5])
     with pytest.raises(ProcessError, match=r"initial_belief . w must be 1 .*got 0.5"):
         hmm.from_matrices(T, initial_belief=[0.25, 0.25])
+
+
+def test_finite_mixture_presentation_weights_its_closed_classes():
+    """Disjoint vocabularies: after one token the component is known, so each has its own closed class;
+    the entropy rate averages the components' rates by the weights, the complexity is H(weights)."""
+    w = 0.3
+    mix = hmm.mixture([iid([0.5, 0.5, 0.0, 0.0]), iid([0.0, 0.0, 0.3, 0.7])], [w, 1 - w])
+    states = hmm.mixed_state_presentation(mix, 4).states
+    assert states.is_finite and states.num_states == 3 and states.recurrent.tolist() == [False, True, True]
+    h_b = -(0.3 * np.log(0.3) + 0.7 * np.log(0.7))
+    assert hmm.entropy_rate(mix, 4) == pytest.approx(w * np.log(2) + (1 - w) * h_b)
+    assert hmm.statistical_complexity(mix, 4) == pytest.approx(-(w * np.log(w) + (1 - w) * np.log(1 - w)))
