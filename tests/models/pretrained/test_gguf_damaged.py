@@ -10,8 +10,8 @@ import pytest
 
 gguf = pytest.importorskip("gguf", reason="reading GGUF files needs the gguf package")
 
-from models.config import ConfigError  # noqa: E402
-from models.pretrained import PretrainedError, load_pretrained  # noqa: E402
+from models.config import ConfigError
+from models.pretrained import PretrainedError, load_pretrained
 
 D, H, KV, DH, MLP, VOCAB = 32, 4, 2, 8, 48, 40
 
@@ -19,7 +19,7 @@ D, H, KV, DH, MLP, VOCAB = 32, 4, 2, 8, 48, 40
 def write_tiny_llama(path, q_rows=H * DH):
     """A one-block Llama GGUF: F32 matrices, a Q8_0 embedding, a 40-token vocabulary with one merge."""
     rng = np.random.default_rng(0)
-    r = lambda *shape: rng.normal(0, 0.3, shape).astype(np.float32)  # noqa: E731
+    r = lambda *shape: rng.normal(0, 0.3, shape).astype(np.float32)
     writer = gguf.GGUFWriter(str(path), "llama")
     writer.add_block_count(1)
     writer.add_context_length(64)
@@ -76,6 +76,7 @@ def test_the_undamaged_tiny_file_loads(tiny):
     assert (model.config.n_layers, model.config.d_model, model.config.n_heads) == (1, D, H)
     logits, _ = model(np.array([[1, 2, 3]]))
     assert logits.shape == (1, 3, VOCAB) and np.isfinite(np.asarray(logits)).all()
+    assert tokenizer.encode("aab").ids == [26, 1]  # the one merge "a a" -> "aa" (token 26), then "b"
 
 
 def header_end(path):
