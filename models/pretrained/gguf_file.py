@@ -46,7 +46,8 @@ def _llama_hf_config(meta: dict, path: Path) -> dict:
         return meta.get(f"{arch}.{key}", default)
     for key in _REQUIRED_KEYS:
         if not isinstance(get(key), (int, float)) or get(key) <= 0:
-            raise PretrainedError(f"{path}: GGUF metadata {arch}.{key}={get(key)!r} is missing or not a positive number")
+            raise PretrainedError(f"{path}: GGUF metadata {arch}.{key}={get(key)!r} is missing "
+                                  "or not a positive number")
     n_heads = get("attention.head_count")
     d_model = get("embedding_length")
     head_dim = get("attention.key_length") or d_model // n_heads
