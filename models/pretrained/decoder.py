@@ -11,8 +11,8 @@ pass continues from it. With a parallel residual (GPT-NeoX) the MLP reads `resid
 
 The layers run under one `jax.lax.scan` over stacked per-layer weights, so compiling takes the same time
 for any depth and length; a call is jitted once per (capture, replace-keys, precision) combination.
-Captured block sites leave the scan in stacked buffers; replaced ones enter it stacked, each layer picking
-its own by a slot index (-1: keep the computed tensor).
+Captured block sites leave the scan stacked; replaced ones enter it stacked, each layer picking its own
+by a slot index (-1: keep the computed tensor).
 """
 
 import functools
@@ -104,13 +104,22 @@ class PretrainedDecoder(nnx.Module):
 
     def __call__(self, tokens_BxL, capture=(), replace=None):
         """Logits `[B, L, V]` and `{site: array}` for the captured sites (and every replaced one)."""
+        forward, args = self._jitted(tokens_BxL, capture, replace)
+        return forward(*args)
+
+    def lowered(self, tokens_BxL, capture=(), replace=None):
+        """The forward pass lowered for these shapes; `.compile()` on it times or inspects compilation alone."""
+        forward, args = self._jitted(tokens_BxL, capture, replace)
+        return forward.lower(*args)
+
+    def _jitted(self, tokens_BxL, capture, replace):
         wanted = self._resolve(capture)
         replace = dict(replace or {})
         tokens_BxL = jnp.asarray(tokens_BxL, jnp.int32)
         self._check(tokens_BxL, replace)
         graphdef, state = nnx.split(self)
         forward = _compiled_forward(wanted, tuple(sorted(replace)), self.precision)
-        return forward(graphdef, state, tokens_BxL, replace)
+        return forward, (graphdef, state, tokens_BxL, replace)
 
     def _resolve(self, capture) -> frozenset:
         if capture is None:
@@ -156,26 +165,32 @@ class PretrainedDecoder(nnx.Module):
         return self.unembed(record("ln_final", self.ln_final(resid))), acts
 
     def _run_blocks(self, resid_BxLxD, wanted: frozenset, replace: dict, acts: dict):
-        """All layers under one scan; captured block sites are written into `acts`."""
+        """All layers under one scan; captured block sites are written into `acts`. A kind captured at every
+        layer leaves the scan as its stacked output; one captured at some layers goes into a carried buffer
+        with a slot per captured layer."""
         cfg = self.config
         B, L, _ = resid_BxLxD.shape
         plan = scan_plan(cfg, wanted, tuple(replace))
         substitutes = {kind: jnp.stack([replace[site] for site in sites])
                        for kind, sites in plan.replaced_sites.items()}
+        every = {kind for kind, slot_N in plan.capture.items() if (slot_N >= 0).all()}
+        partial = {kind: slot_N for kind, slot_N in plan.capture.items() if kind not in every}
         buffers = {kind: jnp.zeros((int(slot_N.max()) + 1, *site_shape(cfg, f"blocks.0.{kind}", B, L)), jnp.float32)
-                   for kind, slot_N in plan.capture.items()}
+                   for kind, slot_N in partial.items()}
         graphdef, stacked = nnx.split(self.blocks)
 
         def layer(carry, per_layer):
             resid, buffers = carry
             weights, capture_slot, replace_slot = per_layer
-            buffers = dict(buffers)
+            buffers, outputs = dict(buffers), {}
 
             def record(kind, value):
                 if kind in replace_slot:
                     slot = replace_slot[kind]
                     value = jnp.where(slot >= 0, substitutes[kind][jnp.maximum(slot, 0)], value)
-                if kind in capture_slot:
+                if kind in every:
+                    outputs[kind] = value
+                elif kind in capture_slot:
                     slot, buffer = capture_slot[kind], buffers[kind]
                     at = jnp.maximum(slot, 0)
                     buffers[kind] = buffer.at[at].set(jnp.where(slot >= 0, value, buffer[at]))
@@ -183,14 +198,15 @@ class PretrainedDecoder(nnx.Module):
 
             block = nnx.merge(graphdef, weights)
             resid = block(record("resid_pre", resid), record, plan.with_pattern)
-            return (resid, buffers), None
+            return (resid, buffers), outputs
 
-        per_layer = (stacked, {k: jnp.asarray(s) for k, s in plan.capture.items()},
+        per_layer = (stacked, {k: jnp.asarray(s) for k, s in partial.items()},
                      {k: jnp.asarray(s) for k, s in plan.replace.items()})
-        (resid_BxLxD, buffers), _ = jax.lax.scan(layer, (resid_BxLxD, buffers), per_layer)
+        (resid_BxLxD, buffers), outputs = jax.lax.scan(layer, (resid_BxLxD, buffers), per_layer)
         for kind, slot_N in plan.capture.items():
+            stack = outputs[kind] if kind in every else buffers[kind]
             for layer_index in np.flatnonzero(slot_N >= 0):
-                acts[f"blocks.{layer_index}.{kind}"] = buffers[kind][slot_N[layer_index]]
+                acts[f"blocks.{layer_index}.{kind}"] = stack[layer_index if kind in every else slot_N[layer_index]]
         return resid_BxLxD
 
     def embed(self, tokens_BxL):
