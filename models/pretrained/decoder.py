@@ -22,11 +22,11 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from models.arrays import lift
 from models.config import ConfigError
 from models.pretrained.config import PretrainedConfig
 from models.pretrained.layers import MLP, Attention, Norm, param
 from models.pretrained.sites import (
-from models.arrays import lift
     HEAD_SITE,
     PATTERN_SITE,
     all_site_names,
