@@ -32,6 +32,9 @@ from models.config import ConfigError
 from models.restore import load_checkpoint
 from models.trainer import train
 from hmm.errors import MissingFileError
+from experiments.metrics_file import check_steps_increase
+from experiments.run_lock import run_lock
+from experiments.writable import check_writable
 
 CAPTIONS = {
     "training_curves": "Training loss (batch means, logged every few steps) and exact evaluation loss against the "
@@ -83,6 +86,8 @@ def prepare_metrics(run_dirs: list[Path], checkpoint_dir: Path) -> list[Path]:
     existing = list_checkpoints(checkpoint_dir)
     paths = [run_dir / "metrics.jsonl" for run_dir in run_dirs]
     for path in paths:
+        if existing:
+            check_steps_increase(path)
         _trim_metrics(path, existing[-1] if existing else None)
     return paths
 
@@ -156,6 +161,7 @@ def summary_text(config: ExperimentConfig, run_dir: Path, report: dict, seconds:
 
 def report_stage(config: ExperimentConfig, run_dir: Path, report: dict) -> Path:
     """`report.html` with the summary table, figures, last evaluation and config."""
+    check_steps_increase(run_dir / "metrics.jsonl")
     loss = report.get("loss", {})
     head = report.get("headline", {}).get("belief", {})
     process = resolve_process(config.process)
@@ -185,13 +191,13 @@ def report_stage(config: ExperimentConfig, run_dir: Path, report: dict) -> Path:
 def run(config: ExperimentConfig, progress: bool = True) -> RunOutcome:
     """Train (resuming if checkpoints exist), analyse, draw and report; returns the summary."""
     start = time.perf_counter()
-    run_dir = config.run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = check_writable(config.run_dir, "run directory")
     process = resolve_process(config.process)
-    result = train_stage(config, process, run_dir, progress)
-    report = analysis_stage(config, process, run_dir, result.model, progress)
-    with stage("report", progress):
-        report_stage(config, run_dir, report)
+    with run_lock(run_dir, "belieflab run", progress):
+        result = train_stage(config, process, run_dir, progress)
+        report = analysis_stage(config, process, run_dir, result.model, progress)
+        with stage("report", progress):
+            report_stage(config, run_dir, report)
     seconds = time.perf_counter() - start
     return RunOutcome(run_dir, summary_text(config, run_dir, report, seconds, result.resumed_from), report,
                       result.resumed_from, seconds)
@@ -202,9 +208,12 @@ def reanalyze(run_dir, progress: bool = True) -> RunOutcome:
     start = time.perf_counter()
     run_dir = Path(run_dir)
     config = load_run_config(run_dir)
+    check_writable(run_dir, "run directory")
     process = resolve_process(config.process)
-    report = analysis_stage(config, process, run_dir, progress=progress)
-    with stage("report", progress):
-        report_stage(config, run_dir, report)
+    with run_lock(run_dir, "belieflab analyze", progress):
+        check_steps_increase(run_dir / "metrics.jsonl")
+        report = analysis_stage(config, process, run_dir, progress=progress)
+        with stage("report", progress):
+            report_stage(config, run_dir, report)
     seconds = time.perf_counter() - start
     return RunOutcome(run_dir, summary_text(config, run_dir, report, seconds, None), report, None, seconds)
