@@ -22,7 +22,7 @@ from experiments.report.interventions import interventions_tables
 from experiments.report.ladder import ladder_tables
 from experiments.report.lens import lens_sections
 from experiments.stages import StageContext, run_stages
-from experiments.report.html import write_run_report
+from experiments.report.html import load_json, write_run_report
 from analysis.atomic import append_jsonl, atomic_write_text, read_jsonl
 from experiments.report.target_notes import next_token_note
 from experiments.report.training_figure import plot_training_curves
@@ -32,6 +32,7 @@ from models.config import ConfigError
 from models.restore import load_checkpoint
 from models.trainer import train
 from hmm.errors import MissingFileError
+from experiments.analysis_sections import carry_over, figure_section, figures_with_numbers
 from experiments.metrics_file import check_steps_increase
 from experiments.run_lock import run_lock
 from experiments.writable import check_writable
@@ -114,6 +115,7 @@ def analysis_stage(config: ExperimentConfig, process: hmm.Process, run_dir: Path
     the training curves; writes and returns `analysis.json`."""
     if model is None:
         model = load_checkpoint(run_dir / "checkpoints").model
+    earlier = _earlier_analysis(run_dir)
     ctx = StageContext(config, process, run_dir, model, tree=_analysis_tree(process, config), progress=progress)
     report = run_stages(ctx)
     report["environment"] = environment()
@@ -122,8 +124,34 @@ def analysis_stage(config: ExperimentConfig, process: hmm.Process, run_dir: Path
     curves = plot_training_curves(metrics, report["loss"]["optimal"], run_dir / "figures" / "training_curves.png")
     if curves:
         ctx.add_figures({"training_curves": curves})
+    _keep_earlier_sections(earlier, report, run_dir, progress)
     write_json(run_dir / "analysis.json", report)
     return report
+
+
+def _earlier_analysis(run_dir: Path) -> dict:
+    """The run's analysis.json before this analysis ({} when absent or damaged: it is about to be rewritten)."""
+    try:
+        return load_json(run_dir / "analysis.json")
+    except ConfigError:
+        return {}
+
+
+def _keep_earlier_sections(earlier: dict, report: dict, run_dir: Path, progress: bool) -> None:
+    """Carry the sections no enabled stage rewrote (e.g. `interventions` from `belieflab intervene`) over from
+    the earlier analysis of the same final model; an earlier analysis of another step is dropped, and said so."""
+    if not earlier:
+        return
+    step, earlier_step = report["loss"].get("step"), (earlier.get("loss") or {}).get("step")
+    if earlier_step == step:
+        kept = carry_over(earlier, report, run_dir)
+        if kept:
+            say(f"kept from the earlier analysis.json (not recomputed here): {', '.join(kept)}", progress)
+        return
+    lost = [k for k, v in earlier.items() if v and k not in report and k != "figures"]
+    if lost:
+        say(f"dropped from the earlier analysis.json (it analysed step {earlier_step}, the model is now at step "
+            f"{step}): {', '.join(lost)}", progress)
 
 
 def _analysis_tree(process: hmm.Process, config: ExperimentConfig):
@@ -184,8 +212,9 @@ def report_stage(config: ExperimentConfig, run_dir: Path, report: dict) -> Path:
                 next_token_note(process, report) if target == "next_token" else "")
                for target in report.get("targets", [])]
     by_site += interventions_tables(report) + ladder_tables(report)
+    figures = {k: v for k, v in figures_with_numbers(report).items() if figure_section(k) != "lenses"}
     return write_run_report(run_dir, [r for r in rows if r[1] is not None], CAPTIONS, by_site,
-                            sections=lens_sections(run_dir, report))
+                            sections=lens_sections(run_dir, report), figures=figures)
 
 
 def run(config: ExperimentConfig, progress: bool = True) -> RunOutcome:

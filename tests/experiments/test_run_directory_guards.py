@@ -11,11 +11,11 @@ import subprocess
 
 import pytest
 
-import experiments.runner as runner
+from experiments import runner
 from experiments.cli import main
 from experiments.config.experiment import load_config, save_config
-from experiments.run_lock import LOCK_NAME
 from experiments.report.training_figure import train_loss_label
+from experiments.run_lock import LOCK_NAME
 from hmm.errors import DamagedFileError
 
 
