@@ -11,7 +11,8 @@ def identity(num: int, dim: int) -> dict:
 
 def translate(params: dict, h_NxD):
     """`h + h A + b` for one translator (`A: [D, D]`, `b: [D]`)."""
-    return h_NxD + h_NxD @ params["A"] + params["b"]
+    b = params["b"]
+    return h_NxD + h_NxD @ params["A"] + b.reshape((1,) * (h_NxD.ndim - b.ndim) + b.shape)
 
 
 def take(params: dict, index) -> dict:

@@ -1,7 +1,6 @@
 """`belieflab lens RUN...`: add every lens to finished runs (analysis.json, figures, report.html)."""
 
 from pathlib import Path
-from hmm.errors import MissingFileError
 
 
 def add_parser(sub) -> None:
@@ -20,6 +19,7 @@ def _checked(run_dir: Path, overrides: list[str]):
     from analysis.lenses.toy import lens_sites
     from experiments.runner import load_run_config
     from experiments.writable import check_writable
+    from hmm.errors import MissingFileError
     from models.checkpoint import list_checkpoints
     from models.config import ConfigError
 
