@@ -27,7 +27,7 @@ from analysis.atomic import append_jsonl, atomic_write_text, read_jsonl
 from experiments.report.target_notes import next_token_note
 from experiments.report.training_figure import plot_training_curves
 from experiments.config.yaml_files import read_yaml
-from models.checkpoint import list_checkpoints
+from models.checkpoint import CheckpointError, list_checkpoints
 from models.config import ConfigError
 from models.restore import load_checkpoint
 from models.trainer import train
@@ -102,11 +102,31 @@ def train_stage(config: ExperimentConfig, process: hmm.Process, run_dir: Path, p
     else:
         save_config(config, run_dir / "config.yaml")
     [metrics_path] = prepare_metrics([run_dir], checkpoint_dir)
-    result = train(process, config.model, config.train, checkpoint_dir=checkpoint_dir,
-                   on_eval=lambda step, metrics: append_jsonl(metrics_path, {"step": step, **metrics}),
-                   progress=progress)
+    try:
+        result = train(process, config.model, config.train, checkpoint_dir=checkpoint_dir,
+                       on_eval=lambda step, metrics: append_jsonl(metrics_path, {"step": step, **metrics}),
+                       progress=progress)
+    except CheckpointError as err:
+        raise CheckpointError(f"{err}{_other_name_hint(config, run_dir)}") from None
     save_config(config, run_dir / "config.yaml")  # the checkpoint accepted it: this is what ran
     return result
+
+
+def _other_name_hint(config: ExperimentConfig, run_dir: Path) -> str:
+    """For a checkpoint of a different training: the exact `name=` that keeps both runs."""
+    from experiments.config.run_name import name_for_changes
+
+    try:
+        saved = read_yaml(run_dir / "config.yaml", "run config")
+    except ConfigError:
+        return ""
+    if not isinstance(saved, dict):
+        return ""
+    name = name_for_changes(config.name, saved, config.to_dict())
+    if name == config.name:
+        return ""
+    return (f"\nto keep both runs, add name={name} to the command (run directory "
+            f"{Path(config.output_dir) / name})")
 
 
 def analysis_stage(config: ExperimentConfig, process: hmm.Process, run_dir: Path, model=None,

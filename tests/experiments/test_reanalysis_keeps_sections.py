@@ -2,15 +2,12 @@
 
 import base64
 import json
+import shutil
 
 import pytest
 
 from experiments.cli import main
-from experiments.config.experiment import load_config
-from experiments.runner import run
 
-TINY = ["analysis.shuffles=10", "analysis.cv_folds=3", "analysis.cv_shuffles=5", "analysis.emergence=false",
-        "analysis.untrained_control=false", "ladder.enabled=false"]
 INTERVENTION_FIGURES = ("interventions_patching", "interventions_steering_kl", "interventions_steering_beliefs")
 
 
@@ -19,13 +16,13 @@ def _embedded(page: str, path) -> bool:
 
 
 @pytest.fixture(scope="module")
-def intervened(tmp_path_factory):
-    """A tiny run, then `belieflab intervene` on it: analysis.json has an `interventions` section."""
-    config = load_config("smoke", TINY + [f"output_dir={tmp_path_factory.mktemp('runs')}"])
-    run(config, progress=False)
-    assert main(["intervene", str(config.run_dir), "--pairs", "60", "--carry-pairs", "0", "--steering-pairs", "30",
+def intervened(tiny_run, tmp_path_factory):
+    """A copy of the tiny run, then `belieflab intervene` on it: analysis.json has an `interventions` section."""
+    run_dir = tmp_path_factory.mktemp("intervened") / tiny_run.name
+    shutil.copytree(tiny_run.run_dir, run_dir)
+    assert main(["intervene", str(run_dir), "--pairs", "60", "--carry-pairs", "0", "--steering-pairs", "30",
                  "--quiet"]) == 0
-    return config.run_dir
+    return run_dir
 
 
 def test_analyze_after_intervene_keeps_the_interventions_and_their_figures(intervened, capsys):
