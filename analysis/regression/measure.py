@@ -6,7 +6,7 @@ import numpy as np
 
 import hmm
 from analysis.regression.crossval import cv_summary, fold_fits, fold_means, out_of_fold
-from analysis.regression.folds import random_folds
+from analysis.regression.folds import RANDOM, random_folds
 from analysis.regression.heldout_null import heldout_shuffle_r2
 from analysis.regression.metrics import regression_metrics
 from analysis.regression.moments import design, moments
@@ -41,7 +41,8 @@ class TargetResult:
     cv_null: NullDistribution | None = None  # held-out R^2 of permuted targets against the real held-out R^2
 
     def to_dict(self) -> dict:
-        cv = None if self.cv is None else {**self.cv, "shuffle": self.cv_null.summary() if self.cv_null else None}
+        cv = None if self.cv is None else {**self.cv, "folds": RANDOM,
+                                           "shuffle": self.cv_null.summary() if self.cv_null else None}
         return {**self.metrics, "shuffle": self.null.summary() if self.null else None, "cv": cv}
 
 
