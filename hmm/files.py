@@ -48,7 +48,7 @@ def _read(path: Path) -> dict:
             raise ProcessError(f"cannot read process file {path}: {str(err).splitlines()[0]}; {ACCEPTED}") from None
         raise ProcessError(f"process file {path} holds an object array (stored as a pickle, never loaded); "
                            f"save plain numeric arrays; {ACCEPTED}") from None
-    except (OSError, ValueError, yaml.YAMLError) as err:
+    except (OSError, yaml.YAMLError) as err:
         raise ProcessError(f"cannot read process file {path}: {str(err).splitlines()[0]}; {ACCEPTED}") from None
 
 

@@ -2,11 +2,15 @@
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from hmm.errors import ProcessError
 from hmm.process import Process
+
+if TYPE_CHECKING:
+    from hmm.states import DistinctStates
 
 DEFAULT_MAX_BYTES = 4 * 2**30
 ZERO_PROB = 1e-12  # conditional token probabilities at or below this are treated as impossible

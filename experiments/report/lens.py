@@ -20,7 +20,7 @@ def site_rows(section: dict) -> list[list]:
     belief = section.get("belief") or {}
     rows = []
     for i, site in enumerate(t["sites"]):
-        def get(part, key="kl_model"):
+        def get(part, key="kl_model", i=i):
             return (part or {}).get(key, [None] * (i + 1))[i]
 
         others = None if penalty is None else float(np.delete(np.asarray(penalty)[:, i], i).mean())

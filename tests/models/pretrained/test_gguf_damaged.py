@@ -8,10 +8,10 @@ import struct
 import numpy as np
 import pytest
 
-gguf = pytest.importorskip("gguf", reason="reading GGUF files needs the gguf package")
-
 from models.config import ConfigError
 from models.pretrained import PretrainedError, load_pretrained
+
+gguf = pytest.importorskip("gguf", reason="reading GGUF files needs the gguf package")
 
 D, H, KV, DH, MLP, VOCAB = 32, 4, 2, 8, 48, 40
 
