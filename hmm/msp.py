@@ -132,7 +132,7 @@ def mixed_state_presentation(process: Process, max_len: int, min_prob: float = 0
         keep = (cond_NxV > ZERO_PROB) & (child_NxV >= min_prob)
         if keep.all():  # every child possible (full-support processes): reshapes instead of gathers
             codes = (codes[:, None] * V + np.arange(V)).ravel()
-            beliefs = (next_NxVxS / cond_NxV[..., None]).reshape(-1, S)
+            beliefs = np.divide(next_NxVxS, cond_NxV[..., None], out=next_NxVxS).reshape(-1, S)
             probs = child_NxV.ravel()
         else:
             parent, token = np.nonzero(keep)
