@@ -35,7 +35,7 @@ def test_bigram_predictor_by_hand():
     np.testing.assert_allclose(pred[0, 0], [0.5, 0.5])
 
 
-@pytest.mark.parametrize("V, L", [(2, 9), (3, 7), (4, 30)])  # cumulative-count and matching paths
+@pytest.mark.parametrize("V, L", [(2, 13), (3, 7), (4, 30)])  # cumulative-count and matching paths
 def test_bigram_predictor_and_posterior_mean_match_numpy(V, L):
     tokens = np.random.default_rng(V).integers(0, V, size=(5, L))
     mean, pred = hand_counts(tokens, V, 0.3)
