@@ -1,6 +1,6 @@
 """Sampling and filtering in JAX: tokens with posterior beliefs, beliefs for given tokens, log-probabilities.
 
-Alignment (DESIGN.md): `beliefs[:, t]` is the posterior after seeing `x_0..x_t`, never the prior.
+Alignment (docs/design.md): `beliefs[:, t]` is the posterior after seeing `x_0..x_t`, never the prior.
 Beliefs are normalised so `eta . w = 1` (a probability vector for an HMM).
 """
 
