@@ -60,7 +60,7 @@ def build_eval_set(process, cfg: ModelConfig, key, max_exact: int = 2**17, num_s
     else:
         tokens, beliefs = (np.asarray(a) for a in hmm.sample(process, key, num_sampled, C))
         weights = np.full(num_sampled, 1.0 / num_sampled)
-    beliefs = position_beliefs(np.asarray(beliefs, np.float64), process.stationary_distribution, cfg)
+    beliefs = position_beliefs(np.asarray(beliefs, np.float64), process.initial_belief, cfg)
     predictive = _bayes_predictive(process, beliefs)
     optimal_by_position = (weights[:, None] * _entropy(predictive)).sum(0)
     if exact:
