@@ -38,5 +38,8 @@ def run(args):
     out = check_writable(args.output_dir or f"runs/lens-llm-{Path(settings.model).stem}", "--output-dir")
     result = run_lens_llm(settings, out, progress=not args.no_progress)
     kl = {k: result[k]["kl_model"] for k in ("logit", "tuned")}
+    from experiments.llm.checkpoint_identity import describe_checkpoint
+
+    print(f"model: {describe_checkpoint(result['model'].get('checkpoint'))}")
     print(f"wrote {out}/report.html; held-out KL at layer 0: logit {kl['logit'][0]:.3f}, tuned {kl['tuned'][0]:.3f} "
           f"nats; seconds {sum(result['seconds'].values()):.0f}")

@@ -8,6 +8,7 @@ import yaml
 from analysis.figures.canvas import new_figure, save_figure
 from experiments.report.html import figures_html, page, table
 from analysis.atomic import atomic_write_text, write_json
+from experiments.llm.checkpoint_identity import describe_checkpoint
 
 LENSES = (("logit", "logit lens", "tab:blue"), ("tuned", "tuned lens", "tab:orange"),
           ("shared", "shared lens", "tab:green"))
@@ -39,7 +40,8 @@ def write_figures(result: dict, figure_dir: Path):
     ax.set_yscale("symlog", linthresh=0.01)
     ax.set_ylabel("KL(model ‖ lens), nats")
     ax.legend(fontsize=8)
-    ax.set_title(f"{result['model']['name']}: lenses on held-out text", fontsize=10)
+    ax.set_title(f"{(result['model'].get('checkpoint') or {}).get('file', result['model']['name'])}: lenses on "
+                 "held-out text", fontsize=10)
     save_figure(fig, figure_dir / "kl_by_layer.png")
 
     fig = new_figure(10, 3.6)
@@ -95,7 +97,8 @@ def write_lens_llm_outputs(out_dir, result: dict) -> Path:
     write_json(out_dir / "lenses.json", result)
     write_figures(result, out_dir / "figures")
     text, model = result["text"], result["model"]
-    facts = [["model", model["name"]], ["layers", model["config"]["n_layers"]], ["text", text["path"]],
+    facts = [["model", model["name"]], ["checkpoint file", describe_checkpoint(model.get("checkpoint"))],
+             ["layers", model["config"]["n_layers"]], ["text", text["path"]],
              ["training tokens / rows", f"{text['train_tokens']} / {text['train_rows']}"],
              ["held-out tokens / rows", f"{text['heldout_tokens']} / {text['heldout_rows']}"],
              ["training readout vocabulary", text["train_vocab"]],
