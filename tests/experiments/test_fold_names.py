@@ -35,3 +35,7 @@ def test_every_cross_validation_names_its_folds(tiny_run, tmp_path):
     for kind in ("linear", "lookup"):
         assert all(b["cv"]["folds"] == "stratified_by_belief" for b in ladder["token_history"][kind])
     assert all(c["folds"] == "random" for c in report["ladder"]["controls"].values())
+    page = (run_dir / "report.html").read_text()
+    assert "held-out R² (random k-fold CV" in page and "folds stratified by belief, mean ± sd over fold seeds" in page
+    assert "the same site can show two held-out R² that differ" in page
+    assert "last 1 token + position" in page and "last 1 tokens" not in page
