@@ -18,7 +18,8 @@ def new_figure(width: float, height: float) -> Figure:
 def drawable_text(text: str, limit: int | None = None) -> str:
     """`text` as a figure can show it: control characters and whitespace escaped as Python writes them, and
     every character the default font has no glyph for (CJK, emoji, ...) as its code point (\\u4e2d), so the
-    figure never shows empty boxes nor warns about missing glyphs; cut to `limit` characters."""
+    figure never shows empty boxes nor warns about missing glyphs; `limit`: the first so many characters of
+    `text` (each escape kept whole)."""
     from matplotlib import rcParams
     from matplotlib.font_manager import FontProperties, findfont, get_font
 
@@ -31,8 +32,7 @@ def drawable_text(text: str, limit: int | None = None) -> str:
             return repr(c)[1:-1]  # \n, \t, \x00
         return f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}"
 
-    shown = "".join(one(c) for c in text)
-    return shown if limit is None else shown[:limit]
+    return "".join(one(c) for c in text[:limit])
 
 
 def save_figure(fig: Figure, path, dpi: int = 150) -> Path:

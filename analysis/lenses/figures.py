@@ -29,6 +29,7 @@ def plot_kl_curves(section: dict, path, title: str = ""):
         if metric == "kl_bayes" and "kl_bayes" in trained["model"]:
             ax.axhline(BITS * kl_shown(trained["model"]["kl_bayes"]), color="k", lw=0.8, ls=":", label="model's own output")
         ax.set_yscale("symlog", linthresh=1e-3)
+        ax.set_ylim(bottom=0.0)  # a KL is never negative
         ax.set_xticks(x, list(sites), rotation=60, fontsize=7)
         ax.set_ylabel(f"{label} (bits)")
         ax.grid(alpha=0.3)

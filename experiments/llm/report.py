@@ -82,9 +82,9 @@ def plot_logit_grid(grid: dict, path) -> Path:
         image = ax.imshow(prob, cmap="Blues", vmin=0, vmax=1, aspect="auto")
         for i in range(n_sites):
             for j in range(n_pos):
-                ax.text(j, i, drawable_text(grid[name]["top1"][i][j], 10), ha="center", va="center", fontsize=8,
+                ax.text(j, i, drawable_text(grid[name]["top1"][i][j], 8), ha="center", va="center", fontsize=8,
                         color="white" if prob[i, j] > 0.6 else "black")
-        ax.set_xticks(range(n_pos), [drawable_text(t, 10) for t in grid["tokens"]], rotation=45, ha="right",
+        ax.set_xticks(range(n_pos), [drawable_text(t, 8) for t in grid["tokens"]], rotation=45, ha="right",
                       fontsize=9)
         ax.set_yticks(range(n_sites), [str(i) for i in range(n_sites)], fontsize=8)
         ax.set_ylabel("layer (0 = embedding)")

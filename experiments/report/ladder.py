@@ -75,8 +75,8 @@ def ladder_tables(report: dict) -> list[tuple]:
         return []
     group = report["headline"]["belief"]["site"]
     settings = ladder.get("settings", {})
-    note = (f"Held-out R² in this table: {settings.get('cv_folds', 'k')} folds stratified by belief state (every "
-            f"belief seen in training), the mean ± sd over {settings.get('fold_seeds', 'several')} fold seeds, with "
+    note = (f"Held-out R² in this table: {settings.get('cv_folds', 'k')} folds stratified by belief state (each belief "
+            f"state with two or more prefixes is in every training fold), the mean ± sd over {settings.get('fold_seeds', 'several')} fold seeds, with "
             "rcond chosen by nested cross-validation; rows marked 'random folds' and the per-site table above use "
             "one random k-fold split instead, so the same site can show two held-out R² that differ slightly.")
     return [(f"Ladder: baselines, prediction-only ceiling, controls and network ({w} weighting, effective sample "

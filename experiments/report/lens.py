@@ -61,7 +61,7 @@ def _run_block(run_dir: Path, report: dict) -> str:
     figures = "".join(figure(run_dir / path, CAPTIONS.get(key, key.replace("_", " ")))
                       for key, path in report.get("figures", {}).items()
                       if key.startswith("lens_") and (run_dir / path).is_file())
-    return (f"<div style='flex: 1; min-width: 480px; max-width: 100%; overflow-x: auto'><h3>{html.escape(run_dir.name)}</h3>"
+    return (f"<div style='flex: 1 1 480px; min-width: 0; max-width: 100%'><h3>{html.escape(run_dir.name)}</h3>"
             f"{table(site_rows(section), HEADER)}{figures}</div>")
 
 
