@@ -31,12 +31,13 @@ def site_rows(section: dict) -> list[list]:
     penalty = t.get("transfer", {}).get("kl_model_penalty")
     belief = section.get("belief") or {}
     rows = []
-    for i, site in enumerate(t["sites"]):
-        def get(part, key="kl_model"):
-            return (part or {}).get(key, [None] * (i + 1))[i]
 
+    def get(part, key: str, i: int):
+        return (part or {}).get(key, [None] * (i + 1))[i]
+
+    for i, site in enumerate(t["sites"]):
         others = None if penalty is None else float(np.delete(np.asarray(penalty)[:, i], i).mean())
-        kls = [kl_shown(get(part, key)) for part, key in ((t["logit"], "kl_model"), (t.get("tuned"), "kl_model"),
+        kls = [kl_shown(get(part, key, i)) for part, key in ((t["logit"], "kl_model"), (t.get("tuned"), "kl_model"),
                                                            (t.get("shared"), "kl_model"), (t.get("tuned"), "kl_bayes"),
                                                            (control, "kl_model"))]
         rows.append([site, *kls, others, (belief.get("r2") or [None] * (i + 1))[i]])
