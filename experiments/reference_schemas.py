@@ -17,7 +17,7 @@ _R2_FIELDS = [
     ("r2_per_coordinate", "R² of each coordinate"),
     ("shuffle", "in-sample permutation null: {num_permutations, mean, std, q99, max, p_value}"),
     ("cv", "random k-fold cross-validation over prefixes (one seeded fold assignment, fixed `rcond`): {r2 (pooled "
-           "held-out), r2_folds, r2_fold_mean, r2_fold_std (population sd over folds), shuffle (held-out R² of "
+           "held-out), r2_folds, r2_fold_mean, r2_fold_std (population sd over folds), folds (`random`), shuffle (held-out R² of "
            "permuted targets: {num_permutations, mean, std, q99, max, p_value})}"),
 ]
 
@@ -47,13 +47,14 @@ ANALYSIS_JSON = [
                            "in_sample_rcond}"),
     ("ladder.classes", "{num_belief_classes, num_singleton_prefixes, num_shared_prefixes}: distinct beliefs, and "
                           "prefixes whose belief no other prefix shares"),
-    ("ladder.controls", "{group: {weighting, untrained_r2, untrained_cv_r2, heldout_null, random_folds_cv_r2}}: "
+    ("ladder.controls", "{group: {weighting, untrained_r2, untrained_cv_r2, folds (`random`), heldout_null, random_folds_cv_r2}}: "
                            "the main regression's controls for the ladder's groups"),
     ("ladder.weightings", "{w: {effective_sample_size, singleton_weight_share, network, prediction_ceiling, "
                              "token_history, ratios}}"),
-    ("ladder.weightings.<w>.network", "{group: {r2, cv {r2 {mean, sd, values} over fold seeds (stratified by "
-                                         "belief state, `rcond` by nested CV), r2_by_length, singleton_beliefs, "
-                                         "shared_beliefs}, rcond_chosen, leave_belief_state_out {r2}, "
+    ("ladder.weightings.<w>.network", "{group: {r2, cv {folds (`stratified_by_belief`), r2 {mean, sd, values, folds} over fold "
+                                         "seeds (stratified by belief state, `rcond` by nested CV), r2_by_length, "
+                                         "singleton_beliefs, shared_beliefs}, rcond_chosen, leave_belief_state_out "
+                                         "{folds (`leave_belief_state_out`), r2}, "
                                          "beyond_prediction {r2, cv} or null}}"),
     ("ladder.weightings.<w>.prediction_ceiling", "{num_next_token_groups, affine_r2, affine_cv, best_function_r2, "
                                                     "beyond_prediction_variance_share}"),
@@ -99,7 +100,8 @@ LENSES_JSON = [
     ("schema", f"`{LENS_LLM_SCHEMA}`"),
     ("units", "`nats`"),
     ("settings", "the LensLLMSettings that ran (see the config reference)"),
-    ("model", "{name, config (the PretrainedConfig), heldout: the model's own metrics on the held-out rows "
+    ("model", "{name, checkpoint {file, path, format (GGUF or safetensors), file_type (GGUF general.file_type, "
+              "e.g. MOSTLY_Q4_1), tensor_types {type: count}}, config (the PretrainedConfig), heldout: the model's own metrics on the held-out rows "
               "(cross_entropy_observed, entropy, top1_observed, ...)}"),
     ("text", "{path, train_tokens, heldout_tokens, train_rows, heldout_rows, train_vocab}"),
     ("sites", "[S]: every block input `blocks.{l}.resid_pre`, then the last block's output `blocks.{L-1}.resid_post`"),

@@ -221,7 +221,7 @@ def report_stage(config: ExperimentConfig, run_dir: Path, report: dict) -> Path:
             ["shuffle null (in sample): mean", head.get("null_mean")],
             ["shuffle null (in sample): 99th percentile", head.get("null_q99")],
             ["shuffle p-value", format_p(head.get("p_value"), shuffles) if head.get("p_value") else None],
-            ["held-out (CV) R²", head.get("cv_r2")], ["held-out shuffle null: mean", head.get("cv_null_mean")],
+            ["held-out R² (random k-fold CV, one split)", head.get("cv_r2")], ["held-out shuffle null: mean", head.get("cv_null_mean")],
             ["held-out shuffle null: 99th percentile", head.get("cv_null_q99")],
             ["untrained-control R²", head.get("untrained_r2")],
             ["MSE over every sequence and position (the paper's number)", head.get("mse_paper")],

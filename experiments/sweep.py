@@ -45,8 +45,7 @@ def point_config(base: ExperimentConfig, point: dict, sweep_dir: Path) -> Experi
 
 def _train_ensemble_group(configs: list[ExperimentConfig], sweep_dir: Path, progress: bool) -> list[dict]:
     """Train points that differ only in seed/learning rate together; analyse each member's final model."""
-    first = configs[0]
-    process = resolve_process(first.process)
+    process = resolve_process(configs[0].process)
     group_dir = sweep_dir / ("ensemble-" + "-".join(c.name for c in configs))
     run_dirs = [check_writable(c.run_dir, "run directory") for c in configs]
     with contextlib.ExitStack() as locks:
@@ -55,7 +54,8 @@ def _train_ensemble_group(configs: list[ExperimentConfig], sweep_dir: Path, prog
         return _train_locked_group(configs, run_dirs, group_dir, process, progress)
 
 
-def _train_locked_group(configs, run_dirs, group_dir, process, progress):
+def _train_locked_group(configs, run_dirs, group_dir, process, progress) -> list[dict]:
+    """The ensemble's training and each member's analysis, with every member's run directory locked."""
     first = configs[0]
     for config, run_dir in zip(configs, run_dirs):
         save_config(config, run_dir / "config.yaml")

@@ -2,6 +2,8 @@
 
 import math
 
+import numpy as np
+
 
 def format_r2(r2: float) -> str:
     """R² with enough decimals that 1 − R² keeps two significant digits (0.9995 -> "0.99950", never "1.000")."""
@@ -12,6 +14,14 @@ def format_r2(r2: float) -> str:
     decimals = min(6, max(3, math.ceil(-math.log10(1.0 - r2)) + 1))
     text = f"{r2:.{decimals}f}"
     return f"> {1 - 10 ** -decimals:.{decimals}f}" if float(text) >= 1.0 else text
+
+
+def kl_shown(kl):
+    """A KL divergence (a number or an array) as figures and tables show it: never below 0 (a KL is >= 0, so
+    negative values are floating-point rounding noise of two nearly equal cross-entropies)."""
+    if kl is None:
+        return None
+    return float(max(kl, 0.0)) if np.ndim(kl) == 0 else np.maximum(np.asarray(kl, np.float64), 0.0)
 
 
 def count(n: int, noun: str) -> str:

@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis.figures.canvas import new_figure, save_figure
+from analysis.figures.labels import kl_shown
 
 BITS = 1.0 / np.log(2.0)
 LENSES = (("logit", "tab:gray"), ("tuned", "tab:blue"), ("shared", "tab:green"))
@@ -21,13 +22,14 @@ def plot_kl_curves(section: dict, path, title: str = ""):
     for ax, metric, label in ((axes[0], "kl_model", "KL(model ‖ lens)"), (axes[1], "kl_bayes", "KL(Bayes ‖ lens)")):
         for lens, color in LENSES:
             if trained.get(lens) and metric in trained[lens]:
-                ax.plot(x, BITS * np.asarray(trained[lens][metric]), "o-", color=color, label=lens)
+                ax.plot(x, BITS * kl_shown(trained[lens][metric]), "o-", color=color, label=lens)
         if control and control.get("tuned") and metric in control["tuned"]:
-            ax.plot(x, BITS * np.asarray(control["tuned"][metric]), "--", color="tab:blue", alpha=0.5,
+            ax.plot(x, BITS * kl_shown(control["tuned"][metric]), "--", color="tab:blue", alpha=0.5,
                     label="tuned, untrained model")
         if metric == "kl_bayes" and "kl_bayes" in trained["model"]:
-            ax.axhline(BITS * trained["model"]["kl_bayes"], color="k", lw=0.8, ls=":", label="model's own output")
+            ax.axhline(BITS * kl_shown(trained["model"]["kl_bayes"]), color="k", lw=0.8, ls=":", label="model's own output")
         ax.set_yscale("symlog", linthresh=1e-3)
+        ax.set_ylim(bottom=0.0)  # a KL is never negative
         ax.set_xticks(x, list(sites), rotation=60, fontsize=7)
         ax.set_ylabel(f"{label} (bits)")
         ax.grid(alpha=0.3)

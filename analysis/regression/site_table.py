@@ -4,7 +4,7 @@ from analysis.figures.labels import format_p
 
 HEADER = ("site", "R2", "null q99", "p", "CV R2", "CV q99", "untrained", "MSE")
 WIDTHS = (26, 8, 9, 8, 8, 9, 9, 9)
-LONG_HEADER = ("site", "R² (weighted)", "shuffle null q99", "shuffle p", "held-out R² (k-fold)", "held-out null q99",
+LONG_HEADER = ("site", "R² (weighted)", "shuffle null q99", "shuffle p", "held-out R² (random k-fold CV)", "held-out null q99",
                "untrained R²", "MSE (every sequence and position)")
 
 

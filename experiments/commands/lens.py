@@ -42,7 +42,7 @@ def run(args) -> None:
 
     from analysis.atomic import write_json
     from experiments.config.experiment import resolve_process
-    from experiments.report.lens import HEADER, site_rows
+    from experiments.report.lens import HEADER, site_rows, text_table
     from experiments.stages import StageContext
     from experiments.stages.lens import STAGE as LENS
     from experiments.report.html import load_json
@@ -63,9 +63,7 @@ def run(args) -> None:
             report["lenses"]["compare_with"] = [str(r) for r in runs if r != run_dir]
             write_json(run_dir / "analysis.json", report)
         print(f"lenses of {run_dir} ({report['lenses']['seconds']['total']:.0f} s); nats, held-out prefixes:")
-        print("  " + " | ".join(HEADER))
-        for row in site_rows(report["lenses"]):
-            print("  " + " ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row))
+        print(text_table(site_rows(report["lenses"]), HEADER, indent="  "))
     for run_dir, config in zip(runs, configs):
         with run_lock(run_dir, "belieflab lens", not args.quiet):
             report_stage(config, run_dir, load_json(run_dir / "analysis.json"))

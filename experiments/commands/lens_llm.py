@@ -23,7 +23,8 @@ def add_parser(sub):
     for flag, kind, text in OPTIONS:
         p.add_argument(flag, type=kind, default=argparse.SUPPRESS, help=text)
     p.add_argument("--output-dir", default=None, help="run directory (default runs/lens-llm-<model name>)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--no-progress", dest="quiet", action="store_true", help=argparse.SUPPRESS)  # the old name
     p.set_defaults(func=run)
 
 
@@ -33,10 +34,13 @@ def run(args):
     from experiments.llm.lens import LensLLMSettings, run_lens_llm
     from experiments.writable import check_writable
 
-    given = {k: v for k, v in vars(args).items() if k not in ("func", "output_dir", "no_progress", "command")}
+    given = {k: v for k, v in vars(args).items() if k not in ("func", "output_dir", "quiet", "command")}
     settings = LensLLMSettings(**given)
     out = check_writable(args.output_dir or f"runs/lens-llm-{Path(settings.model).stem}", "--output-dir")
-    result = run_lens_llm(settings, out, progress=not args.no_progress)
+    result = run_lens_llm(settings, out, progress=not args.quiet)
     kl = {k: result[k]["kl_model"] for k in ("logit", "tuned")}
+    from experiments.llm.checkpoint_identity import describe_checkpoint
+
+    print(f"model: {describe_checkpoint(result['model'].get('checkpoint'))}")
     print(f"wrote {out}/report.html; held-out KL at layer 0: logit {kl['logit'][0]:.3f}, tuned {kl['tuned'][0]:.3f} "
           f"nats; seconds {sum(result['seconds'].values()):.0f}")

@@ -87,7 +87,10 @@ def run_lens_llm(settings: LensLLMSettings, out_dir: Path, progress: bool = True
     from experiments.llm.corpus import corpus_path, split_text
     from experiments.llm.report import write_lens_llm_outputs
     from experiments.llm.text import lens_sites, residual_rows, token_windows
+    from experiments.llm.checkpoint_identity import checkpoint_identity, describe_checkpoint
+    from experiments.progress import say
     from models.pretrained import PretrainedError, load_pretrained
+    from models.pretrained.load import resolve_model_path
 
     seconds, t0 = {}, time.perf_counter()
     text_path = Path(settings.text) if settings.text else corpus_path()
@@ -99,6 +102,8 @@ def run_lens_llm(settings: LensLLMSettings, out_dir: Path, progress: bool = True
         raise ConfigError(f"lens-llm --text {text_path}: not UTF-8 text") from None
     train_text, heldout_text = split_text(text, settings.heldout_fraction)
     model, tokenizer = load_pretrained(settings.model)
+    checkpoint = checkpoint_identity(resolve_model_path(settings.model))
+    say(f"model: {describe_checkpoint(checkpoint)}", progress)
     if tokenizer is None:
         raise PretrainedError(f"lens-llm --model {settings.model}: the checkpoint has no tokenizer.json")
     seconds["load"] = time.perf_counter() - t0
@@ -142,7 +147,7 @@ def run_lens_llm(settings: LensLLMSettings, out_dir: Path, progress: bool = True
     as_lists = lambda d: {k: np.asarray(v).tolist() for k, v in d.items()}  # noqa: E731
     result = {
         "schema": "belieflab.lens_llm/1", "units": "nats", "settings": asdict(settings),
-        "model": {"name": settings.model, "config": asdict(model.config), "heldout": as_lists(model_metrics)},
+        "model": {"name": settings.model, "checkpoint": checkpoint, "config": asdict(model.config), "heldout": as_lists(model_metrics)},
         "text": {"path": str(text_path), "train_tokens": int(train_W.size), "heldout_tokens": int(heldout_W.size),
                  "train_rows": n_train, "heldout_rows": n_heldout, "train_vocab": int(len(vocab))},
         "sites": list(sites), "layers": list(range(len(sites))),

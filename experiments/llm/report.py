@@ -5,9 +5,11 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from analysis.figures.canvas import new_figure, save_figure
+from analysis.figures.canvas import drawable_text, new_figure, save_figure
+from analysis.figures.labels import kl_shown
 from experiments.report.html import figures_html, page, table
 from analysis.atomic import atomic_write_text, write_json
+from experiments.llm.checkpoint_identity import describe_checkpoint
 
 LENSES = (("logit", "logit lens", "tab:blue"), ("tuned", "tuned lens", "tab:orange"),
           ("shared", "shared lens", "tab:green"))
@@ -25,6 +27,8 @@ def plot_by_layer(result: dict, metric: str, ax, model_line=None):
     layers = np.asarray(result["layers"])
     for key, label, colour in LENSES:
         values = result[key].get(metric)
+        if values is not None and metric.startswith("kl"):
+            values = kl_shown(values)
         if values is not None:
             ax.plot(layers[: len(values)], values, "o-", ms=3, color=colour, label=label)
     if model_line is not None:
@@ -39,7 +43,8 @@ def write_figures(result: dict, figure_dir: Path):
     ax.set_yscale("symlog", linthresh=0.01)
     ax.set_ylabel("KL(model ‖ lens), nats")
     ax.legend(fontsize=8)
-    ax.set_title(f"{result['model']['name']}: lenses on held-out text", fontsize=10)
+    ax.set_title(f"{(result['model'].get('checkpoint') or {}).get('file', result['model']['name'])}: lenses on "
+                 "held-out text", fontsize=10)
     save_figure(fig, figure_dir / "kl_by_layer.png")
 
     fig = new_figure(10, 3.6)
@@ -63,26 +68,35 @@ def write_figures(result: dict, figure_dir: Path):
     fig.colorbar(image, ax=ax, label="KL penalty, nats")
     save_figure(fig, figure_dir / "transfer.png")
 
-    grid = result["grid"]
+    plot_logit_grid(result["grid"], figure_dir / "logit_grid.png")
+
+
+def plot_logit_grid(grid: dict, path) -> Path:
+    """The logit and tuned lenses' top-1 tokens on one passage, one panel above the other, coloured by their
+    probability (with its colour bar); tokens the font cannot draw are written as code points."""
     n_sites, n_pos = len(grid["sites"]), len(grid["tokens"])
-    fig = new_figure(2 * (1.1 + 0.62 * n_pos), 0.6 + 0.2 * n_sites)
-    for ax, name in zip(fig.subplots(1, 2), ("logit", "tuned")):
+    fig = new_figure(2.0 + 0.95 * n_pos, 2 * (0.9 + 0.3 * n_sites))
+    axes = fig.subplots(2, 1)
+    for ax, name in zip(axes, ("logit", "tuned")):
         prob = np.asarray(grid[name]["prob"])
-        ax.imshow(prob, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+        image = ax.imshow(prob, cmap="Blues", vmin=0, vmax=1, aspect="auto")
         for i in range(n_sites):
             for j in range(n_pos):
-                ax.text(j, i, repr(grid[name]["top1"][i][j])[1:-1][:8], ha="center", va="center", fontsize=5,
+                ax.text(j, i, drawable_text(grid[name]["top1"][i][j], 8), ha="center", va="center", fontsize=8,
                         color="white" if prob[i, j] > 0.6 else "black")
-        ax.set_xticks(range(n_pos), [repr(t)[1:-1][:8] for t in grid["tokens"]], rotation=60, fontsize=6)
-        ax.set_yticks(range(n_sites), [str(i) for i in range(n_sites)], fontsize=5)
-        ax.set_ylabel("layer")
-        ax.set_title(f"{name} lens", fontsize=9)
-    save_figure(fig, figure_dir / "logit_grid.png")
+        ax.set_xticks(range(n_pos), [drawable_text(t, 8) for t in grid["tokens"]], rotation=45, ha="right",
+                      fontsize=9)
+        ax.set_yticks(range(n_sites), [str(i) for i in range(n_sites)], fontsize=8)
+        ax.set_ylabel("layer (0 = embedding)")
+        ax.set_xlabel("input token at each position")
+        ax.set_title(f"{name} lens: top-1 next token", fontsize=11)
+        fig.colorbar(image, ax=ax, label="probability of the top-1 token", shrink=0.9)
+    return save_figure(fig, path)
 
 
 def summary_rows(result: dict) -> list[list]:
-    rows = [[label, result[key]["kl_model"][0], result[key]["kl_model"][len(result["layers"]) // 2],
-             result[key]["kl_model"][-1] if len(result[key]["kl_model"]) == len(result["layers"]) else "-"]
+    rows = [[label, kl_shown(result[key]["kl_model"][0]), kl_shown(result[key]["kl_model"][len(result["layers"]) // 2]),
+             kl_shown(result[key]["kl_model"][-1]) if len(result[key]["kl_model"]) == len(result["layers"]) else "-"]
             for key, label, _ in LENSES]
     return rows
 
@@ -95,7 +109,8 @@ def write_lens_llm_outputs(out_dir, result: dict) -> Path:
     write_json(out_dir / "lenses.json", result)
     write_figures(result, out_dir / "figures")
     text, model = result["text"], result["model"]
-    facts = [["model", model["name"]], ["layers", model["config"]["n_layers"]], ["text", text["path"]],
+    facts = [["model", model["name"]], ["checkpoint file", describe_checkpoint(model.get("checkpoint"))],
+             ["layers", model["config"]["n_layers"]], ["text", text["path"]],
              ["training tokens / rows", f"{text['train_tokens']} / {text['train_rows']}"],
              ["held-out tokens / rows", f"{text['heldout_tokens']} / {text['heldout_rows']}"],
              ["training readout vocabulary", text["train_vocab"]],

@@ -13,6 +13,7 @@ import numpy as np
 import yaml
 
 from analysis.figures.canvas import new_figure, save_figure
+from analysis.figures.labels import kl_shown
 from experiments.report.html import figure, page, table
 from analysis.atomic import atomic_write_text
 from hmm.errors import MissingFileError
@@ -54,7 +55,7 @@ def depth_curves(section: dict) -> dict:
     for lens in LENSES:
         values = (section.get(lens) or {}).get("kl_model")
         if values:
-            values = np.asarray(values, float)
+            values = kl_shown(values)
             depth = np.arange(len(values)) / max(len(section["sites"]) - 1, 1)
             curves[lens] = (depth, values / reference if reference > 0 else values)
     return curves
@@ -64,6 +65,25 @@ def transfer_matrix(section: dict):
     transfer = section.get("transfer") or {}
     penalty = transfer.get("kl_model_penalty")
     return None if penalty is None else np.asarray(penalty, float)
+
+
+def transfer_labels(section: dict) -> tuple[list[str], str]:
+    """Tick labels of a transfer matrix and what they are: the LLM's layer numbers (its matrix covers every
+    k-th layer), else the toy model's site names."""
+    transfer = section.get("transfer") or {}
+    if transfer.get("layers") is not None:
+        return [str(layer) for layer in transfer["layers"]], "layer"
+    return list(transfer.get("sites") or section["sites"]), "site"
+
+
+def checkpoint_text(section: dict) -> str:
+    """The model a run's lenses read: the LLM's checkpoint file and quantisation, or the toy run's own model."""
+    from experiments.llm.checkpoint_identity import describe_checkpoint
+
+    model = section.get("model") or {}
+    if model.get("checkpoint"):
+        return describe_checkpoint(model["checkpoint"])
+    return model.get("name") or "trained in this run (checkpoints/)"
 
 
 def write_compare(run_dirs, out_dir) -> Path:
@@ -82,23 +102,27 @@ def write_compare(run_dirs, out_dir) -> Path:
     ax.legend(fontsize=7, ncol=2)
     kl_path = save_figure(fig, out_dir / "figures" / "compare_kl_depth.png")
 
-    matrices = [(name, transfer_matrix(section)) for name, section in runs]
-    matrices = [(n, m) for n, m in matrices if m is not None]
+    matrices = [(name, transfer_matrix(section), section) for name, section in runs]
+    matrices = [(n, m, s) for n, m, s in matrices if m is not None]
     sections = [("Lens KL on one depth axis", figure(kl_path, "Held-out KL of each lens to the model's output, as a "
                                                       "fraction of the logit lens's KL at the embedding."))]
     if matrices:
         fig = new_figure(3.6 * len(matrices), 3.6)
-        for ax, (name, m) in zip(np.atleast_1d(fig.subplots(1, len(matrices))), matrices):
+        for ax, (name, m, section) in zip(np.atleast_1d(fig.subplots(1, len(matrices))), matrices):
             image = ax.imshow(m / max(m.max(), 1e-12), cmap="magma_r", vmin=0, vmax=1)
+            labels, kind = transfer_labels(section)
+            ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=7)
+            ax.set_yticks(range(len(labels)), labels, fontsize=7)
             ax.set_title(f"{name} (max {m.max():.3g} nats)", fontsize=8)
-            ax.set_xlabel("applied at site j")
-            ax.set_ylabel("translator of site i")
+            ax.set_xlabel(f"applied at {kind} j")
+            ax.set_ylabel(f"translator of {kind} i")
         fig.colorbar(image, ax=ax, label="penalty / its maximum")
         sections.append(("Transfer matrices", figure(save_figure(fig, out_dir / "figures" / "compare_transfer.png"),
                                                      "Tuned-lens transfer penalty (KL), each scaled by its maximum.")))
-    rows = [[name, len(s["sites"]), s["logit"]["kl_model"][0],
-             (s.get("tuned") or {}).get("kl_model", [None])[0]] for name, s in runs]
-    sections.append(("Runs", table(rows, ["run", "sites", "logit KL at depth 0 (nats)", "tuned KL at depth 0"])))
+    rows = [[name, checkpoint_text(s), len(s["sites"]), kl_shown(s["logit"]["kl_model"][0]),
+             kl_shown((s.get("tuned") or {}).get("kl_model", [None])[0])] for name, s in runs]
+    sections.append(("Runs", table(rows, ["run", "model checkpoint", "sites", "logit KL at depth 0 (nats)",
+                                          "tuned KL at depth 0 (nats)"])))
     references = yaml.safe_load(REFERENCES.read_text())
     sections.append(("Published reference points (listed with provenance; not drawn where units differ)",
                      table([[r["source"], r["model"], r["quantity"], r["value"], r["note"]] for r in references],

@@ -15,6 +15,8 @@ table { border-collapse: collapse; margin: .5em 0; } td, th { padding: .25em .8e
 th { background: #f4f4f4; text-align: left; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; } img { max-width: 100%; }
 figcaption { color: #555; font-size: .9em; } pre { background: #f8f8f8; padding: .8em; overflow-x: auto; }
+div.wide { max-width: 100%; overflow-x: auto; } nav.toc { background: #f8f8f8; padding: .4em 1em; }
+nav.toc ol { margin: .3em 0; columns: 2; } nav.toc a { text-decoration: none; }
 """
 
 
@@ -30,14 +32,15 @@ def figure(path: Path, caption: str) -> str:
 
 
 def table(rows: list[list], header: list[str]) -> str:
+    """An HTML table (scrolling sideways inside the page when wider than it); None prints as "–"."""
     def cell(v):
         if isinstance(v, float):  # rounding noise around an exact zero prints as 0
             return f'<td class="num">{0.0 if abs(v) < 1e-12 else v:.6g}</td>'
-        return f"<td>{html.escape(str(v))}</td>"
+        return f"<td>{'–' if v is None else html.escape(str(v))}</td>"
 
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(cell(v) for v in row) + "</tr>" for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
+    return f"<div class='wide'><table><tr>{head}</tr>{body}</table></div>"
 
 
 def paragraph(text: str = "") -> str:
@@ -45,9 +48,13 @@ def paragraph(text: str = "") -> str:
 
 
 def page(title: str, sections: list[tuple[str, str]]) -> str:
-    parts = [f"<h2>{html.escape(h)}</h2>{body}" for h, body in sections if body]
+    """The whole page: the title, a linked table of contents of the non-empty sections, then the sections."""
+    shown = [(f"s{i}", h, body) for i, (h, body) in enumerate(s for s in sections if s[1])]
+    toc = "".join(f"<li><a href='#{anchor}'>{html.escape(h)}</a></li>" for anchor, h, _ in shown)
+    parts = [f"<h2 id='{anchor}'>{html.escape(h)}</h2>{body}" for anchor, h, body in shown]
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>{''.join(parts)}</body></html>")
+            f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
+            f"<nav class='toc'><strong>Contents</strong><ol>{toc}</ol></nav>{''.join(parts)}</body></html>")
 
 
 def figures_html(figure_dir: Path, captions: dict[str, str], paths: dict[str, str] | None = None) -> str:

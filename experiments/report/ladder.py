@@ -22,7 +22,7 @@ def _ratio(entry) -> str:
     return "-" if entry.get("ratio") is None else f"{entry['ratio']:.3g}"
 
 
-HEADER = ("rung", "R² in sample", "held-out R² (mean ± sd over fold seeds)", "network's held-out 1 − R² ÷ this")
+HEADER = ("rung", "R² in sample", "held-out R² (folds stratified by belief, mean ± sd over fold seeds)", "network's held-out 1 − R² ÷ this")
 
 
 def ladder_rows(ladder: dict, weighting: str, group: str) -> list[list]:
@@ -74,6 +74,11 @@ def ladder_tables(report: dict) -> list[tuple]:
     if not ladder:
         return []
     group = report["headline"]["belief"]["site"]
+    settings = ladder.get("settings", {})
+    note = (f"Held-out R² in this table: {settings.get('cv_folds', 'k')} folds stratified by belief state (each belief "
+            f"state with two or more prefixes is in every training fold), the mean ± sd over {settings.get('fold_seeds', 'several')} fold seeds, with "
+            "rcond chosen by nested cross-validation; rows marked 'random folds' and the per-site table above use "
+            "one random k-fold split instead, so the same site can show two held-out R² that differ slightly.")
     return [(f"Ladder: baselines, prediction-only ceiling, controls and network ({w} weighting, effective sample "
-             f"size {ladder['weightings'][w]['effective_sample_size']:.0f})", HEADER, ladder_rows(ladder, w, group))
-            for w in ladder["weightings"]]
+             f"size {ladder['weightings'][w]['effective_sample_size']:.0f})", HEADER, ladder_rows(ladder, w, group),
+             note) for w in ladder["weightings"]]

@@ -5,8 +5,20 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.report.html import embed_image, load_json, table
+from analysis.figures.labels import kl_shown
+from experiments.report.html import figure, load_json, table
 
+CAPTIONS = {
+    "lens_kl": "Held-out KL(model ‖ lens) (left) and KL(Bayes ‖ lens) (right) per site for the logit, tuned and "
+               "shared lenses, in bits (a KL is never negative: rounding noise is shown as 0); dashed: the tuned "
+               "lens of the untrained model; dotted: the model's own KL to Bayes.",
+    "lens_transfer": "Transfer penalty: KL of the tuned lens trained at site i applied at site j, minus site j's "
+                     "own lens (bits).",
+    "lens_logit_grid": "The logit lens on one sequence: each cell the top token at that site and position, "
+                       "coloured by its probability.",
+    "lens_future": "Future lens: how well each site predicts tokens further ahead, against the Bayes ceiling "
+                   "(dashed) and a prefix-blind baseline (dotted).",
+}
 HEADER = ["site", "KL(model‖logit)", "KL(model‖tuned)", "KL(model‖shared)", "KL(Bayes‖tuned)",
           "tuned, untrained model", "mean transfer penalty in", "belief R² (held out)"]
 
@@ -19,21 +31,38 @@ def site_rows(section: dict) -> list[list]:
     penalty = t.get("transfer", {}).get("kl_model_penalty")
     belief = section.get("belief") or {}
     rows = []
-    for i, site in enumerate(t["sites"]):
-        def get(part, key="kl_model", i=i):
-            return (part or {}).get(key, [None] * (i + 1))[i]
 
+    def get(part, key: str, i: int):
+        return (part or {}).get(key, [None] * (i + 1))[i]
+
+    for i, site in enumerate(t["sites"]):
         others = None if penalty is None else float(np.delete(np.asarray(penalty)[:, i], i).mean())
-        rows.append([site, get(t["logit"]), get(t.get("tuned")), get(t.get("shared")), get(t.get("tuned"), "kl_bayes"),
-                     get(control), others, (belief.get("r2") or [None] * (i + 1))[i]])
+        kls = [kl_shown(get(part, key, i)) for part, key in ((t["logit"], "kl_model"), (t.get("tuned"), "kl_model"),
+                                                           (t.get("shared"), "kl_model"), (t.get("tuned"), "kl_bayes"),
+                                                           (control, "kl_model"))]
+        rows.append([site, *kls, others, (belief.get("r2") or [None] * (i + 1))[i]])
     return [[r[0], *("" if v is None else float(v) for v in r[1:])] for r in rows]
+
+
+def text_table(rows: list[list], header: list[str], indent: str = "") -> str:
+    """Rows as fixed-width console columns (numbers right-aligned to 4 significant digits, "–" when empty),
+    each column as wide as its widest cell or header."""
+    cells = [[f"{v:.4g}" if isinstance(v, float) else ("–" if v in ("", None) else str(v)) for v in row]
+             for row in rows]
+    widths = [max(len(str(h)), *(len(r[i]) for r in cells)) for i, h in enumerate(header)]
+
+    def line(values):
+        return indent + "  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(values, widths)))
+
+    return "\n".join([line(list(header))] + [line(r) for r in cells])
 
 
 def _run_block(run_dir: Path, report: dict) -> str:
     section = report["lenses"]
-    figures = "".join(embed_image(run_dir / path) for key, path in report.get("figures", {}).items()
+    figures = "".join(figure(run_dir / path, CAPTIONS.get(key, key.replace("_", " ")))
+                      for key, path in report.get("figures", {}).items()
                       if key.startswith("lens_") and (run_dir / path).is_file())
-    return (f"<div style='flex: 1; min-width: 480px; max-width: 100%; overflow-x: auto'><h3>{html.escape(run_dir.name)}</h3>"
+    return (f"<div style='flex: 1 1 480px; min-width: 0; max-width: 100%'><h3>{html.escape(run_dir.name)}</h3>"
             f"{table(site_rows(section), HEADER)}{figures}</div>")
 
 

@@ -2,7 +2,12 @@
 
 import shutil
 
+import numpy as np
+import pytest
 import yaml
+
+from analysis.ladder.heldout_summary import seed_summary
+from analysis.regression.measure import TargetResult
 
 from experiments.runner import reanalyze
 
@@ -18,6 +23,18 @@ def _walk(obj, path=""):
             yield from _walk(value, f"{path}[{i}]")
 
 
+def test_summaries_name_their_folds_and_keep_their_numbers():
+    y = np.array([[0.0], [1.0], [2.0], [3.0]])
+    yhat = np.array([[0.0], [1.0], [2.0], [2.0]])  # weighted R² by hand: 1 - 1 / 5 = 0.8
+    summary = seed_summary(y, [yhat, yhat], np.ones(4), folds="leave_belief_state_out")
+    assert summary["folds"] == summary["r2"]["folds"] == "leave_belief_state_out"
+    assert summary["r2"]["mean"] == pytest.approx(0.8) and summary["r2"]["sd"] == 0.0
+    assert seed_summary(y, [yhat], np.ones(4))["folds"] == "stratified_by_belief"
+    cv = TargetResult({"r2": 0.9}, np.zeros((4, 1)), cv={"r2": 0.8}).to_dict()["cv"]
+    assert cv["folds"] == "random" and cv["r2"] == 0.8
+
+
+@pytest.mark.slow
 def test_every_cross_validation_names_its_folds(tiny_run, tmp_path):
     run_dir = tmp_path / tiny_run.name
     shutil.copytree(tiny_run.run_dir, run_dir, ignore=shutil.ignore_patterns(".belieflab.lock"))
@@ -35,3 +52,7 @@ def test_every_cross_validation_names_its_folds(tiny_run, tmp_path):
     for kind in ("linear", "lookup"):
         assert all(b["cv"]["folds"] == "stratified_by_belief" for b in ladder["token_history"][kind])
     assert all(c["folds"] == "random" for c in report["ladder"]["controls"].values())
+    page = (run_dir / "report.html").read_text()
+    assert "held-out R² (random k-fold CV" in page and "folds stratified by belief, mean ± sd over fold seeds" in page
+    assert "the same site can show two held-out R² that differ" in page
+    assert "last 1 token + position" in page and "last 1 tokens" not in page

@@ -9,7 +9,7 @@ from experiments.config.experiment import load_config, save_config
 from experiments.runner import run
 from models.config import ConfigError
 
-FAST = ["analysis.shuffles=10", "analysis.cv_folds=3", "analysis.cv_shuffles=5", "analysis.regression.emergence=false",
+FAST = ["analysis.shuffles=10", "analysis.cv_folds=3", "analysis.cv_shuffles=5", "analysis.emergence=false",
         "analysis.untrained_control=false", "interventions.enabled=true", "interventions.num_pairs=120",
         "interventions.carry_pairs=0", "interventions.steering_pairs=60"]
 

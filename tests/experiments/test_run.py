@@ -107,8 +107,8 @@ def test_resumed_run_says_what_it_does_and_times_each_stage(finished, tmp_path, 
     run(config.__class__(**{**config.__dict__, "name": copy.name, "output_dir": str(tmp_path)}), progress=True)
     err = capsys.readouterr().err.replace("\r", "\n")  # progress bars redraw with carriage returns
     assert f"training already finished (step 60 in {copy / 'checkpoints'})" in err
-    for stage in ("analysis: belief regression", "figures: geometry", "emergence: the regression at 3 checkpoints",
-                  "report"):
+    for stage in ("analysis: belief regression", "ladder: token history", "emergence: the regression at every checkpoint",
+                  "lenses: logit", "report"):
         assert re.search(rf"^{re.escape(stage)}.*: done in \d+\.\d s$", err, re.M), stage
 
 

@@ -162,3 +162,11 @@ def test_training_loss_legend_counts_steps_and_never_goes_negative():
     assert train_loss_label(range(20, 101, 20)) == "training loss (batch mean over 20 steps)"
     interleaved = [20, 40, 20, 40, 60, 80, 60, 80]  # two runs into one file
     assert train_loss_label(interleaved).endswith("(batch mean over 20 steps)")
+
+
+def test_lens_llm_output_dir_under_a_file_is_refused_before_the_model_loads(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("models.pretrained.load_pretrained", _must_not_run)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["lens-llm", "--output-dir", str(blocker / "run"), "--quiet"]) == 2
+    assert f"--output-dir {blocker / 'run'} cannot be written: {blocker} is a file" in _one_line_error(capsys)

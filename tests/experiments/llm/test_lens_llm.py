@@ -97,3 +97,12 @@ def test_text_that_is_not_utf8_is_a_one_line_error(run, tmp_path, capsys):
     assert main(["lens-llm", "--model", str(model_dir), "--text", str(latin1), "--no-progress"]) == 2
     err = capsys.readouterr().err.strip()
     assert "not UTF-8 text" in err and "\n" not in err
+
+
+def test_checkpoint_is_named_in_lenses_json_report_and_console(run):
+    model_dir, _, out = run
+    identity = json.loads((out / "lenses.json").read_text())["model"]["checkpoint"]
+    assert identity["file"] == model_dir.name and identity["format"] == "safetensors"
+    assert identity["tensor_types"] == {"F32": 2 + 9 * L}  # the tensors _tiny_llama_dir wrote, all float32
+    page = (out / "report.html").read_text()
+    assert f"{model_dir.name} (safetensors; tensors {2 + 9 * L} F32)" in page
