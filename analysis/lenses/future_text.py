@@ -57,7 +57,7 @@ def future_lens_precision(model, W_SxHxD1xD, resid: dict, windows_WxL, sites, tr
     W, L = windows.shape
     H = W_SxHxD1xD.shape[1]
     T = L - 1 - (H - 1)
-    rows = lambda a: np.asarray(a).reshape(W, L - 1, -1)  # noqa: E731
+    rows = lambda a: np.asarray(a).reshape(W, L - 1, -1)
     final = rows(resid[list(resid)[-1]])
     model_top1_WxL1 = readout_argmax(model, final.reshape(-1, final.shape[-1])).reshape(W, L - 1)
     real_WxL1, current_WxT = windows[:, 1:], windows[:, :T]

@@ -39,8 +39,8 @@ def _step_program(graphdef, sites: tuple, recipe: Recipe, max_horizon: int | Non
         _, acts = model(tokens_BxL, capture=sites)
         h_SxBxLxD = jnp.stack([acts[s] for s in sites[:-1]]).astype(jnp.float32)
         final_BxLxD = acts[sites[-1]].astype(jnp.float32)
-        S, B, L, D = h_SxBxLxD.shape
-        rows = lambda a: a[..., :-1, :].reshape(*a.shape[:-3], B * (L - 1), D)  # noqa: E731
+        _, B, L, D = h_SxBxLxD.shape
+        rows = lambda a: a[..., :-1, :].reshape(*a.shape[:-3], B * (L - 1), D)
         ref = jax.lax.stop_gradient(readout_log_probs(model, rows(final_BxLxD), vocab))
 
         def per_site(args):

@@ -10,7 +10,12 @@ from analysis.lenses.recipe import Recipe
 from analysis.lenses.stream_plan import StreamPlan
 from analysis.lenses.streamed import train_streamed_lens
 from analysis.lenses.text_eval import kl_curve_point, text_lens_scores
-from analysis.lenses.text_rows import block_input_sites, encode_windows, predicted_bytes, text_inputs
+from analysis.lenses.text_rows import (
+    block_input_sites,
+    encode_windows,
+    predicted_bytes,
+    text_inputs,
+)
 from analysis.lenses.top_vocabulary import top_vocabulary
 from analysis.lenses.translator import identity, to_numpy
 from analysis.lenses.window_source import CorpusWindows, SampledWindows
@@ -76,11 +81,11 @@ def streamed_llm_lenses(model, tokenizer, train_text: str, heldout_text: str, pl
         "plan": {**plan.__dict__, "steps": plan.steps, "tokens_per_step": plan.tokens_per_step},
         "recipe": {k: v for k, v in recipe.__dict__.items() if k not in ("sites_per_program", "eval_batch_size")}
         | {"steps": plan.steps},
-        "training": {"text": text, "tokens": lens.tokens_seen, "train_text_tokens": int(len(train_ids)),
-                     "readout_vocab": "full" if vocab is None else int(len(vocab)),
+        "training": {"text": text, "tokens": lens.tokens_seen, "train_text_tokens": len(train_ids),
+                     "readout_vocab": "full" if vocab is None else len(vocab),
                      "loss_first": lens.losses[0].tolist(), "loss_last": lens.losses[-1].tolist()},
         "heldout": {"tokens": int(heldout_W.size), "rows": heldout.num_rows, "bytes": n_bytes,
-                    "curve_rows": int(len(curve_rows))},
+                    "curve_rows": len(curve_rows)},
         "curve": lens.curve, "tuned": tuned, "logit": logit, "future": future, "seconds": seconds,
     }
     return result, lens

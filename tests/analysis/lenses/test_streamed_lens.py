@@ -44,7 +44,7 @@ def test_first_update_is_nesterov_sgd_on_the_clipped_kl_gradient(model):
     for i, site in enumerate(SITES[:-1]):
         h = acts[site][:, :-1].reshape(-1, 16)
 
-        def kl(A, b):
+        def kl(A, b, h=h):
             q = jax.nn.log_softmax(model.logits_from_residual(h + h @ A + b[None]), -1)
             return jnp.mean(jnp.sum(jnp.exp(ref) * (ref - q), -1))
 

@@ -10,8 +10,8 @@ D, N_LAYERS, V = 16, 3, 256
 
 def tiny_llama(seed: int = 0, n_ctx: int = 64) -> PretrainedDecoder:
     rng = np.random.default_rng(seed)
-    r = lambda *shape: rng.normal(0, 0.5, shape)  # noqa: E731
-    block = lambda: {"ln1": {"w": 1 + r(D)}, "ln2": {"w": 1 + r(D)},  # noqa: E731
+    r = lambda *shape: rng.normal(0, 0.5, shape)
+    block = lambda: {"ln1": {"w": 1 + r(D)}, "ln2": {"w": 1 + r(D)},
                      "attn": {"W_Q": r(D, D), "W_K": r(D, 8), "W_V": r(D, 8), "W_O": r(D, D)},
                      "mlp": {"W_gate": r(D, 24), "W_in": r(D, 24), "W_out": r(24, D)}}
     cfg = PretrainedConfig(architecture="llama", vocab_size=V, d_model=D, n_layers=N_LAYERS, n_heads=4,
