@@ -9,7 +9,7 @@ import pytest
 from analysis.lenses.future_stats import solve, step_statistics
 from analysis.lenses.future_text import future_lens_precision, skip_bigram_table
 from analysis.lenses.text_rows import block_input_sites, residual_rows
-from tests.analysis.lenses.tiny_llm import D, N_LAYERS, V, tiny_llama
+from tests.analysis.lenses.tiny_llm import N_LAYERS, D, V, tiny_llama
 
 SITES = block_input_sites(N_LAYERS)
 H = 3  # horizons 0..2

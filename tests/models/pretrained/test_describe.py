@@ -8,7 +8,7 @@ import pytest
 
 gguf = pytest.importorskip("gguf")
 
-from models.pretrained.describe import describe_checkpoint  # noqa: E402
+from models.pretrained.describe import describe_checkpoint
 
 
 def test_gguf_quantisation_and_name_come_from_the_file(tmp_path):
