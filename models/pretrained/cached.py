@@ -53,7 +53,8 @@ def decode_step(model, token_B, pos, caches, variants: int = 1, patch=None, writ
     """Logits `[B, V, vocab]` of `variants` copies of position `pos` holding `token_B`, and the caches with
     variant 0's keys and values written at `pos` (`caches = (K, V)`, each `[layers, B, T, K, Dh]`; with
     `write=False` the caches come back unchanged and need only hold the positions before `pos`).
-    `patch = {"mask": [layers, V, H] bool, "value": [layers, H, Dh]}` replaces head `h`'s output in variant `v` at layer `l` by `value[l, h]` wherever `mask[l, v, h]`."""
+    `patch = {"mask": [layers, V, H] bool, "value": [layers, H, Dh]}` replaces head `h`'s output in variant
+    `v` at layer `l` by `value[l, h]` wherever `mask[l, v, h]`."""
     x = model.embed(token_B[:, None])
     if model.W_pos is not None:
         x = x + jax.lax.dynamic_slice_in_dim(model.W_pos[...], pos, 1)[None]
