@@ -3,7 +3,8 @@
 `decode_step` runs `V` variants of the same position side by side (`x [B, V, D]`): they share the cache of
 the prefix and each attends to the prefix and to itself. Sampling uses one variant and writes the cache; the
 function-vector analysis runs many variants of a prompt's last position, each with some attention heads'
-outputs (`z`, before the output projection) replaced by given values (`patch`).
+outputs (`z`, before the output projection) replaced by given values (`patch`), or a vector added to the
+residual stream at some block's input (`add`).
 """
 
 import jax
@@ -49,18 +50,21 @@ def _attend(attn, x_BxVxD, pos, cache_K, cache_V):
     return z.reshape(B, V, H, Dh), k, v
 
 
-def decode_step(model, token_B, pos, caches, variants: int = 1, patch=None, write: bool = True):
+def decode_step(model, token_B, pos, caches, variants: int = 1, patch=None, add=None, write: bool = True):
     """Logits `[B, V, vocab]` of `variants` copies of position `pos` holding `token_B`, and the caches with
     variant 0's keys and values written at `pos` (`caches = (K, V)`, each `[layers, B, T, K, Dh]`; with
     `write=False` the caches come back unchanged and need only hold the positions before `pos`).
     `patch = {"mask": [layers, V, H] bool, "value": [layers, H, Dh]}` replaces head `h`'s output in variant
-    `v` at layer `l` by `value[l, h]` wherever `mask[l, v, h]`."""
+    `v` at layer `l` by `value[l, h]` wherever `mask[l, v, h]`. `add = {"weight": [layers, V], "vector": [D]}`
+    adds `weight[l, v] * vector` to variant `v`'s residual at the input of block `l`."""
     x = model.embed(token_B[:, None])
     if model.W_pos is not None:
         x = x + jax.lax.dynamic_slice_in_dim(model.W_pos[...], pos, 1)[None]
     x = jnp.broadcast_to(x, (x.shape[0], variants, x.shape[2]))
     Ks, Vs = caches
     for layer, block in enumerate(model.blocks):
+        if add is not None:
+            x = x + add["weight"][layer][None, :, None] * add["vector"][None, None]
         attn = block.attn
         z, k, v = _attend(attn, block.ln1(x), pos, Ks[layer], Vs[layer])
         if patch is not None:
