@@ -18,9 +18,6 @@ ACTIVATIONS = {
 }
 
 
-QUERY_BLOCK = 64  # query rows per block of causal attention (fastest of 32/64/128/512 for SmolLM2 on 2 CPU cores)
-
-
 def param(array):
     """An NNX parameter holding a float32 copy of `array`."""
     return nnx.Param(jnp.asarray(np.asarray(array, np.float32)))
@@ -66,32 +63,22 @@ def apply_rotary(x_BxLxHxDh, cos_LxR, sin_LxR):
     return jnp.concatenate([rot * cos + rotated * sin, rest], axis=-1)
 
 
-def causal_attention(q_BxLxHxDh, k_BxLxKxDh, v_BxLxKxDh, block: int = QUERY_BLOCK):
+def causal_attention(q_BxLxHxDh, k_BxLxKxDh, v_BxLxKxDh, with_pattern: bool = False):
     """`softmax(q k^T / sqrt(Dh)) v` under a causal mask, query head `h` reading key/value head `h // (H / K)`.
 
-    Queries go in blocks of `block` rows, each scoring only the keys up to its last position: about half
-    the work of a full masked square, and intermediates small enough to stay in cache on a CPU.
-    Returns `z [B, L, H*Dh]` and the pattern `[B, H, L, L]` (zero above the diagonal; assembled only
-    when a caller uses it, otherwise the compiler drops it)."""
+    Returns `z [B, L, H, Dh]` and the pattern `[B, H, L, L]` (zero above the diagonal) or None.
+    Without the pattern it is `jax.nn.dot_product_attention` (XLA on a CPU; cuDNN where the GPU and dtype
+    allow); with it, one explicit masked product whose softmax is also returned."""
+    if not with_pattern:
+        return jax.nn.dot_product_attention(q_BxLxHxDh, k_BxLxKxDh, v_BxLxKxDh, is_causal=True), None
     B, L, H, Dh = q_BxLxHxDh.shape
     K = k_BxLxKxDh.shape[2]
-    G = H // K
-    q_BxKxGxLxDh = q_BxLxHxDh.reshape(B, L, K, G, Dh).transpose(0, 2, 3, 1, 4)
-    k_BxKxLxDh, v_BxKxLxDh = k_BxLxKxDh.transpose(0, 2, 1, 3), v_BxLxKxDh.transpose(0, 2, 1, 3)
-    z_blocks, pattern_blocks = [], []
-    for start in range(0, L, block):
-        end = min(start + block, L)
-        Q = end - start
-        q_BxKxGQxDh = q_BxKxGxLxDh[:, :, :, start:end].reshape(B, K, G * Q, Dh)
-        scores = jnp.einsum("bkmd,bktd->bkmt", q_BxKxGQxDh, k_BxKxLxDh[:, :, :end]) / np.sqrt(Dh)
-        causal_QxT = np.arange(start, end)[:, None] >= np.arange(end)[None]
-        scores_BxKxGxQxT = jnp.where(causal_QxT, scores.reshape(B, K, G, Q, end), -jnp.inf)
-        pattern_BxKxGxQxT = jax.nn.softmax(scores_BxKxGxQxT, axis=-1)
-        z = jnp.einsum("bkmt,bktd->bkmd", pattern_BxKxGxQxT.reshape(B, K, G * Q, end), v_BxKxLxDh[:, :, :end])
-        z_blocks.append(z.reshape(B, K, G, Q, Dh))
-        pattern_blocks.append(jnp.pad(pattern_BxKxGxQxT, [(0, 0)] * 4 + [(0, L - end)]))
-    z_BxLxHDh = jnp.concatenate(z_blocks, axis=3).transpose(0, 3, 1, 2, 4).reshape(B, L, H * Dh)
-    return z_BxLxHDh, jnp.concatenate(pattern_blocks, axis=3).reshape(B, H, L, L)
+    q_BxLxKxGxDh = q_BxLxHxDh.reshape(B, L, K, H // K, Dh)
+    scores_BxKxGxLxL = jnp.einsum("bqkgd,btkd->bkgqt", q_BxLxKxGxDh, k_BxLxKxDh) / np.float32(np.sqrt(Dh))
+    causal_1x1x1xLxL = np.tril(np.ones((L, L), bool))[None, None, None]
+    pattern_BxKxGxLxL = jax.nn.softmax(jnp.where(causal_1x1x1xLxL, scores_BxKxGxLxL, -jnp.inf), axis=-1)
+    z_BxLxKxGxDh = jnp.einsum("bkgqt,btkd->bqkgd", pattern_BxKxGxLxL, v_BxLxKxDh)
+    return z_BxLxKxGxDh.reshape(B, L, H, Dh), pattern_BxKxGxLxL.reshape(B, H, L, L)
 
 
 class Attention(nnx.Module):
@@ -111,7 +98,8 @@ class Attention(nnx.Module):
             y = y + b[...]
         return y.reshape(*x_BxLxD.shape[:2], heads, self.cfg.d_head)
 
-    def __call__(self, x_BxLxD):
+    def heads(self, x_BxLxD, with_pattern: bool = False):
+        """Per-head outputs `z [B, L, H, Dh]` (before the output projection) and the pattern or None."""
         cfg = self.cfg
         L = x_BxLxD.shape[1]
         q_BxLxHxDh = self._project(x_BxLxD, self.W_Q, self.b_Q, cfg.n_heads)
@@ -120,11 +108,12 @@ class Attention(nnx.Module):
         if cfg.rotary_dim:
             cos, sin = rotary_cos_sin(L, cfg.rotary_dim, cfg.rope_theta)
             q_BxLxHxDh, k_BxLxKxDh = apply_rotary(q_BxLxHxDh, cos, sin), apply_rotary(k_BxLxKxDh, cos, sin)
-        z_BxLxHDh, pattern_BxHxLxL = causal_attention(q_BxLxHxDh, k_BxLxKxDh, v_BxLxKxDh)
-        out_BxLxD = z_BxLxHDh @ self.W_O[...]
-        if self.b_O is not None:
-            out_BxLxD = out_BxLxD + self.b_O[...]
-        return out_BxLxD, pattern_BxHxLxL
+        return causal_attention(q_BxLxHxDh, k_BxLxKxDh, v_BxLxKxDh, with_pattern)
+
+    def output(self, z_BxLxHxDh):
+        """The output projection of the per-head outputs: `attn_out [B, L, D]`."""
+        out_BxLxD = z_BxLxHxDh.reshape(*z_BxLxHxDh.shape[:2], -1) @ self.W_O[...]
+        return out_BxLxD + self.b_O[...] if self.b_O is not None else out_BxLxD
 
 
 class MLP(nnx.Module):

@@ -44,11 +44,14 @@ def resolve_model_path(path_or_name) -> Path:
     return path
 
 
-def load_pretrained(path_or_name):
+def load_pretrained(path_or_name, precision=None):
     """`(model, tokenizer)`: a `PretrainedDecoder` in float32 and a `tokenizers.Tokenizer` (None when a
     Hugging Face directory has no `tokenizer.json`). Accepts `smollm2-135m`, a `.gguf` file or a
-    directory with `config.json` and `*.safetensors`."""
-    from models.pretrained.decoder import PretrainedDecoder
+    directory with `config.json` and `*.safetensors`. `precision` ("highest" for parity work; None keeps
+    JAX's default) is the float32 matrix-product precision of the model's calls."""
+    from models.pretrained.decoder import PretrainedDecoder, check_precision
+
+    check_precision(precision)
     from models.pretrained.gguf_file import load_gguf
     from models.pretrained.hf_directory import load_hf_directory
 
@@ -60,4 +63,4 @@ def load_pretrained(path_or_name):
     else:
         raise PretrainedError(f"{path}: unknown model format {path.suffix!r}: expected a .gguf file or a "
                               "Hugging Face directory (config.json + *.safetensors)")
-    return PretrainedDecoder(cfg, weights), tokenizer
+    return PretrainedDecoder(cfg, weights, precision), tokenizer
