@@ -37,7 +37,7 @@ def function_vector(model, mean_LxHxDh, heads) -> np.ndarray:
     """`[D]`: the sum over `heads` of each head's mean output through its slice of the output projection."""
     Dh = model.config.d_head
     out = np.zeros(model.config.d_model)
+    W_O = np.asarray(model.blocks.attn.W_O[...], np.float64)  # [layers, H * Dh, D]
     for layer, h in heads:
-        W_O = np.asarray(model.blocks[layer].attn.W_O[...], np.float64)
-        out += mean_LxHxDh[layer, h] @ W_O[h * Dh:(h + 1) * Dh]
+        out += mean_LxHxDh[layer, h] @ W_O[layer, h * Dh:(h + 1) * Dh]
     return out

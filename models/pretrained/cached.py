@@ -10,6 +10,7 @@ residual stream at some block's input (`add`).
 import jax
 import jax.numpy as jnp
 import numpy as np
+from flax import nnx
 
 from models.pretrained.layers import apply_rotary, rotary_cos_sin
 
@@ -56,28 +57,34 @@ def decode_step(model, token_B, pos, caches, variants: int = 1, patch=None, add=
     `write=False` the caches come back unchanged and need only hold the positions before `pos`).
     `patch = {"mask": [layers, V, H] bool, "value": [layers, H, Dh]}` replaces head `h`'s output in variant
     `v` at layer `l` by `value[l, h]` wherever `mask[l, v, h]`. `add = {"weight": [layers, V], "vector": [D]}`
-    adds `weight[l, v] * vector` to variant `v`'s residual at the input of block `l`."""
+    adds `weight[l, v] * vector` to variant `v`'s residual at the input of block `l`. The layers run under one
+    scan over the model's stacked block weights."""
+    cfg = model.config
     x = model.embed(token_B[:, None])
     if model.W_pos is not None:
         x = x + jax.lax.dynamic_slice_in_dim(model.W_pos[...], pos, 1)[None]
     x = jnp.broadcast_to(x, (x.shape[0], variants, x.shape[2]))
-    Ks, Vs = caches
-    for layer, block in enumerate(model.blocks):
-        if add is not None:
-            x = x + add["weight"][layer][None, :, None] * add["vector"][None, None]
-        attn = block.attn
-        z, k, v = _attend(attn, block.ln1(x), pos, Ks[layer], Vs[layer])
-        if patch is not None:
-            z = jnp.where(patch["mask"][layer][None, :, :, None], patch["value"][layer][None, None], z)
-        out = z.reshape(*z.shape[:2], -1) @ attn.W_O[...]
-        if attn.b_O is not None:
-            out = out + attn.b_O[...]
-        if write:
-            Ks = Ks.at[layer].set(jax.lax.dynamic_update_slice_in_dim(Ks[layer], k[:, :1], pos, axis=1))
-            Vs = Vs.at[layer].set(jax.lax.dynamic_update_slice_in_dim(Vs[layer], v[:, :1], pos, axis=1))
-        mid = x + out
+    no_patch = {"mask": jnp.zeros((cfg.n_layers, variants, cfg.n_heads), bool),
+                "value": jnp.zeros((cfg.n_layers, cfg.n_heads, cfg.d_head), jnp.float32)}
+    no_add = {"weight": jnp.zeros((cfg.n_layers, variants), jnp.float32), "vector": jnp.zeros(cfg.d_model)}
+    patch, add = patch or no_patch, add or no_add
+    graphdef, stacked = nnx.split(model.blocks)
+
+    def layer(x, per_layer):
+        weights, K, V, mask_VxH, value_HxDh, weight_V = per_layer
+        block = nnx.merge(graphdef, weights)
+        x = x + weight_V[None, :, None] * add["vector"][None, None]
+        z, k, v = _attend(block.attn, block.ln1(x), pos, K, V)
+        z = jnp.where(mask_VxH[None, :, :, None], value_HxDh[None, None], z)
+        mid = x + block.attn.output(z)
         x = mid + block.mlp(block.ln2(x if block.parallel else mid))
-    return model.unembed(model.ln_final(x)), (Ks, Vs)
+        if write:
+            K = jax.lax.dynamic_update_slice_in_dim(K, k[:, :1], pos, axis=1)
+            V = jax.lax.dynamic_update_slice_in_dim(V, v[:, :1], pos, axis=1)
+        return x, (K, V)
+
+    x, caches = jax.lax.scan(layer, x, (stacked, *caches, patch["mask"], patch["value"], add["weight"]))
+    return model.unembed(model.ln_final(x)), caches
 
 
 def prefill(model, tokens_BxP):
