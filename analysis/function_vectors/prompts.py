@@ -23,7 +23,7 @@ class TaskTokens:
     @classmethod
     def encode(cls, tokenizer, name: str, pairs, min_pairs: int = 12) -> "TaskTokens":
         """Keep the pairs whose output `" y"` is one token and whose input `" x"` has the most common length."""
-        enc = lambda text: tuple(tokenizer.encode(text).ids)  # noqa: E731
+        enc = lambda text: tuple(tokenizer.encode(text).ids)
         xs, ys = [enc(" " + x) for x, _ in pairs], [enc(" " + y) for _, y in pairs]
         single = [i for i, y in enumerate(ys) if len(y) == 1]
         if not single:

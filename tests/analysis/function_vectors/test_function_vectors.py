@@ -3,6 +3,9 @@ passes with `blocks.{l}.attn.z` replaced, the added vector against a full pass w
 both interventions really change the output), the projection through W_O against the model's own attn_out,
 and the tasks and prompts against their definitions."""
 
+import string
+from types import SimpleNamespace
+
 import jax
 import numpy as np
 import pytest
@@ -10,11 +13,12 @@ import pytest
 from analysis.function_vectors.last_token import added_vector_outputs
 from analysis.function_vectors.prompts import TaskTokens, prompt_set
 from analysis.function_vectors.tasks import DAYS, task_pairs
-from analysis.function_vectors.vector import (causal_indirect_effects, function_vector, mean_head_outputs,
-                                              top_heads)
-import string
-from types import SimpleNamespace
-
+from analysis.function_vectors.vector import (
+    causal_indirect_effects,
+    function_vector,
+    mean_head_outputs,
+    top_heads,
+)
 from tests.analysis.lenses.tiny_llm import N_LAYERS, V, tiny_llama
 
 H, DH = 4, 4
