@@ -13,7 +13,7 @@ import time
 import jax
 
 import analysis
-from analysis.measure import Settings, measure
+from analysis.regression.measure import Settings, measure
 from benchmarks.mess3_model import mess3_bench
 from benchmarks.timing import median_seconds
 

@@ -9,16 +9,16 @@ import importlib
 import sys
 
 COMMANDS = [
-    "experiments.run_command",
-    "experiments.analyze_command",
-    "experiments.report_command",
-    "experiments.sweep_command",
-    "experiments.process_command",
-    "experiments.intervene_command",
-    "experiments.ladder_command",
-    "experiments.lens_command",
-    "experiments.lens_llm_command",
-    "experiments.compare_command",
+    "experiments.commands.run",
+    "experiments.commands.analyze",
+    "experiments.commands.report",
+    "experiments.commands.sweep",
+    "experiments.commands.process",
+    "experiments.commands.intervene",
+    "experiments.commands.ladder",
+    "experiments.commands.lens",
+    "experiments.commands.lens_llm",
+    "experiments.commands.compare",
 ]
 
 EXAMPLES = """common commands:
@@ -50,23 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _user_errors() -> tuple:
-    """Errors caused by input (configs, processes, run directories): printed as one line, exit code 2."""
-    from hmm.errors import ProcessError
-    from models.checkpoint import CheckpointError
-    from models.config import ConfigError
-    from models.loop import TrainingDiverged
-    from models.sharding import ShardingError
-
-    return ProcessError, ConfigError, CheckpointError, ShardingError, TrainingDiverged, FileNotFoundError
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
     except Exception as err:
-        if not isinstance(err, _user_errors()):
+        from hmm.errors import LabError
+
+        if not isinstance(err, LabError):
             raise
         print(f"belieflab: error: {err}", file=sys.stderr)
         return 2

@@ -9,31 +9,29 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 import hmm
-from analysis.analyze import analyze, draw_figures
-from analysis.emergence import analyze_training, checkpoints_from_dir
-from analysis.labels import format_p
-from analysis.report import write_json
-from analysis.site_table import LONG_HEADER as SITE_HEADER
-from analysis.site_table import site_rows, site_table
-from experiments.baselines_stage import CAPTIONS as BASELINE_CAPTIONS
-from experiments.baselines_stage import add_baselines
-from experiments.config import ExperimentConfig, from_dict, resolve_process, save_config
+from analysis.ladder.reproducibility import environment
+from analysis.figures.labels import format_p
+from analysis.atomic import write_json
+from analysis.regression.site_table import LONG_HEADER as SITE_HEADER
+from analysis.regression.site_table import site_rows, site_table
+from experiments.stages.ladder import CAPTIONS as LADDER_CAPTIONS
+from experiments.config.experiment import ExperimentConfig, from_dict, resolve_process, save_config
 from experiments.progress import resume_line, say, stage
-from experiments.interventions_stage import interventions_stage, interventions_tables
-from experiments.ladder_table import ladder_tables
-from experiments.lens_stage import lens_sections, lens_stage
-from experiments.report import write_run_report
-from experiments.run_files import append_jsonl, atomic_write_text, read_jsonl
-from experiments.target_notes import next_token_note
-from experiments.training_figure import plot_training_curves
-from experiments.yaml_files import read_yaml
+from experiments.report.interventions import interventions_tables
+from experiments.report.ladder import ladder_tables
+from experiments.report.lens import lens_sections
+from experiments.stages import StageContext, run_stages
+from experiments.report.html import write_run_report
+from analysis.atomic import append_jsonl, atomic_write_text, read_jsonl
+from experiments.report.target_notes import next_token_note
+from experiments.report.training_figure import plot_training_curves
+from experiments.config.yaml_files import read_yaml
 from models.checkpoint import list_checkpoints
 from models.config import ConfigError
 from models.restore import load_checkpoint
 from models.trainer import train
+from hmm.errors import MissingFileError
 
 CAPTIONS = {
     "training_curves": "Training loss (batch means, logged every few steps) and exact evaluation loss against the "
@@ -46,7 +44,7 @@ CAPTIONS = {
     "emergence_grid": "The decoded belief geometry at each checkpoint: the fractal emerging over training.",
     "emergence": "The same as an animation.",
     "geometry_untrained": "Control: the same regression on the untrained architecture.",
-    **BASELINE_CAPTIONS,
+    **LADDER_CAPTIONS,
 }
 
 
@@ -65,7 +63,7 @@ def load_run_config(run_dir) -> ExperimentConfig:
     """The resolved config saved in a run directory."""
     path = Path(run_dir) / "config.yaml"
     if not path.is_file():
-        raise FileNotFoundError(f"{run_dir} is not a run directory: it has no config.yaml")
+        raise MissingFileError(f"{run_dir} is not a run directory: it has no config.yaml")
     values = read_yaml(path, "run config")
     if not isinstance(values, dict):
         raise ConfigError(f"run config {path} must be a mapping of sections, not {type(values).__name__}")
@@ -107,44 +105,18 @@ def train_stage(config: ExperimentConfig, process: hmm.Process, run_dir: Path, p
 
 def analysis_stage(config: ExperimentConfig, process: hmm.Process, run_dir: Path, model=None,
                    progress: bool = False) -> dict:
-    """Belief regression with controls on the final model, emergence over checkpoints, figures, analysis.json."""
-    checkpoint_dir = run_dir / "checkpoints"
+    """Every registered analysis stage on the final model (`experiments.stages.STAGES`), the loss summary and
+    the training curves; writes and returns `analysis.json`."""
     if model is None:
-        model = load_checkpoint(checkpoint_dir).model
-    ac = config.analysis
-    seed = config.train.seed
-    tokens = config.train.num_steps * config.train.batch_size * config.model.n_ctx
-    tree = _analysis_tree(process, config)
-    with stage("analysis: belief regression with controls (nulls, cross-validation, untrained model)", progress):
-        result = analyze(model, process, sites=ac.sites, concat=None if ac.concat == "none" else ac.concat,
-                         num_shuffles=ac.shuffles, num_cv_shuffles=ac.cv_shuffles, cv_folds=ac.cv_folds,
-                         untrained=ac.untrained_control, seed=seed, tree=tree, tokens_seen=tokens, rcond=ac.rcond)
-    with stage("figures: geometry and R² by site", progress):
-        result.figures.update(draw_figures(result, run_dir))
-    report = result.to_dict()
-    with stage("baselines: token history, prediction-only ceiling, stratified and nested CV", progress):
-        add_baselines(report, result, model, run_dir, config.baselines)
-    steps = list_checkpoints(checkpoint_dir)
-    if ac.emergence and len(steps) > 1:
-        with stage(f"emergence: the regression at {len(steps)} checkpoints, its figures and animation", progress):
-            checkpoints = tqdm(checkpoints_from_dir(checkpoint_dir), total=len(steps), unit="checkpoint",
-                               disable=not progress, leave=False, dynamic_ncols=True)
-            curve = analyze_training(checkpoints, process, sites=ac.emergence_sites,
-                                     num_shuffles=ac.emergence_shuffles, seed=seed, tree=tree, out_dir=run_dir,
-                                     rcond=ac.rcond)
-        report["training"] = curve.to_dict()
-        report["figures"].update(curve.figures)
-    if config.lens.enabled:
-        with stage("lenses: logit, tuned, shared, belief and future lenses, transfer matrices", progress):
-            lens_stage(config, process, run_dir, model, report, tree, progress)
-    if config.interventions.enabled:
-        with stage("interventions: activation patching and belief steering", progress):
-            interventions_stage(config, process, run_dir, model, result, report)
-    report["loss"] = _loss_summary(read_jsonl(run_dir / "metrics.jsonl"), process, config)
-    curves = plot_training_curves(read_jsonl(run_dir / "metrics.jsonl"), report["loss"]["optimal"],
-                                  run_dir / "figures" / "training_curves.png")
+        model = load_checkpoint(run_dir / "checkpoints").model
+    ctx = StageContext(config, process, run_dir, model, tree=_analysis_tree(process, config), progress=progress)
+    report = run_stages(ctx)
+    report["environment"] = environment()
+    metrics = read_jsonl(run_dir / "metrics.jsonl")
+    report["loss"] = _loss_summary(metrics, process, config)
+    curves = plot_training_curves(metrics, report["loss"]["optimal"], run_dir / "figures" / "training_curves.png")
     if curves:
-        report["figures"]["training_curves"] = str(curves.relative_to(run_dir))
+        ctx.add_figures({"training_curves": curves})
     write_json(run_dir / "analysis.json", report)
     return report
 

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.report import write_json
-from experiments.config import resolve_process
-from experiments.run_files import atomic_write_text
+from analysis.atomic import write_json
+from experiments.config.experiment import resolve_process
+from analysis.atomic import atomic_write_text
+from experiments.report.ladder import ladder_section
 from experiments.runner import analysis_stage, load_run_config, report_stage
 from models.checkpoint import CheckpointError, Store, list_checkpoints
 from models.restore import load_checkpoint
+from hmm.errors import MissingFileError
 
 
 def member_source(run_dir: Path) -> tuple[Path, int | None]:
@@ -49,7 +51,7 @@ def reanalyze_member(run_dir, step: int | None = None) -> dict:
 
 def headline_rungs(report: dict, weighting: str) -> dict:
     """The numbers the seed summary averages, from one run's `analysis.json` content."""
-    ladder, group = report["baselines"], report["headline"]["belief"]["site"]
+    ladder, group = ladder_section(report), report["headline"]["belief"]["site"]
     section = ladder["weightings"][weighting]
     history = section.get("token_history") or {}
     out = {"relative_loss": (report.get("loss") or {}).get("relative"),
@@ -77,7 +79,7 @@ def summarise(reports: list[dict]) -> dict:
     """`{weighting: {rung: {mean, sd, values}}}` over the runs (sd with ddof 1), plus the headline sites."""
     out = {"num_seeds": len(reports), "headline_sites": [r["headline"]["belief"]["site"] for r in reports],
            "steps": [(r.get("checkpoint") or {}).get("step") for r in reports], "weightings": {}}
-    for weighting in reports[0]["baselines"]["weightings"]:
+    for weighting in ladder_section(reports[0])["weightings"]:
         rows = [headline_rungs(r, weighting) for r in reports]
         keys = list(dict.fromkeys(k for row in rows for k in row))
         summary = {}
@@ -106,7 +108,7 @@ def seed_ladder(run_dirs, step: int | None = None, reanalyze: bool = True, progr
     run_dirs = [Path(r) for r in run_dirs]
     for run_dir in run_dirs:
         if not (run_dir / "config.yaml").is_file():
-            raise FileNotFoundError(f"{run_dir} is not a run directory: it has no config.yaml")
+            raise MissingFileError(f"{run_dir} is not a run directory: it has no config.yaml")
     reports = []
     for run_dir in run_dirs:
         start = time.perf_counter()

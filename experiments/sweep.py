@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.config import ExperimentConfig, from_dict, load_config, resolve_process, save_config
-from experiments.config_tree import set_path
+from experiments.config.experiment import ExperimentConfig, from_dict, load_config, resolve_process, save_config
+from experiments.config.tree import set_path
 from experiments.grid import expand, group_for_ensembles
-from experiments.report import write_sweep_report
-from experiments.run_files import append_jsonl, atomic_write_text
+from experiments.report.html import write_sweep_report
+from analysis.atomic import append_jsonl, atomic_write_text
 from experiments.runner import analysis_stage, prepare_metrics, report_stage, run
 from models.ensemble import train_ensemble
 

@@ -1,5 +1,14 @@
-"""The one error type for bad processes, parameters and files."""
+"""The lab's error types. `LabError` is the one base class the command line catches and prints as one line."""
 
 
-class ProcessError(ValueError):
+class LabError(Exception):
+    """Bad input (a config, process, file or run directory): the message names the thing, the value and what is
+    allowed. Subclasses add a more specific type; every one is reported by `belieflab` as one line, exit code 2."""
+
+
+class ProcessError(LabError, ValueError):
     """Raised for invalid process definitions, parameters or files; the message says what is allowed."""
+
+
+class MissingFileError(LabError, FileNotFoundError):
+    """A file or directory the lab needs (a run directory, its analysis.json, a corpus, a model) is missing."""

@@ -10,6 +10,7 @@ from pathlib import Path
 import jax
 import numpy as np
 import orbax.checkpoint as ocp
+from hmm.errors import LabError
 
 FORMAT = "belieflab.models.checkpoint/1"
 
@@ -25,7 +26,7 @@ class _ReadOnlyNotices(logging.Filter):
 logging.getLogger("absl").addFilter(_ReadOnlyNotices())
 
 
-class CheckpointError(ValueError):
+class CheckpointError(LabError, ValueError):
     """A checkpoint is unreadable, of another format, or from a different run."""
 
 

@@ -2,9 +2,10 @@
 
 import dataclasses
 from dataclasses import dataclass, field
+from hmm.errors import LabError
 
 
-class ConfigError(ValueError):
+class ConfigError(LabError, ValueError):
     """A config value is out of range; the message names the field, the value and what is allowed."""
 
 

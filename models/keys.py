@@ -1,4 +1,9 @@
-"""All randomness of a run from one seed, split by purpose; per-step data keys by `fold_in`."""
+"""The one seeding scheme: all randomness of a run from its seed, split by purpose (docs/design.md).
+
+Training: `split(key(seed), 3)` gives the init, data and eval keys; per-step data keys are `fold_in(data, step)`.
+Everything after training draws from `numpy_rng(seed, purpose, *index)` or `jax_key(seed, purpose)`, one stream
+per named purpose, so adding a stage never shifts another stage's numbers.
+"""
 
 from typing import NamedTuple
 
@@ -6,6 +11,15 @@ import jax
 import numpy as np
 
 PURPOSES = ("init", "data", "eval")
+
+# Analysis purposes and their stream ids (ids of different stages may coincide: a stream is the whole
+# sequence [seed, id, *index], and stages that share an id use different index lengths).
+ANALYSIS_PURPOSES = {
+    "shuffle": 1, "cv": 2, "untrained": 3, "samples": 4, "cv_shuffle": 5,
+    "lens_rows": 10, "lens_batches": 20, "lens_example": 30,
+    "ladder_folds": 11, "ladder_pairs": 12,
+    "intervention_pairs": 11, "intervention_carry_pairs": 12, "intervention_steering": 13,
+}
 
 
 class RunKeys(NamedTuple):
@@ -24,3 +38,13 @@ def run_keys(seed: int) -> RunKeys:
 def key_record(keys: RunKeys) -> dict:
     """Raw key data as plain ints (what a checkpoint records)."""
     return {name: np.asarray(jax.random.key_data(k)).tolist() for name, k in zip(PURPOSES, keys)}
+
+
+def numpy_rng(seed: int, purpose: str, *index: int) -> np.random.Generator:
+    """A NumPy generator for one analysis purpose (and optional sub-stream `index`), independent of the others."""
+    return np.random.default_rng([int(seed), ANALYSIS_PURPOSES[purpose], *(int(i) for i in index)])
+
+
+def jax_key(seed: int, purpose: str):
+    """A JAX key for one analysis purpose, independent of the others."""
+    return jax.random.fold_in(jax.random.key(int(seed)), ANALYSIS_PURPOSES[purpose])

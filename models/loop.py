@@ -18,9 +18,10 @@ from models.loss_log import LossLog, bin_width
 from models.optim import make_schedule
 from models.program import Program
 from models.sharding import is_main_process
+from hmm.errors import LabError
 
 
-class TrainingDiverged(RuntimeError):
+class TrainingDiverged(LabError, RuntimeError):
     """The training loss became NaN or infinite."""
 
 

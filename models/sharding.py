@@ -8,11 +8,12 @@ then runs the same `train` call and samples only its own part of each batch.
 import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+from hmm.errors import LabError
 
 AXIS = "data"
 
 
-class ShardingError(ValueError):
+class ShardingError(LabError, ValueError):
     """The batch cannot be split evenly over the devices."""
 
 

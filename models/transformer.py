@@ -24,6 +24,11 @@ _ACTIVATIONS = {
 }
 
 
+def lift(param, like):
+    """`param` reshaped to `like`'s rank by leading unit axes: explicit broadcasting (rank promotion is an error)."""
+    return param.reshape((1,) * (like.ndim - param.ndim) + param.shape)
+
+
 def residual_sites(cfg: ModelConfig) -> tuple[str, ...]:
     """Residual-stream sites in forward order (each distinct tensor once, plus block inputs)."""
     sites = ["embed", "pos_embed"]
@@ -33,7 +38,7 @@ def residual_sites(cfg: ModelConfig) -> tuple[str, ...]:
 
 
 def site_names(cfg: ModelConfig, patterns: bool = True) -> tuple[str, ...]:
-    """Every capturable site; `capture="all"` means all of these."""
+    """Every capturable site: the residual stream (what `capture="all"` means) and the attention patterns."""
     extra = tuple(f"blocks.{layer}.attn.pattern" for layer in range(cfg.n_layers)) if patterns else ()
     return residual_sites(cfg) + extra
 
@@ -43,7 +48,7 @@ def resolve_capture(cfg: ModelConfig, capture) -> frozenset:
     if capture is None:
         return frozenset()
     if isinstance(capture, str):
-        capture = site_names(cfg) if capture == "all" else (capture,)
+        capture = residual_sites(cfg) if capture == "all" else (capture,)
     wanted = frozenset(capture)
     unknown = sorted(wanted - set(site_names(cfg)))
     if unknown:
@@ -84,7 +89,7 @@ class LayerNorm(nnx.Module):
         mean = x_BxLxD.mean(-1, keepdims=True)
         centred = x_BxLxD - mean
         var = (centred * centred).mean(-1, keepdims=True)
-        return centred * jax.lax.rsqrt(var + self.eps) * self.w[...] + self.b[...]
+        return centred * jax.lax.rsqrt(var + self.eps) * lift(self.w[...], centred) + lift(self.b[...], centred)
 
 
 class Attention(nnx.Module):
@@ -110,14 +115,16 @@ class Attention(nnx.Module):
                                     for w in (self.W_Q, self.W_K, self.W_V)], axis=1)
         b_3HDh = jnp.concatenate([self.b_Q[...].reshape(-1), jnp.zeros((H * Dh,), x_BxLxD.dtype),
                                   self.b_V[...].reshape(-1)])
-        qkv_BxLx3xHxDh = (x_BxLxD @ W_Dx3HDh + b_3HDh).reshape(B, L, 3, H, Dh)
+        qkv_BxLx3HDh = x_BxLxD @ W_Dx3HDh
+        qkv_BxLx3xHxDh = (qkv_BxLx3HDh + lift(b_3HDh, qkv_BxLx3HDh)).reshape(B, L, 3, H, Dh)
         q_BxLxHxDh, k_BxLxHxDh, v_BxLxHxDh = (qkv_BxLx3xHxDh[:, :, i] for i in range(3))
         scores_BxHxQxK = jnp.einsum("bqhd,bkhd->bhqk", q_BxLxHxDh, k_BxLxHxDh) * self.scale
         causal_QxK = jnp.tril(jnp.ones((L, L), bool))
-        scores_BxHxQxK = jnp.where(causal_QxK, scores_BxHxQxK, -jnp.inf)
+        scores_BxHxQxK = jnp.where(lift(causal_QxK, scores_BxHxQxK), scores_BxHxQxK, -jnp.inf)
         pattern_BxHxQxK = jax.nn.softmax(scores_BxHxQxK, axis=-1)
         z_BxLxHxDh = jnp.einsum("bhqk,bkhd->bqhd", pattern_BxHxQxK, v_BxLxHxDh)
-        out_BxLxD = z_BxLxHxDh.reshape(B, L, H * Dh) @ self.W_O[...].reshape(H * Dh, D) + self.b_O[...]
+        out_BxLxD = z_BxLxHxDh.reshape(B, L, H * Dh) @ self.W_O[...].reshape(H * Dh, D)
+        out_BxLxD = out_BxLxD + lift(self.b_O[...], out_BxLxD)
         return out_BxLxD, pattern_BxHxQxK
 
 
@@ -133,7 +140,9 @@ class MLP(nnx.Module):
         self.act = _ACTIVATIONS[cfg.act_fn]
 
     def __call__(self, x_BxLxD):
-        return self.act(x_BxLxD @ self.W_in[...] + self.b_in[...]) @ self.W_out[...] + self.b_out[...]
+        pre_BxLxM = x_BxLxD @ self.W_in[...]
+        out_BxLxD = self.act(pre_BxLxM + lift(self.b_in[...], pre_BxLxM)) @ self.W_out[...]
+        return out_BxLxD + lift(self.b_out[...], out_BxLxD)
 
 
 class Block(nnx.Module):
@@ -204,7 +213,16 @@ class Transformer(nnx.Module):
 
     def unembed(self, normalized_BxLxD):
         """Logits from an already normalised residual."""
-        return normalized_BxLxD @ self.W_U[...] + self.b_U[...]
+        logits = normalized_BxLxD @ self.W_U[...]
+        return logits + lift(self.b_U[...], logits)
+
+    def site_names(self) -> tuple[str, ...]:
+        """Every capturable site name (the `models.interface.Model` interface)."""
+        return site_names(self.config)
+
+    def residual_sites(self) -> tuple[str, ...]:
+        """Residual-stream site names in forward order (what `capture="all"` returns)."""
+        return residual_sites(self.config)
 
     def logits_from_residual(self, resid_BxLxD):
         """Final norm (statistics recomputed on this residual) then unembedding: the logit lens."""

@@ -4,10 +4,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.activations import collect_activations
-from analysis.measure import Settings, measure
-from analysis.prefixes import PrefixSet
-from analysis.regression import RCOND, AffineFit, fit_affine
+from analysis.regression.activations import collect_activations
+from analysis.regression.measure import Settings, measure
+from analysis.regression.prefixes import PrefixSet
+from analysis.regression.fit import RCOND, AffineFit, fit_affine
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.canvas import new_figure, save_figure
-from analysis.geometry_figures import _draw_simplex_frame
-from analysis.simplex import belief_projection
+from analysis.figures.canvas import new_figure, save_figure
+from analysis.figures.geometry import _draw_simplex_frame
+from analysis.figures.simplex import belief_projection
 
 KIND_LABELS = {"belief": "step along the belief decoder", "random": "random step, same norm",
                "next_token": "step along the next-token decoder", "encoder": "step along the belief encoder",

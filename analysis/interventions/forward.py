@@ -11,7 +11,7 @@ import jax
 import numpy as np
 from flax import nnx
 
-from analysis.activations import stream_sites
+from analysis.regression.activations import stream_sites
 from models.config import ConfigError
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis.interventions.truth import bayes_prediction
-from analysis.prefixes import PrefixSet
+from analysis.regression.prefixes import PrefixSet
 
 BELIEF_TOL = 1e-6  # beliefs closer than this in every coordinate count as equal
 PREDICTION_TOL = 1e-9  # predictions "shared" only when equal to this (near-equal Mess3 ones must not pass)

@@ -8,7 +8,7 @@ from tqdm.auto import tqdm
 from analysis.interventions.forward import forward, padded_chunks
 from analysis.interventions.pairs import Pairs
 from analysis.interventions.truth import bayes_prediction, continue_beliefs, kl
-from analysis.prefixes import PrefixSet
+from analysis.regression.prefixes import PrefixSet
 
 MODES = ("last", "all")  # replace the last position only, or every position up to and including it
 

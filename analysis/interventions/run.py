@@ -12,16 +12,11 @@ from analysis.interventions.pairs import draw_pairs
 from analysis.interventions.patching import MODES, carry_forward, patching
 from analysis.interventions.steering import steering
 from analysis.interventions.truth import check_belief
-from analysis.prefixes import input_layout, prefix_set
-from analysis.regression import RCOND
-from analysis.seeds import jax_key
+from analysis.regression.prefixes import input_layout, prefix_set
+from analysis.regression.fit import RCOND
+from models.keys import jax_key, numpy_rng
 from models.config import ConfigError
 
-PURPOSES = {"pairs": 11, "carry_pairs": 12, "steering": 13}  # beside analysis.seeds' purposes, disjoint ids
-
-
-def _rng(seed: int, purpose: str) -> np.random.Generator:
-    return np.random.default_rng([int(seed), PURPOSES[purpose]])
 
 
 def _check_counts(**counts) -> None:
@@ -56,13 +51,13 @@ def interventions(model, process: hmm.Process, *, sites="residual", num_pairs: i
                             "steering_pairs": steering_pairs, "modes": list(modes), "seed": seed, "rcond": rcond,
                             "target_belief": None if target is None else target.tolist(),
                             "prefix_source": prefixes.source, "num_prefixes": prefixes.num_prefixes}}
-    pairs = draw_pairs(prefixes, max(num_pairs, steering_pairs), _rng(seed, "pairs"))
+    pairs = draw_pairs(prefixes, max(num_pairs, steering_pairs), numpy_rng(seed, "intervention_pairs"))
     t0 = time.perf_counter()
     section["patching"] = patching(model, prefixes, pairs.head(num_pairs), sites, modes, batch_size, progress) \
         if num_pairs and len(pairs) else None
     seconds["patching"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    same = draw_pairs(prefixes, carry_pairs, _rng(seed, "carry_pairs"), same_prediction=True, min_lookahead=1)
+    same = draw_pairs(prefixes, carry_pairs, numpy_rng(seed, "intervention_carry_pairs"), same_prediction=True, min_lookahead=1)
     section["carry_forward"] = carry_forward(model, prefixes, same, sites, modes, batch_size, progress) \
         if len(same) else {"num_pairs": 0, "note": "no two prefixes of one length share a next-token "
                                                      "distribution but differ in belief"}
@@ -78,7 +73,7 @@ def interventions(model, process: hmm.Process, *, sites="residual", num_pairs: i
         seconds["decoders"] = time.perf_counter() - t0
         targets = prefixes.beliefs[steer.donor] if target is None else np.tile(target, (len(steer), 1))
         section["steering"], points = steering(model, prefixes, steer.base, steer.sequence, targets, sites, decoders,
-                                               _rng(seed, "steering"), batch_size, progress)
+                                               numpy_rng(seed, "intervention_steering"), batch_size, progress)
         seconds["steering"] = time.perf_counter() - t0 - seconds["decoders"]
     else:
         section["steering"] = None

@@ -3,8 +3,8 @@
 import numpy as np
 
 from analysis.lenses.transfer import penalty_matrix
-from analysis.metrics import weighted_r2
-from analysis.regression import RCOND, fit_affine
+from analysis.regression.metrics import weighted_r2
+from analysis.regression.fit import RCOND, fit_affine
 
 
 def belief_lens(resid: dict, beliefs_NxS, weights_N, train_rows, heldout_rows, rcond: float = RCOND) -> dict:

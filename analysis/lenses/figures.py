@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.canvas import new_figure, save_figure
+from analysis.figures.canvas import new_figure, save_figure
 
 BITS = 1.0 / np.log(2.0)
 LENSES = (("logit", "tab:gray"), ("tuned", "tab:blue"), ("shared", "tab:green"))

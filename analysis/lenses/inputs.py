@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.config import ConfigError
+from models.keys import numpy_rng
 
 
 class LensInputError(ConfigError):
@@ -75,6 +76,6 @@ def split_rows(num_rows: int, heldout_fraction: float, seed: int = 0) -> tuple[n
         raise LensInputError(f"heldout_fraction={heldout_fraction} is invalid: must be in (0, 1)")
     if num_rows < 2:
         raise LensInputError(f"need at least 2 rows to split into training and held-out, got {num_rows}")
-    order = np.random.default_rng([int(seed), 10]).permutation(num_rows)
+    order = numpy_rng(seed, "lens_rows").permutation(num_rows)
     n_test = min(num_rows - 1, max(1, int(round(heldout_fraction * num_rows))))
     return np.sort(order[n_test:]), np.sort(order[:n_test])

@@ -6,8 +6,8 @@ import time
 import numpy as np
 
 import hmm
-from analysis.activations import collect_activations, stream_sites
-from analysis.analyze import untrained_copy
+from analysis.regression.activations import collect_activations, stream_sites
+from analysis.regression.analyze import untrained_copy
 from analysis.lenses.belief import belief_lens
 from analysis.lenses.future import future_lens
 from analysis.lenses.inputs import LensInputError, LensInputs, split_rows
@@ -15,8 +15,8 @@ from analysis.lenses.predictive import check_horizons
 from analysis.lenses.readout import Readout
 from analysis.lenses.recipe import Recipe
 from analysis.lenses.suite import lens_suite
-from analysis.prefixes import PrefixSet, input_layout, prefix_set
-from analysis.seeds import jax_key
+from analysis.regression.prefixes import PrefixSet, input_layout, prefix_set
+from models.keys import jax_key, numpy_rng
 
 
 def lens_sites(config, sites="residual") -> tuple[str, ...]:
@@ -86,7 +86,7 @@ def toy_lenses(model, process: hmm.Process, *, sites="residual", recipe: Recipe 
         out["future"] = future_lens(inputs.resid, process, prefixes.beliefs, prefixes.probs, train, heldout,
                                     horizons, **kwargs)
         lap("future")
-    example = np.random.default_rng([int(seed), 30]).integers(len(prefixes.inputs_MxL))  # one seeded sequence
+    example = numpy_rng(seed, "lens_example").integers(len(prefixes.inputs_MxL))  # one seeded sequence
     out["logit_grid"] = logit_grid(model, readout, prefixes.inputs_MxL[example], sites)
     if untrained:
         control = untrained_copy(model, seed)

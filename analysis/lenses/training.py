@@ -12,6 +12,7 @@ from analysis.lenses.metrics import kl_from_log_probs
 from analysis.lenses.readout import Readout
 from analysis.lenses.recipe import Recipe
 from analysis.lenses.translator import identity, translate
+from models.keys import numpy_rng
 
 
 @lru_cache(maxsize=32)
@@ -55,7 +56,7 @@ def _trainer(apply, recipe: Recipe, per_site: bool):
 def batch_rows(weights_N, recipe: Recipe, stream: int) -> jnp.ndarray:
     """`[steps, batch_size]` row indices drawn with replacement, proportional to the weights (seeded)."""
     w = np.asarray(weights_N, np.float64)
-    rng = np.random.default_rng([int(recipe.seed), 20 + stream])
+    rng = numpy_rng(recipe.seed, "lens_batches", stream)
     return jnp.asarray(rng.choice(len(w), size=(recipe.steps, recipe.batch_size), p=w / w.sum()), jnp.int32)
 
 

@@ -4,6 +4,7 @@ import importlib.util
 from pathlib import Path
 
 from models.pretrained.errors import PretrainedError
+from hmm.errors import MissingFileError
 
 # name -> (distribution, package, file inside it, install command)
 SHIPPED = {
@@ -35,7 +36,7 @@ def resolve_model_path(path_or_name) -> Path:
         raise PretrainedError(f"{path}: {path.suffix} checkpoints are Python pickles, which can run arbitrary "
                               f"code when loaded, so they are refused; {_CONVERT}")
     if not path.exists():
-        raise FileNotFoundError(f"model {str(path_or_name)!r} is neither a file, a directory nor a shipped name "
+        raise MissingFileError(f"model {str(path_or_name)!r} is neither a file, a directory nor a shipped name "
                                 f"(shipped: {sorted(SHIPPED)})")
     if path.is_dir() and not any(path.glob("*.safetensors")) and any(
             f.suffix.lower() in PICKLE_SUFFIXES for f in path.iterdir()):

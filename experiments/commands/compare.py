@@ -1,0 +1,14 @@
+"""`belieflab compare RUN... LLM_RUN`: toy and LLM lens curves on one depth axis, in one HTML page."""
+
+
+def add_parser(sub):
+    p = sub.add_parser("compare", help="lens curves and transfer matrices of several runs on one depth axis")
+    p.add_argument("runs", nargs="+", help="run directories (toy runs with lenses, lens-llm runs)")
+    p.add_argument("--output-dir", default="runs/compare", help="where compare.html goes (default runs/compare)")
+    p.set_defaults(func=run)
+
+
+def run(args):
+    from experiments.report.compare import write_compare
+
+    print(f"wrote {write_compare(args.runs, args.output_dir)}")

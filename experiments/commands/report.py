@@ -1,0 +1,23 @@
+"""`belieflab report RUN ...`: rebuild report.html of runs from their files (no recomputation)."""
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("report", help="rebuild report.html of runs from their files",
+                       description="Rebuild report.html of each run from its config.yaml, analysis.json, "
+                                   "metrics.jsonl and figures (nothing is recomputed).")
+    p.add_argument("runs", nargs="+", help="run directories")
+
+
+def run(args) -> None:
+    from pathlib import Path
+
+    from experiments.report.html import load_json
+    from experiments.runner import load_run_config, report_stage
+    from hmm.errors import MissingFileError
+
+    for run_dir in map(Path, args.runs):
+        config = load_run_config(run_dir)
+        if not (run_dir / "analysis.json").is_file():
+            raise MissingFileError(f"{run_dir} has no analysis.json: the report's tables and figures come from "
+                                    f"it; make it with `belieflab analyze {run_dir}`")
+        print(report_stage(config, run_dir, load_json(run_dir / "analysis.json")))

@@ -1,0 +1,180 @@
+"""The experiment config tree: defaults in dataclasses, YAML files hold overrides, CLI `key.path=value`."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+import hmm
+from analysis.regression.emergence import EMERGENCE_SHUFFLES
+from analysis.regression.nulls import DEFAULT_CV_PERMUTATIONS, DEFAULT_PERMUTATIONS
+from experiments.config.checks import check_experiment
+from experiments.config.ladder import LadderConfig
+from experiments.config.tree import build, merge, set_path, to_plain
+from experiments.config.shipped import CONFIG_DIR, shipped_configs
+from experiments.config.yaml_files import read_yaml, yaml_error_text
+from experiments.config.interventions import InterventionsConfig
+from experiments.config.lens import LensConfig
+from models.config import ConfigError, ModelConfig, TrainConfig
+
+
+@dataclass(frozen=True)
+class ProcessConfig:
+    """A registered process name (or a process file path) and its parameters."""
+
+    name: str = "mess3"
+    params: dict = field(default_factory=dict)
+
+
+SITE_SETS = ("residual", "resid_post")
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    """What the belief regression measures, at the end of training and at every checkpoint.
+
+    `sites`: "residual" (every distinct residual-stream state), "resid_post" (each block's output) or a
+    list of site names. `concat`: "all" (also regress on all sites concatenated), "none", or a list of
+    site lists. `emergence_sites` are regressed at every checkpoint (R^2 against tokens, fractal grid/GIF).
+    `cv_shuffles`: permutations of the held-out null (k-fold R^2 of fits onto permuted targets).
+    `rcond`: every fit drops the design directions whose singular value is below `rcond` x the largest
+    (1e-6: plain least squares; larger values regularise wide designs such as RRXOR's concatenation).
+    """
+
+    sites: str | tuple = "residual"
+    concat: str | tuple = "all"
+    shuffles: int = DEFAULT_PERMUTATIONS
+    cv_shuffles: int = DEFAULT_CV_PERMUTATIONS
+    cv_folds: int = 5
+    untrained_control: bool = True
+    emergence: bool = True
+    emergence_sites: str | tuple = "resid_post"
+    emergence_shuffles: int = EMERGENCE_SHUFFLES
+    rcond: float = 1e-6
+
+    def __post_init__(self):
+        for name in ("sites", "emergence_sites"):
+            value = getattr(self, name)
+            if isinstance(value, str) and value not in SITE_SETS:
+                raise ConfigError(f"AnalysisConfig.{name}={value!r} is invalid: one of {list(SITE_SETS)}"
+                                  " or a list of site names")
+        if isinstance(self.concat, str) and self.concat not in ("all", "none"):
+            raise ConfigError(f"AnalysisConfig.concat={self.concat!r} is invalid: 'all', 'none' or a list")
+        for name in ("shuffles", "cv_shuffles", "emergence_shuffles"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"AnalysisConfig.{name}={getattr(self, name)} is invalid: must be >= 0")
+        if not 0.0 < self.rcond < 1.0:
+            raise ConfigError(f"AnalysisConfig.rcond={self.rcond} is invalid: must be in (0, 1)")
+        if self.cv_folds < 2:
+            raise ConfigError(f"AnalysisConfig.cv_folds={self.cv_folds} is invalid: must be >= 2")
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """Everything one run needs; `output_dir/name` is its run directory."""
+
+    name: str = "experiment"
+    process: ProcessConfig = field(default_factory=ProcessConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+    interventions: InterventionsConfig = field(default_factory=InterventionsConfig)
+    ladder: LadderConfig = field(default_factory=LadderConfig)
+    lens: LensConfig = field(default_factory=LensConfig)
+    output_dir: str = "runs"
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.output_dir) / self.name
+
+    def to_dict(self) -> dict:
+        return to_plain(self)
+
+
+def _read_yaml(path_or_name: str, seen: tuple = ()) -> dict:
+    """Read a config file (by path or shipped name), following `base:` to the config it overrides."""
+    path = Path(path_or_name)
+    if not path.is_file():
+        path = CONFIG_DIR / f"{path_or_name}.yaml"
+        if not path.is_file():
+            raise ConfigError(f"no config file or shipped config named {path_or_name!r};"
+                              f" shipped: {', '.join(shipped_configs())}")
+    if path.resolve() in seen:
+        raise ConfigError(f"config {path} inherits from itself through 'base'")
+    data = read_yaml(path) or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config {path} must be a mapping of sections")
+    base = data.pop("base", None)
+    data.setdefault("name", path.stem)
+    return merge_overrides(_read_yaml(base, seen + (path.resolve(),)), data) if base else data
+
+
+def merge_overrides(values: dict, update: dict) -> dict:
+    """Apply overrides; naming a different process drops the old process's parameters."""
+    new_process = (update.get("process") or {}).get("name")
+    old_process = values.get("process") or {}
+    if new_process and new_process != old_process.get("name"):
+        values = {**values, "process": {k: v for k, v in old_process.items() if k != "params"}}
+    return merge(values, update)
+
+
+def parse_overrides(overrides) -> dict:
+    """`["train.learning_rate=1e-3", "model.n_layers=2"]` -> nested dict; values parsed as YAML."""
+    tree = {}
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"override {item!r} must look like section.field=value")
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError as err:
+            raise ConfigError(f"override {item!r}: {yaml_error_text('the value', err)}") from None
+        set_path(tree, key.strip(), parsed)
+    return tree
+
+
+RENAMED_SECTIONS = {"baselines": "ladder"}  # old name -> new name, accepted for one release
+
+
+def _renamed_sections(values: dict) -> dict:
+    """`values` with sections under their old names (a config or run directory from before) moved to the new."""
+    values = dict(values)
+    for old, new in RENAMED_SECTIONS.items():
+        if old in values:
+            values[new] = merge(values.pop(old) or {}, values.get(new) or {})
+    return values
+
+
+def from_dict(values: dict) -> ExperimentConfig:
+    """Validate a (possibly partial) config dict against the defaults."""
+    config = build(ExperimentConfig, _renamed_sections(values), "config")
+    try:
+        process = resolve_process(config.process)
+    except hmm.ProcessError as err:
+        raise ConfigError(f"config.process: {err}") from None
+    config = config.__class__(**{**config.__dict__, "model": config.model.for_vocab(process.vocab_size)})
+    check_experiment(config)
+    config.interventions.check_against(config.model.n_layers, process)
+    return config
+
+
+def load_config(path_or_name, overrides=()) -> ExperimentConfig:
+    """Load a YAML config (a path or a shipped name) and apply `key.path=value` overrides."""
+    return from_dict(merge_overrides(_read_yaml(str(path_or_name)), parse_overrides(overrides)))
+
+
+def resolve_process(process_config: ProcessConfig) -> hmm.Process:
+    """The process a config names: a registered name with parameters, or a process file."""
+    name = process_config.name
+    if Path(name).suffix.lower() in (".yaml", ".yml", ".json", ".npz") or Path(name).is_file():
+        if process_config.params:
+            raise hmm.ProcessError("parameters apply to named processes, not to process files")
+        return hmm.load_process(name)
+    return hmm.get_process(name, **process_config.params)
+
+
+def save_config(config: ExperimentConfig, path: Path) -> None:
+    """Write the resolved config as YAML (atomically)."""
+    from analysis.atomic import atomic_write_text
+
+    atomic_write_text(path, yaml.safe_dump(config.to_dict(), sort_keys=False))

@@ -1,0 +1,106 @@
+"""`belieflab compare RUN... LLM_RUN`: lens curves of toy and LLM runs on one depth-normalised axis, the
+transfer matrices side by side, and published reference points, in one HTML page.
+
+Depth = site index / (number of sites - 1), so the embedding is 0 and the model's output is 1.
+KL is shown as a fraction of the logit lens's KL at depth 0 (the readout of the raw embedding).
+"""
+
+import html
+import json
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from analysis.figures.canvas import new_figure, save_figure
+from experiments.report.html import figure, page, table
+from analysis.atomic import atomic_write_text
+from hmm.errors import MissingFileError
+from models.config import ConfigError
+
+REFERENCES = Path(__file__).resolve().parent.parent / "data" / "lens_references.yaml"
+LENSES = ("logit", "tuned", "shared")
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"compare: {path} is not valid JSON ({err})") from None
+
+
+def load_lens_section(run_dir) -> dict:
+    """A run's lens numbers: `lenses.json` (lens-llm) or the `lenses` section of `analysis.json` (toy runs)."""
+    run_dir = Path(run_dir)
+    if (run_dir / "lenses.json").is_file():
+        section = _read_json(run_dir / "lenses.json")
+    elif (run_dir / "analysis.json").is_file():
+        section = _read_json(run_dir / "analysis.json").get("lenses")
+        section = section.get("trained", section) if isinstance(section, dict) else section  # the trained model's
+    else:
+        raise MissingFileError(f"compare: {run_dir} has neither lenses.json nor analysis.json")
+    if not isinstance(section, dict) or "logit" not in section or "sites" not in section:
+        raise ConfigError(f"compare: {run_dir} has no lens results (expected 'sites' and 'logit' in lenses.json "
+                          "or in analysis.json's 'lenses' section)")
+    return section
+
+
+def depth_curves(section: dict) -> dict:
+    """`{lens: (depth_S, kl_fraction_S)}` for the lenses present."""
+    reference = float(section["logit"]["kl_model"][0])
+    curves = {}
+    for lens in LENSES:
+        values = (section.get(lens) or {}).get("kl_model")
+        if values:
+            values = np.asarray(values, float)
+            depth = np.arange(len(values)) / max(len(section["sites"]) - 1, 1)
+            curves[lens] = (depth, values / reference if reference > 0 else values)
+    return curves
+
+
+def transfer_matrix(section: dict):
+    transfer = section.get("transfer") or {}
+    penalty = transfer.get("kl_model_penalty")
+    return None if penalty is None else np.asarray(penalty, float)
+
+
+def write_compare(run_dirs, out_dir) -> Path:
+    """Write `compare.html` (and its figures) comparing the runs' lenses."""
+    runs = [(Path(r).name, load_lens_section(r)) for r in run_dirs]
+    out_dir = Path(out_dir)
+    fig = new_figure(7.5, 4.2)
+    ax = fig.subplots()
+    styles = {"logit": "--", "tuned": "-", "shared": ":"}
+    for colour, (name, section) in zip(("tab:blue", "tab:red", "tab:green", "tab:purple", "tab:brown") * 4, runs):
+        for lens, (depth, frac) in depth_curves(section).items():
+            ax.plot(depth, frac, styles[lens], marker="o", ms=2.5, color=colour, label=f"{name}: {lens}")
+    ax.set_yscale("symlog", linthresh=1e-3)
+    ax.set_xlabel("depth (layer / number of layers; 1 = model output)")
+    ax.set_ylabel("KL(model ‖ lens) / logit-lens KL at depth 0")
+    ax.legend(fontsize=7, ncol=2)
+    kl_path = save_figure(fig, out_dir / "figures" / "compare_kl_depth.png")
+
+    matrices = [(name, transfer_matrix(section)) for name, section in runs]
+    matrices = [(n, m) for n, m in matrices if m is not None]
+    sections = [("Lens KL on one depth axis", figure(kl_path, "Held-out KL of each lens to the model's output, as a "
+                                                      "fraction of the logit lens's KL at the embedding."))]
+    if matrices:
+        fig = new_figure(3.6 * len(matrices), 3.6)
+        for ax, (name, m) in zip(np.atleast_1d(fig.subplots(1, len(matrices))), matrices):
+            image = ax.imshow(m / max(m.max(), 1e-12), cmap="magma_r", vmin=0, vmax=1)
+            ax.set_title(f"{name} (max {m.max():.3g} nats)", fontsize=8)
+            ax.set_xlabel("applied at site j")
+            ax.set_ylabel("translator of site i")
+        fig.colorbar(image, ax=ax, label="penalty / its maximum")
+        sections.append(("Transfer matrices", figure(save_figure(fig, out_dir / "figures" / "compare_transfer.png"),
+                                                     "Tuned-lens transfer penalty (KL), each scaled by its maximum.")))
+    rows = [[name, len(s["sites"]), s["logit"]["kl_model"][0],
+             (s.get("tuned") or {}).get("kl_model", [None])[0]] for name, s in runs]
+    sections.append(("Runs", table(rows, ["run", "sites", "logit KL at depth 0 (nats)", "tuned KL at depth 0"])))
+    references = yaml.safe_load(REFERENCES.read_text())
+    sections.append(("Published reference points (listed with provenance; not drawn where units differ)",
+                     table([[r["source"], r["model"], r["quantity"], r["value"], r["note"]] for r in references],
+                           ["source", "model", "quantity", "value", "note"])))
+    out = out_dir / "compare.html"
+    atomic_write_text(out, page("belieflab compare: " + html.escape(", ".join(n for n, _ in runs)), sections))
+    return out

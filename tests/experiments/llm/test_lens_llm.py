@@ -1,0 +1,99 @@
+"""`belieflab lens-llm` end to end on a tiny random Llama directory (safetensors + byte-level tokenizer.json,
+written here with numpy): the run directory, and the logit-lens KL recomputed independently."""
+
+import json
+
+import numpy as np
+import pytest
+
+safetensors_numpy = pytest.importorskip("safetensors.numpy", reason="needs the `llm` extra (safetensors)")
+tokenizers = pytest.importorskip("tokenizers", reason="needs the `llm` extra (tokenizers)")
+
+from experiments.cli import main  # noqa: E402
+from experiments.llm.corpus import split_text  # noqa: E402
+from models.pretrained import load_pretrained  # noqa: E402
+
+D, F, L, V = 16, 24, 2, 256
+
+
+def _tiny_llama_dir(path):
+    rng = np.random.default_rng(0)
+    r = lambda *shape: rng.normal(0, 0.4, shape).astype(np.float32)  # noqa: E731
+    tensors = {"model.embed_tokens.weight": r(V, D), "model.norm.weight": 1 + r(D)}
+    for layer in range(L):
+        p = f"model.layers.{layer}."
+        tensors |= {p + "input_layernorm.weight": 1 + r(D), p + "post_attention_layernorm.weight": 1 + r(D),
+                    p + "self_attn.q_proj.weight": r(D, D), p + "self_attn.k_proj.weight": r(8, D),
+                    p + "self_attn.v_proj.weight": r(8, D), p + "self_attn.o_proj.weight": r(D, D),
+                    p + "mlp.gate_proj.weight": r(F, D), p + "mlp.up_proj.weight": r(F, D),
+                    p + "mlp.down_proj.weight": r(D, F)}
+    safetensors_numpy.save_file(tensors, str(path / "model.safetensors"))
+    (path / "config.json").write_text(json.dumps({
+        "model_type": "llama", "vocab_size": V, "hidden_size": D, "num_hidden_layers": L, "num_attention_heads": 4,
+        "num_key_value_heads": 2, "intermediate_size": F, "max_position_embeddings": 64, "rms_norm_eps": 1e-5,
+        "tie_word_embeddings": True, "hidden_act": "silu"}))
+    alphabet = sorted(tokenizers.pre_tokenizers.ByteLevel.alphabet())
+    tok = tokenizers.Tokenizer(tokenizers.models.BPE(vocab={c: i for i, c in enumerate(alphabet)}, merges=[]))
+    tok.pre_tokenizer = tokenizers.pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = tokenizers.decoders.ByteLevel()
+    tok.save(str(path / "tokenizer.json"))
+    return path
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("lens_llm")
+    (base / "model").mkdir()
+    model_dir = _tiny_llama_dir(base / "model")
+    text = base / "text.txt"
+    text.write_text("".join(f"Line {i}: the quick brown fox jumps over the lazy dog.\n" for i in range(60)))
+    out = base / "run"
+    code = main(["lens-llm", "--model", str(model_dir), "--text", str(text), "--tokens", "256",
+                 "--heldout-tokens", "64", "--window", "32", "--steps", "5", "--batch-size", "32",
+                 "--train-vocab", "32", "--transfer-every", "1", "--output-dir", str(out), "--no-progress"])
+    assert code == 0
+    return model_dir, text, out
+
+
+def test_run_directory_like_a_toy_run(run):
+    _, _, out = run
+    for name in ("config.yaml", "lenses.json", "report.html", "figures/kl_by_layer.png", "figures/transfer.png",
+                 "figures/logit_grid.png", "figures/ce_entropy_by_layer.png"):
+        assert (out / name).is_file(), name
+    result = json.loads((out / "lenses.json").read_text())
+    assert result["sites"][-1] == "blocks.1.resid_post" and len(result["sites"]) == L + 1
+    assert result["text"]["train_tokens"] == 256 and result["text"]["heldout_tokens"] == 64
+    assert result["logit"]["kl_model"][-1] == pytest.approx(0.0, abs=1e-6)
+    penalty = np.asarray(result["transfer"]["kl_model_penalty"])
+    assert penalty.shape == (L + 1, L + 1) and np.abs(penalty).max() > 0
+    assert len(result["grid"]["logit"]["top1"]) == L + 1
+
+
+def test_logit_lens_kl_recomputed_from_the_held_out_text(run):
+    model_dir, text, out = run
+    result = json.loads((out / "lenses.json").read_text())
+    model, tokenizer = load_pretrained(model_dir)
+    _, heldout = split_text(text.read_text(), 0.25)
+    ids = np.array(tokenizer.encode(heldout).ids[:64]).reshape(2, 32)
+    logits, acts = model(ids, capture=("blocks.1.resid_pre",))
+    log_p = np.log(np.exp(np.asarray(logits, np.float64)[:, :-1]) / np.exp(np.asarray(logits, np.float64)[:, :-1])
+                   .sum(-1, keepdims=True))
+    lens = np.asarray(model.logits_from_residual(acts["blocks.1.resid_pre"]), np.float64)[:, :-1]
+    log_q = lens - np.log(np.exp(lens).sum(-1, keepdims=True))
+    kl = (np.exp(log_p) * (log_p - log_q)).sum(-1).mean()
+    assert result["logit"]["kl_model"][1] == pytest.approx(kl, rel=1e-3)
+
+
+def test_missing_text_is_a_one_line_error(run, capsys):
+    model_dir, _, out = run
+    assert main(["lens-llm", "--model", str(model_dir), "--text", str(out / "nope.txt"), "--no-progress"]) == 2
+    assert "nope.txt" in capsys.readouterr().err
+
+
+def test_text_that_is_not_utf8_is_a_one_line_error(run, tmp_path, capsys):
+    model_dir, _, _ = run
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("caf\u00e9 na\u00efve ".encode("latin-1") * 50)
+    assert main(["lens-llm", "--model", str(model_dir), "--text", str(latin1), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "not UTF-8 text" in err and "\n" not in err
