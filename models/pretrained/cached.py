@@ -13,6 +13,7 @@ import numpy as np
 from flax import nnx
 
 from models.pretrained.layers import apply_rotary, rotary_cos_sin
+from models.transformer import lift
 
 
 def empty_cache(cfg, batch: int, length: int):
@@ -24,7 +25,7 @@ def empty_cache(cfg, batch: int, length: int):
 def _heads(attn, x_BxVxD, W, b, heads):
     y = x_BxVxD @ W[...]
     if b is not None:
-        y = y + b[...]
+        y = y + lift(b[...], y)
     return y.reshape(*x_BxVxD.shape[:2], heads, attn.cfg.d_head)
 
 

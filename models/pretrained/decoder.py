@@ -24,6 +24,7 @@ from flax import nnx
 
 from models.config import ConfigError
 from models.pretrained.config import PretrainedConfig
+from models.transformer import lift
 from models.pretrained.layers import MLP, Attention, Norm, param
 from models.pretrained.sites import (
     HEAD_SITE,
@@ -204,7 +205,7 @@ class PretrainedDecoder(nnx.Module):
         W_U = self.W_U[...] if vocab is None else jnp.take(self.W_U[...], vocab, axis=1)
         logits = normalized_BxLxD @ W_U
         if self.b_U is not None:
-            logits = logits + (self.b_U[...] if vocab is None else jnp.take(self.b_U[...], vocab))
+            logits = logits + lift(self.b_U[...] if vocab is None else jnp.take(self.b_U[...], vocab), logits)
         return logits
 
     def logits_from_residual(self, resid_BxLxD, vocab=None):

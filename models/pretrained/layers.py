@@ -10,6 +10,7 @@ import numpy as np
 from flax import nnx
 
 from models.pretrained.config import PretrainedConfig
+from models.transformer import lift
 
 ACTIVATIONS = {
     "silu": jax.nn.silu,
@@ -39,10 +40,10 @@ class Norm(nnx.Module):
 
     def __call__(self, x_BxLxD):
         if self.rms:
-            return x_BxLxD * jax.lax.rsqrt((x_BxLxD * x_BxLxD).mean(-1, keepdims=True) + self.eps) * self.w[...]
+            return x_BxLxD * jax.lax.rsqrt((x_BxLxD * x_BxLxD).mean(-1, keepdims=True) + self.eps) * lift(self.w[...], x_BxLxD)
         centred = x_BxLxD - x_BxLxD.mean(-1, keepdims=True)
         var = (centred * centred).mean(-1, keepdims=True)
-        return centred * jax.lax.rsqrt(var + self.eps) * self.w[...] + self.b[...]
+        return centred * jax.lax.rsqrt(var + self.eps) * lift(self.w[...], centred) + lift(self.b[...], centred)
 
 
 def rotary_cos_sin(L: int, rotary_dim: int, theta: float):
@@ -95,7 +96,7 @@ class Attention(nnx.Module):
     def _project(self, x_BxLxD, W, b, heads):
         y = x_BxLxD @ W[...]
         if b is not None:
-            y = y + b[...]
+            y = y + lift(b[...], y)
         return y.reshape(*x_BxLxD.shape[:2], heads, self.cfg.d_head)
 
     def heads(self, x_BxLxD, with_pattern: bool = False):
@@ -113,7 +114,7 @@ class Attention(nnx.Module):
     def output(self, z_BxLxHxDh):
         """The output projection of the per-head outputs: `attn_out [B, L, D]`."""
         out_BxLxD = z_BxLxHxDh.reshape(*z_BxLxHxDh.shape[:2], -1) @ self.W_O[...]
-        return out_BxLxD + self.b_O[...] if self.b_O is not None else out_BxLxD
+        return out_BxLxD + lift(self.b_O[...], out_BxLxD) if self.b_O is not None else out_BxLxD
 
 
 class MLP(nnx.Module):
@@ -128,7 +129,7 @@ class MLP(nnx.Module):
     def __call__(self, x_BxLxD):
         hidden = x_BxLxD @ self.W_in[...]
         if self.b_in is not None:
-            hidden = hidden + self.b_in[...]
+            hidden = hidden + lift(self.b_in[...], hidden)
         hidden = self.act(x_BxLxD @ self.W_gate[...]) * hidden if self.W_gate is not None else self.act(hidden)
         out = hidden @ self.W_out[...]
-        return out + self.b_out[...] if self.b_out is not None else out
+        return out + lift(self.b_out[...], out) if self.b_out is not None else out
