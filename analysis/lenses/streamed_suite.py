@@ -1,6 +1,7 @@
 """Streamed tuned and future lenses on a pretrained LLM over real text, scored on held-out windows: one call."""
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,16 +24,27 @@ from analysis.lenses.window_source import CorpusWindows, SampledWindows
 TEXT_SOURCES = ("corpus", "self")
 
 
+@dataclass
+class StreamedRun:
+    """What `streamed_llm_lenses` returns: the JSON-ready `result`, the trained `StreamedLens`, and the held-out
+    rows (`heldout`, a `LensInputs`) with their token windows `heldout_windows [W, window]`."""
+
+    result: dict
+    lens: object
+    heldout: object
+    heldout_windows: np.ndarray
+
+
 def streamed_llm_lenses(model, tokenizer, train_text: str, heldout_text: str, plan: StreamPlan = StreamPlan(),
                         text: str = "corpus", train_vocab: int | None = None, heldout_tokens: int = 1024,
                         curve_tokens: int = 512, future_horizon: int = 3, future_every: int = 3,
-                        recipe: Recipe = Recipe(), progress: bool = False) -> tuple[dict, object]:
+                        recipe: Recipe = Recipe(), progress: bool = False) -> StreamedRun:
     """Train the tuned lens (and the future lens's statistics) on `plan.tokens` tokens of `text` ("corpus":
     windows of `train_text`; "self": the model's own continuations of 4-token corpus prompts), then score both
     on `heldout_tokens` of `heldout_text`. `train_vocab=k` trains on a k-token readout (the tokens most
     probable on the first corpus batch) and reports that approximation's error against the full readout.
 
-    Returns `(result, lens)`: a JSON-ready dict (nats unless named bits) and the `StreamedLens`.
+    The result's numbers are in nats unless named bits.
     """
     from analysis.lenses.inputs import LensInputError
 
@@ -88,4 +100,4 @@ def streamed_llm_lenses(model, tokenizer, train_text: str, heldout_text: str, pl
                     "curve_rows": len(curve_rows)},
         "curve": lens.curve, "tuned": tuned, "logit": logit, "future": future, "seconds": seconds,
     }
-    return result, lens
+    return StreamedRun(result, lens, heldout, heldout_W)
