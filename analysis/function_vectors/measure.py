@@ -8,7 +8,12 @@ import numpy as np
 
 from analysis.function_vectors.last_token import added_vector_outputs
 from analysis.function_vectors.prompts import TaskTokens, prompt_set
-from analysis.function_vectors.vector import causal_indirect_effects, function_vector, mean_head_outputs, top_heads
+from analysis.function_vectors.vector import (
+    causal_indirect_effects,
+    function_vector,
+    mean_head_outputs,
+    top_heads,
+)
 from models.config import ConfigError
 
 

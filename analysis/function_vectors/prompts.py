@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.config import ConfigError
+from models.keys import numpy_rng
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,7 +56,7 @@ def prompt_set(task: TaskTokens, count: int, shots: int, seed: int, shuffled: bo
     permutation of the outputs, none left in place when shots > 1)."""
     if task.size < shots + 1:
         raise ConfigError(f"task {task.name!r} has {task.size} pairs: fewer than shots + 1 = {shots + 1}")
-    rng = np.random.default_rng([seed, 50, int(shuffled)])
+    rng = numpy_rng(seed, "fv_prompts", int(shuffled))
     prompts, answers = [], []
     for _ in range(count):
         chosen = rng.choice(task.size, shots + 1, replace=False)

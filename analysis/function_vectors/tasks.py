@@ -8,9 +8,8 @@ Words come from the plain-text noun list that the PyPI package `wonderwords` (MI
 
 from importlib import resources
 
-import numpy as np
-
 from models.config import ConfigError
+from models.keys import numpy_rng
 
 NUMBERS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -41,7 +40,7 @@ def _ordinal_pairs(step: int) -> list[tuple[str, str]]:
 def task_pairs(task: str, words: list[str], seed: int = 0, count: int = 400) -> list[tuple[str, str]]:
     """`(input, output)` pairs of `task`: up to `count` from a seeded shuffle of `words` (the ordinal tasks
     have all of theirs)."""
-    rng = np.random.default_rng([seed, 40])
+    rng = numpy_rng(seed, "fv_words")
     words = [words[i] for i in rng.permutation(len(words))]
     if task == "capitalize":
         return [(w, w.capitalize()) for w in words[:count]]

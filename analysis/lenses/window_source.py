@@ -7,6 +7,7 @@ import jax
 import numpy as np
 
 from analysis.lenses.inputs import LensInputError
+from models.keys import jax_key, numpy_rng
 
 
 @dataclass(frozen=True, eq=False)
@@ -26,7 +27,7 @@ class CorpusWindows:
     kind = "corpus"
 
     def __call__(self, step: int) -> np.ndarray:
-        rng = np.random.default_rng([int(self.seed), 30, int(step)])
+        rng = numpy_rng(self.seed, "lens_windows", step)
         starts = rng.integers(0, len(self.ids_N) - self.window + 1, self.count)
         return np.asarray(self.ids_N)[starts[:, None] + np.arange(self.window)[None]].astype(np.int32)
 
@@ -34,7 +35,7 @@ class CorpusWindows:
 @dataclass(frozen=True, eq=False)
 class SampledWindows:
     """`source(step) -> [count, window]`: the first `prompt_tokens` ids of corpus windows, continued by the
-    model's own samples at `temperature` (keys `fold_in(key(seed), step)`)."""
+    model's own samples at `temperature` (keys `fold_in(jax_key(seed, "lens_samples"), step)`)."""
 
     model: object
     prompts: CorpusWindows
@@ -56,5 +57,5 @@ class SampledWindows:
         from models.pretrained.generate import sample_continuations
 
         prompts = self.prompts(step)[:, :self.prompt_tokens]
-        key = jax.random.fold_in(jax.random.key(self.prompts.seed + 7919), step)
+        key = jax.random.fold_in(jax_key(self.prompts.seed, "lens_samples"), step)
         return sample_continuations(self.model, prompts, self.window, key, self.temperature)
