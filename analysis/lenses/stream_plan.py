@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from analysis.lenses.inputs import LensInputError
 
-PUBLISHED_STEPS, PUBLISHED_TOKENS_PER_STEP = 250, 2 ** 18
+PUBLISHED_STEPS, PUBLISHED_TOKENS_PER_STEP, PUBLISHED_WINDOW = 250, 2 ** 18, 2048
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class StreamPlan:
                                  f"tokens (windows_per_step x window)")
 
     @classmethod
-    def published(cls, window: int = 2048, micro_batches: int = 32) -> "StreamPlan":
+    def published(cls, window: int = PUBLISHED_WINDOW, micro_batches: int = 32) -> "StreamPlan":
         """250 steps of 2^18 tokens (the published tuned-lens budget)."""
         return cls(tokens=PUBLISHED_STEPS * PUBLISHED_TOKENS_PER_STEP, window=window,
                    windows_per_step=PUBLISHED_TOKENS_PER_STEP // window, micro_batches=micro_batches, curve_points=10)

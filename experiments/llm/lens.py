@@ -53,7 +53,9 @@ class LensLLMSettings:
                 raise ConfigError(f"lens-llm --{name.replace('_', '-')}={value!r} is invalid: an integer >= {low}")
         if self.train_vocab is not None and (not isinstance(self.train_vocab, int) or self.train_vocab < 2):
             raise ConfigError(f"lens-llm --train-vocab={self.train_vocab!r} is invalid: an integer >= 2 (or unset)")
-        window = 2048 if self.published else self.window
+        from analysis.lenses.stream_plan import PUBLISHED_WINDOW
+
+        window = PUBLISHED_WINDOW if self.published else self.window
         if window > self.heldout_tokens:
             raise ConfigError(f"lens-llm --heldout-tokens={self.heldout_tokens} is invalid: at least one window of "
                               f"{window} tokens{' (--published)' if self.published else ''}")
