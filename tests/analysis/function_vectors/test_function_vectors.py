@@ -63,7 +63,7 @@ def test_cie_of_every_head_against_full_passes_with_the_head_replaced(model, pro
     cie = causal_indirect_effects(model, tokens, answers, means)
     logits, acts = model(tokens, capture=tuple(f"blocks.{l}.attn.z" for l in range(N_LAYERS)))
     plain = _answer_prob(logits, answers)
-    for layer in range(N_LAYERS):
+    for layer in (0, N_LAYERS - 1):  # one replace program per layer: the first and the last
         for h in range(H):
             z = np.array(acts[f"blocks.{layer}.attn.z"])
             z[:, -1, h] = means[layer, h]
@@ -80,7 +80,7 @@ def test_added_vector_against_a_full_pass_with_the_residual_replaced(model, prom
     logits, acts = model(tokens, capture=tuple(f"blocks.{l}.resid_pre" for l in range(N_LAYERS)))
     np.testing.assert_allclose(p[:, -1], _answer_prob(logits, answers), rtol=1e-4, atol=1e-7)
     np.testing.assert_array_equal(top1[:, -1], np.asarray(logits)[:, -1].argmax(-1))
-    for layer in range(N_LAYERS):
+    for layer in (0, N_LAYERS - 1):
         site = f"blocks.{layer}.resid_pre"
         h = np.array(acts[site])
         h[:, -1] += vector

@@ -56,6 +56,7 @@ def test_first_update_is_nesterov_sgd_on_the_clipped_kl_gradient(model):
     assert not np.any(lens.params["A"][-1]) and not np.any(lens.params["b"][-1])  # the final site is not lensed
 
 
+@pytest.mark.slow
 def test_micro_batches_and_an_all_token_subset_change_nothing(model):
     stream = {step: _windows(10 + step) for step in range(3)}
     plan = StreamPlan(tokens=3 * 4 * WINDOW, window=WINDOW, windows_per_step=4)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 tokenizers = pytest.importorskip("tokenizers")
+pytestmark = pytest.mark.slow  # a whole command run; the pieces are tested fast in tests/analysis/function_vectors
 
 from analysis.function_vectors.prompts import TaskTokens, prompt_set
 from analysis.function_vectors.tasks import DAYS, MONTHS, NUMBERS, task_pairs

@@ -85,6 +85,7 @@ def test_checkpoint_and_bits_per_byte_are_recorded(run):
     assert own["bits_per_byte"] == pytest.approx(own["cross_entropy_observed"] / np.log(2), rel=1e-6)
 
 
+@pytest.mark.slow
 def test_self_distillation_and_a_token_subset(run, tmp_path):
     model_dir, text, _ = run
     out = tmp_path / "self"

@@ -23,7 +23,7 @@ def test_cached_logits_are_the_full_forward_pass(model):
     np.testing.assert_allclose(logits, np.asarray(full)[:, :-1], atol=2e-4 * np.abs(full).max())
 
 
-@pytest.mark.parametrize("temperature", [1.0, 0.5])
+@pytest.mark.parametrize("temperature", [1.0, pytest.param(0.5, marks=pytest.mark.slow)])
 def test_draws_follow_the_tempered_softmax(model, temperature):
     prompts = np.tile([[5, 6]], (4000, 1))
     tokens, logits = sample_continuations(model, prompts, 3, jax.random.key(1), temperature, return_logits=True)
