@@ -43,6 +43,20 @@ which_S)`, `train_translators(readout, {site: h}, final_NxD, w_N, recipe, shared
 in `analysis.lenses.metrics`. Memory: training holds `sites_per_program x batch_size x V` logits; evaluation
 one site's `eval_batch_size x V` at a time (`lax.map`); no `[N, V]` array is ever built for all rows.
 Bad inputs raise `LensInputError` (a `models.config.ConfigError`: one line, naming the value).
+
+Streamed lenses on a real LLM (no cache of every site x every token)
+---------------------------------------------------------------------
+    plan = StreamPlan(tokens=6144, window=128, windows_per_step=4)   # or StreamPlan.published(): 250 x 2^18
+    lens = train_streamed_lens(model, source, sites, plan, Recipe(), vocab_ids=None, future_horizon=3,
+                               evaluate=kl_curve_point(model, heldout_inputs, rows, sites))
+    # source(step) -> tokens [windows_per_step, window]: CorpusWindows(ids, window, count, seed) or
+    # SampledWindows(model, CorpusWindows(...)) (the model's own continuations, temperature 1)
+    run = streamed_llm_lenses(model, tokenizer, train_text, heldout_text, plan, text="corpus" | "self")
+    run.result: curve (held-out KL at several token counts), tuned / logit (KL, bits per token and per byte,
+    subset_kl_error for a token-subset readout), future (precision@1 vs the model and the real token, beside a
+    skip-bigram baseline), training, heldout, seconds.
+Modules: stream_plan, streamed, window_source, text_rows, text_eval, top_vocabulary, future_stats, future_text,
+streamed_suite.
 """
 
 from analysis.lenses.evaluate import site_metrics

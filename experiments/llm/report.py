@@ -5,15 +5,22 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from analysis.atomic import atomic_write_text, write_json
 from analysis.figures.canvas import drawable_text, new_figure, save_figure
 from analysis.figures.labels import kl_shown
+from experiments.llm.stream_figures import CAPTIONS as STREAM_CAPTIONS
+from experiments.llm.stream_figures import (
+    curve_rows,
+    future_rows,
+    plot_budget_curve,
+    plot_future_lens,
+)
 from experiments.report.html import figures_html, page, table
-from analysis.atomic import atomic_write_text, write_json
-from experiments.llm.checkpoint_identity import describe_checkpoint
+from models.pretrained.describe import checkpoint_line
 
 LENSES = (("logit", "logit lens", "tab:blue"), ("tuned", "tuned lens", "tab:orange"),
           ("shared", "shared lens", "tab:green"))
-CAPTIONS = {
+CAPTIONS = {**STREAM_CAPTIONS,
     "kl_by_layer": "Held-out KL(model ‖ lens) per layer (nats/token); layer L is the model's own output.",
     "ce_entropy_by_layer": "Held-out cross-entropy against the observed next token and lens entropy per layer "
                            "(nats/token); dashed: the model's own cross-entropy.",
@@ -26,7 +33,7 @@ CAPTIONS = {
 def plot_by_layer(result: dict, metric: str, ax, model_line=None):
     layers = np.asarray(result["layers"])
     for key, label, colour in LENSES:
-        values = result[key].get(metric)
+        values = result.get(key, {}).get(metric)
         if values is not None and metric.startswith("kl"):
             values = kl_shown(values)
         if values is not None:
@@ -69,6 +76,10 @@ def write_figures(result: dict, figure_dir: Path):
     save_figure(fig, figure_dir / "transfer.png")
 
     plot_logit_grid(result["grid"], figure_dir / "logit_grid.png")
+    if result.get("curve"):
+        plot_budget_curve(result["curve"], figure_dir / "budget_curve.png", result["model"]["name"])
+    if result.get("future"):
+        plot_future_lens(result["future"], figure_dir / "future_lens.png")
 
 
 def plot_logit_grid(grid: dict, path) -> Path:
@@ -97,7 +108,7 @@ def plot_logit_grid(grid: dict, path) -> Path:
 def summary_rows(result: dict) -> list[list]:
     rows = [[label, kl_shown(result[key]["kl_model"][0]), kl_shown(result[key]["kl_model"][len(result["layers"]) // 2]),
              kl_shown(result[key]["kl_model"][-1]) if len(result[key]["kl_model"]) == len(result["layers"]) else "-"]
-            for key, label, _ in LENSES]
+            for key, label, _ in LENSES if key in result]
     return rows
 
 
@@ -109,17 +120,25 @@ def write_lens_llm_outputs(out_dir, result: dict) -> Path:
     write_json(out_dir / "lenses.json", result)
     write_figures(result, out_dir / "figures")
     text, model = result["text"], result["model"]
-    facts = [["model", model["name"]], ["checkpoint file", describe_checkpoint(model.get("checkpoint"))],
-             ["layers", model["config"]["n_layers"]], ["text", text["path"]],
-             ["training tokens / rows", f"{text['train_tokens']} / {text['train_rows']}"],
-             ["held-out tokens / rows", f"{text['heldout_tokens']} / {text['heldout_rows']}"],
+    checkpoint = model.get("checkpoint", {})
+    facts = [["model", model["name"]], ["checkpoint file", checkpoint_line(checkpoint)],
+             ["sha256", checkpoint.get("sha256", "-")],
+             ["layers", model["config"]["n_layers"]], ["text", f"{text['path']} ({text.get('mode', 'corpus')})"],
+             ["training tokens", text["train_tokens"]],
+             ["held-out tokens / rows / bytes",
+              f"{text['heldout_tokens']} / {text['heldout_rows']} / {text.get('heldout_bytes', '-')}"],
              ["training readout vocabulary", text["train_vocab"]],
              ["model cross-entropy on held-out text (nats/token)", model["heldout"].get("cross_entropy_observed")],
+             ["model bits per byte on held-out text", model["heldout"].get("bits_per_byte", "-")],
              *[[f"seconds: {k}", v] for k, v in result["seconds"].items()]]
     mid = len(result["layers"]) // 2
     sections = [("Summary", table(facts, ["quantity", "value"])),
                 ("Held-out KL(model ‖ lens), nats", table(summary_rows(result), ["lens", "layer 0", f"layer {mid}",
                                                                                  "last"])),
+                *([("Held-out KL over the training budget", table(curve_rows(result["curve"]), [
+                    "tokens", "mean KL", "layer 0", "middle layer"]))] if result.get("curve") else []),
+                *([("Future lens precision@1 (vs model / vs real token)", table(future_rows(result["future"]), [
+                    "", *[f"N = {n}" for n in result["future"]["horizons"]]]))] if result.get("future") else []),
                 ("Figures", figures_html(out_dir / "figures", CAPTIONS)),
                 ("Files", "<p>Every number above is in <code>lenses.json</code> beside this page.</p>")]
     out = out_dir / "report.html"

@@ -78,11 +78,11 @@ def transfer_labels(section: dict) -> tuple[list[str], str]:
 
 def checkpoint_text(section: dict) -> str:
     """The model a run's lenses read: the LLM's checkpoint file and quantisation, or the toy run's own model."""
-    from experiments.llm.checkpoint_identity import describe_checkpoint
+    from models.pretrained.describe import checkpoint_line
 
     model = section.get("model") or {}
     if model.get("checkpoint"):
-        return describe_checkpoint(model["checkpoint"])
+        return checkpoint_line(model["checkpoint"])
     return model.get("name") or "trained in this run (checkpoints/)"
 
 

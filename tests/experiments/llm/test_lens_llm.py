@@ -1,6 +1,7 @@
 """`belieflab lens-llm` end to end on a tiny random Llama directory (safetensors + byte-level tokenizer.json,
 written here with numpy): the run directory, and the logit-lens KL recomputed independently."""
 
+import hashlib
 import json
 
 import numpy as np
@@ -49,8 +50,8 @@ def run(tmp_path_factory):
     text.write_text("".join(f"Line {i}: the quick brown fox jumps over the lazy dog.\n" for i in range(60)))
     out = base / "run"
     code = main(["lens-llm", "--model", str(model_dir), "--text", str(text), "--tokens", "256",
-                 "--heldout-tokens", "64", "--window", "32", "--steps", "5", "--batch-size", "32",
-                 "--train-vocab", "32", "--transfer-every", "1", "--output-dir", str(out), "--no-progress"])
+                 "--heldout-tokens", "64", "--window", "32", "--windows-per-step", "2", "--curve-points", "2",
+                 "--future-every", "1", "--transfer-every", "1", "--output-dir", str(out), "--no-progress"])
     assert code == 0
     return model_dir, text, out
 
@@ -58,7 +59,8 @@ def run(tmp_path_factory):
 def test_run_directory_like_a_toy_run(run):
     _, _, out = run
     for name in ("config.yaml", "lenses.json", "report.html", "figures/kl_by_layer.png", "figures/transfer.png",
-                 "figures/logit_grid.png", "figures/ce_entropy_by_layer.png"):
+                 "figures/logit_grid.png", "figures/ce_entropy_by_layer.png", "figures/budget_curve.png",
+                 "figures/future_lens.png"):
         assert (out / name).is_file(), name
     result = json.loads((out / "lenses.json").read_text())
     assert result["sites"][-1] == "blocks.1.resid_post" and len(result["sites"]) == L + 1
@@ -67,6 +69,41 @@ def test_run_directory_like_a_toy_run(run):
     penalty = np.asarray(result["transfer"]["kl_model_penalty"])
     assert penalty.shape == (L + 1, L + 1) and np.abs(penalty).max() > 0
     assert len(result["grid"]["logit"]["top1"]) == L + 1
+    assert [c["tokens"] for c in result["curve"]] == [0, 128, 256] and result["text"]["mode"] == "corpus"
+    assert result["training"]["readout_vocab"] == "full" and result["future"]["horizons"] == [0, 1, 2, 3]
+
+
+def test_checkpoint_and_bits_per_byte_are_recorded(run):
+    model_dir, _, out = run
+    result = json.loads((out / "lenses.json").read_text())
+    checkpoint = result["model"]["checkpoint"]
+    assert checkpoint["format"] == "safetensors" and checkpoint["file"] == model_dir.name
+    digest = hashlib.sha256((model_dir / "model.safetensors").read_bytes()).hexdigest()
+    assert checkpoint["sha256"] == {"model.safetensors": digest}
+    own = result["model"]["heldout"]
+    assert result["text"]["heldout_bytes"] == result["text"]["heldout_rows"]  # one byte per token, ASCII text
+    assert own["bits_per_byte"] == pytest.approx(own["cross_entropy_observed"] / np.log(2), rel=1e-6)
+
+
+@pytest.mark.slow
+def test_self_distillation_and_a_token_subset(run, tmp_path):
+    model_dir, text, _ = run
+    out = tmp_path / "self"
+    assert main(["lens-llm", "--model", str(model_dir), "--text", "self", "--corpus-file", str(text), "--tokens",
+                 "128", "--heldout-tokens", "64", "--window", "32", "--windows-per-step", "2", "--curve-points",
+                 "1", "--train-vocab", "40", "--future-horizon", "1", "--output-dir", str(out),
+                 "--no-progress"]) == 0
+    result = json.loads((out / "lenses.json").read_text())
+    assert result["text"]["mode"] == "self" and result["training"]["tokens"] == 128
+    assert result["training"]["readout_vocab"] == 40 and len(result["tuned"]["subset_kl_error"]) == L + 1
+
+
+def test_a_budget_below_one_step_is_a_one_line_error(run, capsys):
+    model_dir, text, _ = run
+    assert main(["lens-llm", "--model", str(model_dir), "--text", str(text), "--tokens", "100",
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "tokens=100" in err and "\n" not in err
 
 
 def test_logit_lens_kl_recomputed_from_the_held_out_text(run):

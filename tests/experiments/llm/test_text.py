@@ -1,10 +1,13 @@
-"""Real-text plumbing: the corpus split, token windows, and residual rows aligned with their next tokens."""
+"""Real-text plumbing (experiments.llm.corpus, analysis.lenses.text_rows): the corpus split, token windows,
+and residual rows aligned with their next tokens."""
 
 import numpy as np
 import pytest
 
+from analysis.lenses.text_rows import block_input_sites as lens_sites
+from analysis.lenses.text_rows import encode_windows as token_windows
+from analysis.lenses.text_rows import residual_rows
 from experiments.llm.corpus import split_text
-from experiments.llm.text import lens_sites, residual_rows, token_windows
 from models.config import ConfigError
 from tests.models.pretrained.test_interface import _random_llama
 
