@@ -19,6 +19,7 @@ ANALYSIS_PURPOSES = {
     "lens_rows": 10, "lens_batches": 20, "lens_example": 30,
     "ladder_folds": 11, "ladder_pairs": 12,
     "intervention_pairs": 11, "intervention_carry_pairs": 12, "intervention_steering": 13,
+    "llm_sequences": 40, "llm_folds": 41, "llm_permuted_weights": 42,
 }
 
 
