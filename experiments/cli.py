@@ -18,6 +18,7 @@ COMMANDS = [
     "experiments.commands.ladder",
     "experiments.commands.lens",
     "experiments.commands.lens_llm",
+    "experiments.commands.probe_llm",
     "experiments.commands.compare",
 ]
 
