@@ -13,6 +13,20 @@ from hmm.information import (
     optimal_loss,
     statistical_complexity,
 )
+from hmm.mixture import component_posterior, mixture, mixture_weights
+from hmm.markov import markov_chain, markov_pool, pool_matrices
+from hmm.markov_sampling import DirichletMarkov, sample_markov_chains, sample_pool
+from hmm.icl_bayes import (
+    bigram_posterior_mean,
+    bigram_predictive,
+    dirichlet_myopic_entropy,
+    icl_curves,
+    next_token_log_loss,
+    pool_predictive,
+    position_curve,
+    unigram_predictive,
+)
+from hmm.spec import process_from_spec
 from hmm.msp import MixedStatePresentation, mixed_state_presentation
 from hmm.sampling import (
     beliefs,

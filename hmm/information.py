@@ -16,10 +16,12 @@ def _entropy(p: np.ndarray) -> np.ndarray:
 def myopic_entropy(process: Process, max_len: int, tree=None) -> np.ndarray:
     """`h[L-1] = H(X_{L-1} | X_0..X_{L-2})` for L = 1..max_len, exactly; `h[0] = H(X_0)`.
 
+    Sequences start at the process's initial belief (the stationary one unless declared, e.g. a mixture's prior).
+
     Reuses `tree` when it is unpruned and reaches depth max_len - 1 or more.
     """
     h = np.empty(max_len)
-    h[0] = _entropy(predictive_distribution(process, process.stationary_distribution))
+    h[0] = _entropy(predictive_distribution(process, process.initial_belief))
     if max_len > 1:
         if tree is None or tree.max_len < max_len - 1 or tree.min_prob > 0:
             tree = mixed_state_presentation(process, max_len - 1)
@@ -59,7 +61,7 @@ def statistical_complexity(process: Process, max_len: int = 12, tree=None) -> fl
 
 
 def optimal_loss(process: Process, n_ctx: int, bos: bool = False, tree=None) -> float:
-    """Least achievable mean cross-entropy (nats) over the n_ctx positions of a model aligned as in DESIGN.md.
+    """Least achievable mean cross-entropy (nats) over the n_ctx positions of a model aligned as in docs/design.md.
 
     Without BOS, inputs x_0..x_{n-1} predict x_1..x_n: mean of h over lengths 2..n+1.
     With BOS, position 0 predicts x_0 from nothing: mean of h over lengths 1..n.

@@ -18,7 +18,8 @@ class MixedStatePresentation:
 
     `codes[i]` is prefix i read as a base-V integer (first token most significant); with `lengths[i]`
     it identifies the prefix. `beliefs[i]` is the posterior after the prefix, `probs[i]` its probability
-    (each level sums to 1 unless `min_prob` pruned it). The empty prefix's belief is `root_belief`.
+    (each level sums to 1 unless `min_prob` pruned it). The empty prefix's belief is `root_belief`
+    (the process's initial belief).
     """
 
     process: Process
@@ -79,6 +80,18 @@ def estimate_bytes(num_prefixes: int, num_states: int) -> int:
     return num_prefixes * (8 + 4 + 8 * num_states + 8)
 
 
+def _block_advance(T: np.ndarray, blocks: tuple):
+    """`beliefs [N, S] -> eta T[x] [N, V, S]`, one product per block of a block-diagonal `T` (a mixture)."""
+    V = T.shape[0]
+    per_block = [(start, stop, T[:, start:stop, start:stop].transpose(1, 0, 2).reshape(stop - start, -1))
+                 for start, stop in blocks]
+    if len(per_block) == 1:
+        return lambda beliefs: (beliefs @ per_block[0][2]).reshape(len(beliefs), V, -1)
+    return lambda beliefs: np.concatenate(
+        [(beliefs[:, start:stop] @ T_SxVS).reshape(len(beliefs), V, stop - start) for start, stop, T_SxVS in per_block],
+        axis=-1)
+
+
 def mixed_state_presentation(process: Process, max_len: int, min_prob: float = 0.0,
                              max_bytes: int = DEFAULT_MAX_BYTES) -> MixedStatePresentation:
     """Build the prefix tree to depth `max_len`, vectorised one level at a time.
@@ -95,8 +108,8 @@ def mixed_state_presentation(process: Process, max_len: int, min_prob: float = 0
     if V ** max_len >= 2**62:
         raise ProcessError(f"max_len={max_len} is too deep for integer prefix codes with V={V}; "
                            f"use max_len <= {int(62 / np.log2(V))}")
-    T_SxVS = T.transpose(1, 0, 2).reshape(S, V * S)
-    codes, beliefs, probs = np.zeros(1, np.int64), process.stationary_distribution[None], np.ones(1)
+    advance = _block_advance(T, process.blocks)
+    codes, beliefs, probs = np.zeros(1, np.int64), process.initial_belief[None], np.ones(1)
     levels, total = [], 0
     for length in range(1, max_len + 1):
         projected = total + len(codes) * sum(V**k for k in range(1, max_len - length + 2))
@@ -105,7 +118,7 @@ def mixed_state_presentation(process: Process, max_len: int, min_prob: float = 0
                 f"the mixed-state tree to depth {max_len} would hold up to {projected:,} prefixes"
                 f" (~{estimate_bytes(projected, S) / 2**30:.1f} GiB, limit {max_bytes / 2**30:.1f} GiB);"
                 f" use min_prob > 0 to prune improbable prefixes or a smaller max_len")
-        next_NxVxS = (beliefs @ T_SxVS).reshape(-1, V, S)
+        next_NxVxS = advance(beliefs)
         cond_NxV = next_NxVxS @ w
         child_NxV = probs[:, None] * cond_NxV
         keep = (cond_NxV > ZERO_PROB) & (child_NxV >= min_prob)
@@ -123,7 +136,7 @@ def mixed_state_presentation(process: Process, max_len: int, min_prob: float = 0
         lengths=np.repeat(np.arange(1, max_len + 1, dtype=np.int32), sizes),
         beliefs=np.concatenate([b for _, b, _ in levels]),
         probs=np.concatenate([p for _, _, p in levels]),
-        root_belief=process.stationary_distribution,
+        root_belief=process.initial_belief,
         level_starts=np.concatenate([[0], np.cumsum(sizes)]),
         min_prob=min_prob,
     )

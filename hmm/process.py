@@ -1,4 +1,4 @@
-"""A process is data: transition matrices, a right vector, its stationary distribution, and a name."""
+"""A process is data: transition matrices, a right vector, its stationary and initial beliefs, and a name."""
 
 from dataclasses import dataclass, field
 
@@ -7,6 +7,7 @@ import numpy as np
 
 from hmm.errors import ProcessError
 from hmm.validation import (
+    as_initial_belief,
     as_matrices,
     as_right_vector,
     check_hmm,
@@ -22,15 +23,23 @@ class Process:
 
     For a generalized HMM, `P(x | eta) = eta T[x] w / (eta w)`; for an HMM `w` is all ones.
     Array fields are pytree leaves, so a Process can be passed into `jax.jit`.
-    Build one with `from_matrices` (which validates) or `get_process`.
+    Build one with `from_matrices` (which validates), `get_process` or `mixture`.
+
+    `initial_belief` is the belief before the first token: sampling, filtering, the mixed-state tree and
+    the entropies start there. It is the stationary distribution unless the process declares another one
+    (a mixture's prior over components, a Markov chain whose first token is uniform).
+    `component_sizes` is empty for an ordinary process; for a mixture it lists each component's number
+    of states, in order: its states are the blocks of `transition_matrices`' block-diagonal.
     """
 
     transition_matrices: np.ndarray  # [V, S, S]
     right_vector: np.ndarray  # [S]
     stationary_distribution: np.ndarray  # [S], normalised so pi . w = 1
+    initial_belief: np.ndarray  # [S], normalised so eta_0 . w = 1
     name: str = field(default="custom", metadata=dict(static=True))
     params: tuple = field(default=(), metadata=dict(static=True))
     is_generalized: bool = field(default=False, metadata=dict(static=True))
+    component_sizes: tuple = field(default=(), metadata=dict(static=True))
 
     @property
     def vocab_size(self) -> int:
@@ -44,18 +53,31 @@ class Process:
     def param_dict(self) -> dict:
         return dict(self.params)
 
+    @property
+    def is_mixture(self) -> bool:
+        return bool(self.component_sizes)
+
+    @property
+    def blocks(self) -> tuple:
+        """`(start, stop)` state ranges of the components (one block spanning all states if not a mixture)."""
+        sizes = self.component_sizes or (self.num_states,)
+        stops = np.cumsum(sizes).tolist()
+        return tuple(zip([0] + stops[:-1], stops))
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v}" for k, v in self.params)
         kind = "generalized HMM" if self.is_generalized else "HMM"
         return f"Process({self.name}({args}), {kind}, V={self.vocab_size}, S={self.num_states})"
 
 
-def from_matrices(transition_matrices, w=None, *, name: str = "custom", params: dict | None = None) -> Process:
+def from_matrices(transition_matrices, w=None, *, name: str = "custom", params: dict | None = None,
+                  initial_belief=None) -> Process:
     """Validate `T` (and `w` for a generalized HMM) and build a Process.
 
     Without `w` the process is an HMM: entries must be non-negative and `sum_x T[x]` row-stochastic.
     With `w` (or with negative entries) it is a generalized HMM: `(sum_x T[x]) w = w` is required.
-    The stationary distribution must be unique (ergodic process).
+    The stationary distribution must be unique (one recurrent class; use `mixture` for several).
+    `initial_belief` (default: the stationary distribution) is where every sequence starts.
     """
     T = as_matrices(transition_matrices)
     num_states = T.shape[1]
@@ -75,10 +97,12 @@ def from_matrices(transition_matrices, w=None, *, name: str = "custom", params: 
     if not generalized:
         pi = np.clip(pi, 0.0, None)
         pi = pi / pi.sum()
+    initial = pi if initial_belief is None else as_initial_belief(initial_belief, w, generalized)
     return Process(
         transition_matrices=T,
         right_vector=w,
         stationary_distribution=pi,
+        initial_belief=initial,
         name=name,
         params=tuple(sorted((params or {}).items())),
         is_generalized=generalized,

@@ -72,11 +72,26 @@ def list_processes() -> dict[str, str]:
     }
 
 
+def _entry(name: str, extra_names: tuple = ()) -> Entry:
+    entry = _REGISTRY.get(name.replace("-", "_")) if isinstance(name, str) else None
+    if entry is None:
+        raise ProcessError(f"unknown process {name!r}; valid names: {', '.join(sorted((*_REGISTRY, *extra_names)))}")
+    return entry
+
+
+def param_specs(name: str, extra_names: tuple = ()) -> dict[str, Param]:
+    """The parameters of a registered process; an unknown name lists the valid ones (and `extra_names`)."""
+    return _entry(name, extra_names).params
+
+
+def build_checked(name: str, values: dict) -> Process:
+    """Build a registered process from parameters already checked (every one given)."""
+    return _entry(name).builder(**values)
+
+
 def get_process(name: str, **params) -> Process:
     """Build the named process; unknown names and parameters get errors that list what is valid."""
-    entry = _REGISTRY.get(name.replace("-", "_"))
-    if entry is None:
-        raise ProcessError(f"unknown process {name!r}; valid names: {', '.join(sorted(_REGISTRY))}")
+    entry = _entry(name)
     unknown = sorted(set(params) - set(entry.params))
     if unknown:
         valid = ", ".join(f"{k} ({p.describe()}, default {p.default})" for k, p in entry.params.items())

@@ -1,6 +1,6 @@
 """Sampling and filtering in JAX: tokens with posterior beliefs, beliefs for given tokens, log-probabilities.
 
-Alignment (DESIGN.md): `beliefs[:, t]` is the posterior after seeing `x_0..x_t`, never the prior.
+Alignment (docs/design.md): `beliefs[:, t]` is the posterior after seeing `x_0..x_t`, never the prior.
 Beliefs are normalised so `eta . w = 1` (a probability vector for an HMM).
 """
 
@@ -15,10 +15,11 @@ from hmm.process import Process
 
 
 def _arrays(process: Process):
+    """`T`, `w` and the initial belief (where every sequence starts) as float32."""
     T = jnp.asarray(process.transition_matrices, jnp.float32)
     w = jnp.asarray(process.right_vector, jnp.float32)
-    pi = jnp.asarray(process.stationary_distribution, jnp.float32)
-    return T, w, pi
+    eta0 = jnp.asarray(process.initial_belief, jnp.float32)
+    return T, w, eta0
 
 
 def _joint(T_VxSxS, w_S, eta_S):
@@ -36,7 +37,7 @@ def predictive_distribution(process: Process, beliefs):
     return unnorm / (beliefs @ xp.asarray(w, beliefs.dtype))[..., None]
 
 
-UNROLL_LIMIT = 256  # processes with V*S*S <= this many entries use the unrolled sampler step
+UNROLL_LIMIT = 256  # processes with at most this many V*S*S entries within blocks use the unrolled sampler step
 
 
 def _draw(u_B, p_list):
@@ -48,19 +49,31 @@ def _draw(u_B, p_list):
     return x_B
 
 
-def _step_unrolled(T, w, eta, u_B):
-    """Small processes: scalar-times-vector arithmetic over the batch, which XLA fuses into one loop."""
+def _select(x_B, values):
+    """`values[x_B]` elementwise, from one `[B]` array per token, as a chain of selects."""
+    out = values[-1]
+    for v in range(len(values) - 2, -1, -1):
+        out = jnp.where(x_B == v, values[v], out)
+    return out
+
+
+def _step_unrolled(blocks, generalized, T, w, eta, u_B):
+    """Small processes: scalar-times-vector arithmetic over the batch, which XLA fuses into one loop.
+
+    `blocks` are the `(start, stop)` state ranges of a mixture's components; entries between blocks are
+    zero and skipped. An HMM (not `generalized`) has `w` all ones, so token probabilities are plain sums.
+    """
     V, S = T.shape[0], T.shape[1]
-    nxt = [[sum(eta[s] * T[v, s, t] for s in range(S)) for t in range(S)] for v in range(V)]
-    p = [sum(nxt[v][t] * w[t] for t in range(S)) for v in range(V)]
+    block_of = [next(b for b in blocks if b[0] <= t < b[1]) for t in range(S)]
+    nxt = [[sum(eta[s] * T[v, s, t] for s in range(*block_of[t])) for t in range(S)] for v in range(V)]
+    p = [sum(nxt[v][t] * w[t] if generalized else nxt[v][t] for t in range(S)) for v in range(V)]
     x_B = _draw(u_B, p)
-    chosen = [sum(jnp.where(x_B == v, nxt[v][t], 0.0) for v in range(V)) for t in range(S)]
-    norm_B = sum(jnp.where(x_B == v, p[v], 0.0) for v in range(V))
-    eta = tuple(c / norm_B for c in chosen)
+    inv_norm_B = 1.0 / _select(x_B, p)
+    eta = tuple(_select(x_B, [nxt[v][t] for v in range(V)]) * inv_norm_B for t in range(S))
     return eta, (x_B, jnp.stack(eta, axis=-1))
 
 
-def _step_dense(T, w, eta_BxS, u_B):
+def _step_dense(blocks, generalized, T, w, eta_BxS, u_B):
     """Large processes: one batched matrix product per step."""
     next_BxVxS = jnp.einsum("bs,vst->bvt", eta_BxS, T)
     p_BxV = next_BxVxS @ w
@@ -75,7 +88,7 @@ def _check_size(name: str, value) -> None:
         raise ProcessError(f"{name}={value!r} is invalid: must be a positive integer")
 
 
-def _check_tokens(process: Process, tokens_BxL) -> None:
+def check_token_array(tokens_BxL, vocab_size: int, owner: str) -> None:
     """Concrete tokens must be integers in 0..V-1 (traced ones, inside a caller's jit, are not checked)."""
     if isinstance(tokens_BxL, jax.core.Tracer):
         return
@@ -83,17 +96,21 @@ def _check_tokens(process: Process, tokens_BxL) -> None:
     if tokens.ndim != 2:
         raise ProcessError(f"tokens must be a [batch, length] array, got shape {tokens.shape}")
     if not np.issubdtype(tokens.dtype, np.integer):
-        raise ProcessError(f"tokens must be integers in 0..{process.vocab_size - 1}, got dtype {tokens.dtype}")
-    if tokens.size and (tokens.min() < 0 or tokens.max() >= process.vocab_size):
+        raise ProcessError(f"tokens must be integers in 0..{vocab_size - 1}, got dtype {tokens.dtype}")
+    if tokens.size and (tokens.min() < 0 or tokens.max() >= vocab_size):
         bad = tokens.min() if tokens.min() < 0 else tokens.max()
-        raise ProcessError(f"tokens hold {bad}, outside the vocabulary of {process.name!r}: "
-                           f"allowed 0..{process.vocab_size - 1}")
+        raise ProcessError(f"tokens hold {bad}, outside the vocabulary of {owner!r}: allowed 0..{vocab_size - 1}")
+
+
+def _check_tokens(process: Process, tokens_BxL) -> None:
+    check_token_array(tokens_BxL, process.vocab_size, process.name)
 
 
 def sample(process: Process, key, batch_size: int, seq_len: int):
-    """Sample `tokens [B, L]` int32 and posterior `beliefs [B, L, S]` float32, starting from stationarity.
+    """Sample `tokens [B, L]` int32 and posterior `beliefs [B, L, S]` float32, starting from the initial belief.
 
-    Works for generalized HMMs too, since the sampler carries the belief rather than a hidden state.
+    Works for generalized HMMs and mixtures too, since the sampler carries the belief rather than a
+    hidden state (a mixture's sequences each come from one component, drawn from its weights).
     """
     _check_size("batch_size", batch_size)
     _check_size("seq_len", seq_len)
@@ -102,24 +119,24 @@ def sample(process: Process, key, batch_size: int, seq_len: int):
 
 @partial(jax.jit, static_argnames=("batch_size", "seq_len"))
 def _sample(process: Process, key, batch_size: int, seq_len: int):
-    T, w, pi = _arrays(process)
+    T, w, eta0_S = _arrays(process)
     u_LxB = jax.random.uniform(key, (seq_len, batch_size))
-    V, S = T.shape[0], T.shape[1]
-    if V * S * S <= UNROLL_LIMIT:
-        step, eta0 = _step_unrolled, tuple(jnp.full((batch_size,), pi[s]) for s in range(S))
+    V, S, blocks = T.shape[0], T.shape[1], process.blocks
+    if V * sum((stop - start) ** 2 for start, stop in blocks) <= UNROLL_LIMIT:
+        step, eta0 = _step_unrolled, tuple(jnp.full((batch_size,), eta0_S[s]) for s in range(S))
     else:
-        step, eta0 = _step_dense, jnp.broadcast_to(pi, (batch_size, S))
-    _, (tokens_LxB, beliefs_LxBxS) = jax.lax.scan(partial(step, T, w), eta0, u_LxB)
+        step, eta0 = _step_dense, jnp.broadcast_to(eta0_S, (batch_size, S))
+    _, (tokens_LxB, beliefs_LxBxS) = jax.lax.scan(partial(step, blocks, process.is_generalized, T, w), eta0, u_LxB)
     return tokens_LxB.T, beliefs_LxBxS.transpose(1, 0, 2)
 
 
-def _filter_one(T, w, pi, tokens_L):
+def _filter_one(T, w, eta0, tokens_L):
     def step(eta_S, x):
         next_VxS, p_V = _joint(T, w, eta_S)
         eta = next_VxS[x] / p_V[x]
         return eta, (eta, jnp.log(p_V[x]))
 
-    _, (beliefs_LxS, logp_L) = jax.lax.scan(step, pi, tokens_L)
+    _, (beliefs_LxS, logp_L) = jax.lax.scan(step, eta0, tokens_L)
     return beliefs_LxS, logp_L
 
 
@@ -131,8 +148,8 @@ def filter_sequences(process: Process, tokens_BxL):
 
 @jax.jit
 def _filter_sequences(process: Process, tokens_BxL):
-    T, w, pi = _arrays(process)
-    return jax.vmap(_filter_one, in_axes=(None, None, None, 0))(T, w, pi, jnp.asarray(tokens_BxL))
+    T, w, eta0 = _arrays(process)
+    return jax.vmap(_filter_one, in_axes=(None, None, None, 0))(T, w, eta0, jnp.asarray(tokens_BxL))
 
 
 def filter_sequences_parallel(process: Process, tokens_BxL):
@@ -146,7 +163,7 @@ def filter_sequences_parallel(process: Process, tokens_BxL):
 
 @jax.jit
 def _filter_sequences_parallel(process: Process, tokens_BxL):
-    T, w, pi = _arrays(process)
+    T, w, eta0 = _arrays(process)
     mats_BxLxSxS = T[jnp.asarray(tokens_BxL)]
 
     def combine(a, b):
@@ -154,7 +171,7 @@ def _filter_sequences_parallel(process: Process, tokens_BxL):
         return prod / jnp.max(jnp.abs(prod), axis=(-2, -1), keepdims=True)
 
     prefix = jax.lax.associative_scan(combine, mats_BxLxSxS, axis=1)
-    unnorm_BxLxS = jnp.einsum("s,blst->blt", pi, prefix)
+    unnorm_BxLxS = jnp.einsum("s,blst->blt", eta0, prefix)
     return unnorm_BxLxS / (unnorm_BxLxS @ w)[..., None]
 
 
@@ -166,5 +183,5 @@ def beliefs(process: Process, tokens_BxL, parallel: bool = False):
 
 
 def sequence_log_prob(process: Process, tokens_BxL):
-    """Log-probability (nats) of each whole sequence under the stationary process: `[B]`."""
+    """Log-probability (nats) of each whole sequence, starting from the initial belief: `[B]`."""
     return filter_sequences(process, tokens_BxL)[1].sum(axis=-1)

@@ -14,7 +14,8 @@ class DistinctStates:
     """Distinct beliefs (state 0 is the root). `prefix_state[i]` is the state of tree row i.
 
     When no new belief appears at the deepest level the presentation is finite: `transitions[x, i, j]`
-    is P(emit x and move to state j | state i), and `recurrent` marks the closed class (the causal states).
+    is P(emit x and move to state j | state i), and `recurrent` marks the closed classes (the causal
+    states; a mixture can have one per component).
     """
 
     beliefs: np.ndarray  # [K, S]
@@ -68,20 +69,39 @@ def _transitions(process, state_beliefs: np.ndarray, tol: float) -> np.ndarray:
     return out
 
 
+def _class_stationary(M: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """Stationary distribution of the closed class `members` (a boolean mask), zero elsewhere."""
+    values, vectors = np.linalg.eig(M[np.ix_(members, members)].T)
+    pi = np.real(vectors[:, np.argmin(np.abs(values - 1))])
+    out = np.zeros(len(M))
+    out[members] = pi / pi.sum()
+    return out
+
+
+def _absorption(M: np.ndarray, closed_masks: list) -> np.ndarray:
+    """P(the walk from state 0, the root, ends in each closed class): `[n_classes]`."""
+    recurrent = np.any(closed_masks, axis=0)
+    if recurrent[0]:
+        return np.array([float(mask[0]) for mask in closed_masks])
+    transient = ~recurrent
+    Q = M[np.ix_(transient, transient)]
+    R = np.stack([M[np.ix_(transient, mask)].sum(axis=1) for mask in closed_masks], axis=1)
+    return np.linalg.solve(np.eye(len(Q)) - Q, R)[0]  # state 0 is the first transient state
+
+
 def _recurrent_class(transitions: np.ndarray):
-    """The closed strongly connected class of the state graph and its stationary distribution."""
+    """The closed classes of the state graph and the long-run distribution over them from the root.
+
+    An ergodic process has one closed class (its causal states). A mixture may have several (one per
+    component once the data identify it): each class's stationary distribution is weighted by the
+    probability that the root's walk ends in it.
+    """
     M = transitions.sum(axis=0)
     n, labels = connected_components(M > 0, directed=True, connection="strong")
-    closed = [c for c in range(n) if not np.any(M[labels == c][:, labels != c] > 0)]
-    if len(closed) != 1:
-        raise ProcessError(f"the state graph has {len(closed)} closed classes; expected one (ergodic)")
-    recurrent = labels == closed[0]
-    sub = M[np.ix_(recurrent, recurrent)]
-    values, vectors = np.linalg.eig(sub.T)
-    pi = np.real(vectors[:, np.argmin(np.abs(values - 1))])
-    stationary = np.zeros(len(M))
-    stationary[recurrent] = pi / pi.sum()
-    return recurrent, stationary
+    closed = [labels == c for c in range(n) if not np.any(M[labels == c][:, labels != c] > 0)]
+    reach = _absorption(M, closed)
+    stationary = sum(p * _class_stationary(M, mask) for p, mask in zip(reach, closed))
+    return np.any(closed, axis=0), stationary
 
 
 def distinct_states(tree) -> DistinctStates:

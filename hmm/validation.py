@@ -72,6 +72,24 @@ def unit_eigenvector(M: np.ndarray, side: str) -> np.ndarray:
     if len(at_one) != 1:
         raise ProcessError(
             f"the stationary distribution is not unique: sum_x T[x] has {len(at_one)} eigenvalues equal to 1"
-            " (the process must be ergodic: one recurrent class)"
+            " (the process must be ergodic: one recurrent class; hmm.mixture states a prior over several)"
         )
     return np.real(vectors[:, at_one[0]])
+
+
+def as_initial_belief(initial_belief, w: np.ndarray, generalized: bool) -> np.ndarray:
+    """Return a declared initial belief as float64 `[S]`, or raise naming its shape, sign or normalisation."""
+    try:
+        eta = np.asarray(initial_belief, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ProcessError(f"initial_belief must be a numeric vector: {err}") from None
+    if eta.shape != w.shape:
+        raise ProcessError(f"initial_belief must have shape [{len(w)}] (one entry per state), got {list(eta.shape)}")
+    if not np.all(np.isfinite(eta)):
+        raise ProcessError(f"initial_belief contains NaN/inf: {eta.tolist()}")
+    if not generalized and np.any(eta < 0):
+        worst = int(np.argmin(eta))
+        raise ProcessError(f"an HMM's initial_belief must be non-negative; entry {worst} is {eta[worst]:.6g}")
+    if abs(eta @ w - 1.0) > ROW_SUM_TOL:
+        raise ProcessError(f"initial_belief . w must be 1 (a probability vector for an HMM), got {eta @ w:.8g}")
+    return eta

@@ -22,7 +22,7 @@ class Settings:
     """What to measure. `num_shuffles=0` or `cv_folds=0` turns that control off; `num_cv_shuffles` permutations
     (0: none) give the held-out null, when cross-validation is on."""
 
-    weighting: str = "prob"  # "prob" (DESIGN.md), "paper" (token-level duplication, the paper's OLS), "uniform"
+    weighting: str = "prob"  # "prob" (docs/design.md), "paper" (token-level duplication, the paper's OLS), "uniform"
     num_shuffles: int = DEFAULT_PERMUTATIONS
     num_cv_shuffles: int = DEFAULT_CV_PERMUTATIONS
     cv_folds: int = 5

@@ -1,7 +1,6 @@
 """`belieflab lens RUN...`: add every lens to finished runs (analysis.json, figures, report.html)."""
 
 from pathlib import Path
-from hmm.errors import MissingFileError
 
 
 def add_parser(sub) -> None:
@@ -19,6 +18,7 @@ def _checked(run_dir: Path, overrides: list[str]):
     from experiments.config.tree import merge
     from analysis.lenses.toy import lens_sites
     from experiments.runner import load_run_config
+    from hmm.errors import MissingFileError
     from models.checkpoint import list_checkpoints
     from models.config import ConfigError
 

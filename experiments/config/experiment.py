@@ -20,10 +20,16 @@ from models.config import ConfigError, ModelConfig, TrainConfig
 
 @dataclass(frozen=True)
 class ProcessConfig:
-    """A registered process name (or a process file path) and its parameters."""
+    """A registered process name (or a process file path) and its parameters.
+
+    `name: mixture` draws one component per sequence: `components` lists them, each a mapping such as
+    `{name: mess3, x: 0.05, alpha: 0.85}` (or with `params:`), and `weights` their prior (default uniform).
+    """
 
     name: str = "mess3"
     params: dict = field(default_factory=dict)
+    components: tuple = ()
+    weights: tuple = ()
 
 
 SITE_SETS = ("residual", "resid_post")
@@ -114,7 +120,8 @@ def merge_overrides(values: dict, update: dict) -> dict:
     new_process = (update.get("process") or {}).get("name")
     old_process = values.get("process") or {}
     if new_process and new_process != old_process.get("name"):
-        values = {**values, "process": {k: v for k, v in old_process.items() if k != "params"}}
+        values = {**values, "process": {k: v for k, v in old_process.items()
+                                        if k not in ("params", "components", "weights")}}
     return merge(values, update)
 
 
@@ -150,8 +157,10 @@ def from_dict(values: dict) -> ExperimentConfig:
     config = build(ExperimentConfig, _renamed_sections(values), "config")
     try:
         process = resolve_process(config.process)
-    except hmm.ProcessError as err:
-        raise ConfigError(f"config.process: {err}") from None
+    except hmm.ProcessError as err:  # a mixture's errors already name their path under process
+        message = str(err)
+        raise ConfigError(f"config.{message}" if message.startswith("process.") else
+                          f"config.process: {message}") from None
     config = config.__class__(**{**config.__dict__, "model": config.model.for_vocab(process.vocab_size)})
     check_experiment(config)
     config.interventions.check_against(config.model.n_layers, process)
@@ -164,8 +173,19 @@ def load_config(path_or_name, overrides=()) -> ExperimentConfig:
 
 
 def resolve_process(process_config: ProcessConfig) -> hmm.Process:
-    """The process a config names: a registered name with parameters, or a process file."""
+    """The process a config names: a registered name with parameters, a mixture of them, or a process file."""
     name = process_config.name
+    if name == "mixture" or process_config.components or process_config.weights:
+        if name != "mixture":
+            raise hmm.ProcessError(f"process.components and process.weights apply to name: mixture, not {name!r}")
+        spec = {"name": name, "params": process_config.params}
+        for key in ("components", "weights"):
+            if getattr(process_config, key):
+                spec[key] = list(getattr(process_config, key))
+        return hmm.process_from_spec(spec, path="process")
+    if name == "dirichlet_markov":
+        raise hmm.ProcessError("process.name: dirichlet_markov has no finite states, so a run cannot train and "
+                               "analyse it as a process; use markov_pool (chains drawn from the same prior)")
     if Path(name).suffix.lower() in (".yaml", ".yml", ".json", ".npz") or Path(name).is_file():
         if process_config.params:
             raise hmm.ProcessError("parameters apply to named processes, not to process files")
