@@ -32,6 +32,12 @@ class ProcessSequences:
     def position_of_row(self) -> np.ndarray:
         return np.tile(np.arange(self.shape[1]), self.shape[0])
 
+    def component_posterior(self) -> np.ndarray | None:
+        """`[N, T, M]`: P(component | x_0..x_t) for a mixture (`hmm.mixture`), else None."""
+        if not self.process.is_mixture:
+            return None
+        return hmm.component_posterior(self.process, self.beliefs_NxTxS)
+
 
 def sample_sequences(process: hmm.Process, num_sequences: int, length: int, seed: int = 0) -> ProcessSequences:
     """Sample from the stationary process (`hmm.sample`, which carries the exact posterior along); beliefs are

@@ -104,7 +104,9 @@ def _check_before_loading(settings: ProbeSettings):
     return process, resolve_model_path(settings.model)
 
 
-def _regress_sites(resid: dict, y, fold_N, positions, settings, nulls: bool) -> dict:
+def _regress_sites(resid: dict, y, fold_N, positions, settings, nulls: bool, component=None) -> dict:
+    """Per site: the belief fit (with nulls if asked, and per position bucket) and, for a mixture, the fit onto
+    the component posterior (`component`, rows x M)."""
     from analysis.llm_beliefs.regression import bucket_regressions, position_buckets, site_regression
 
     buckets = position_buckets(settings.length)
@@ -113,6 +115,9 @@ def _regress_sites(resid: dict, y, fold_N, positions, settings, nulls: bool) -> 
         fit = site_regression(acts, y, fold_N, settings.shuffles if nulls else 0,
                               settings.cv_shuffles if nulls else 0, settings.seed)
         fit["buckets"] = bucket_regressions(acts, y, fold_N, positions, buckets)
+        if component is not None:
+            comp = site_regression(acts, component, fold_N)
+            fit["component"] = {"r2": comp["metrics"]["r2"], "cv_r2": comp["cv"]["r2"]}
         out[site] = fit
     return out
 
@@ -141,7 +146,13 @@ def _summary(regression: dict, permuted: dict, baselines: dict, in_context: dict
     best = max(cv, key=cv.get)
     best_permuted = max(permuted, key=lambda s: permuted[s]["cv"]["r2"])
     history = baselines["token_history"]
-    return {"best_site": best, "best_cv_r2": cv[best], "best_r2": regression[best]["metrics"]["r2"],
+    extra = {}
+    if "component" in regression[best]:
+        comp = {site: fit["component"]["cv_r2"] for site, fit in regression.items()}
+        top = max(comp, key=comp.get)
+        extra = {"component_best_site": top, "component_best_cv_r2": comp[top],
+                 "component_permuted_same_site_cv_r2": permuted[top]["component"]["cv_r2"]}
+    return extra | {"best_site": best, "best_cv_r2": cv[best], "best_r2": regression[best]["metrics"]["r2"],
             "best_cv_shuffle_q99": (regression[best].get("cv_shuffle") or {}).get("q99"),
             "permuted_same_site_cv_r2": permuted[best]["cv"]["r2"] if best in permuted else None,
             "permuted_best_site": best_permuted, "permuted_best_cv_r2": permuted[best_permuted]["cv"]["r2"],
@@ -192,8 +203,10 @@ def run_probe(settings: ProbeSettings, out_dir: Path, progress: bool = True) -> 
                              process)
     fold_N = sequence_folds(seqs.sequence_of_row(), settings.folds, settings.seed)
     y, row_position = seqs.rows(seqs.beliefs_NxTxS), seqs.position_of_row()
-    regression = _regress_sites({s: trained.resid[s] for s in sites}, y, fold_N, row_position, settings, True)
-    regression_permuted = _regress_sites(permuted.resid, y, fold_N, row_position, settings, False)
+    component = None if seqs.component_posterior() is None else seqs.rows(seqs.component_posterior())
+    regression = _regress_sites({s: trained.resid[s] for s in sites}, y, fold_N, row_position, settings, True,
+                                component)
+    regression_permuted = _regress_sites(permuted.resid, y, fold_N, row_position, settings, False, component)
     del permuted
     seconds["regression"] = time.perf_counter() - t0
 
@@ -216,13 +229,14 @@ def run_probe(settings: ProbeSettings, out_dir: Path, progress: bool = True) -> 
         "model": {"name": settings.model, "checkpoint": checkpoint_facts(model_path),
                   "config": asdict(model.config)},
         "process": {"name": process.name, "params": process.param_dict, "vocab_size": process.vocab_size,
-                    "num_states": process.num_states},
+                    "num_states": process.num_states, "components": list(process.component_sizes)},
         "symbols": {"symbols": list(symbols.symbols), "ids": symbols.ids.tolist(), "separator": symbols.separator,
                     "separator_ids": symbols.separator_ids.tolist(), "model_tokens_per_sequence": rendered},
         "sequences": {"count": settings.sequences, "length": settings.length, "rows": int(len(y)),
                       "folds": settings.folds, "weights": "uniform over (sequence, position) rows"},
         "in_context": in_context,
         "regression": {"sites": list(sites), "target": "belief",
+                       "extra_target": None if component is None else "component posterior (mixture)",
                        "trained": {s: _plain_fit(f) for s, f in regression.items()},
                        "permuted": {s: _plain_fit(f) for s, f in regression_permuted.items()}},
         "baselines": baselines, "lenses": lenses,

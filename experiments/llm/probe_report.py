@@ -18,7 +18,8 @@ CAPTIONS = {
     "r2_by_site": "Belief R² per residual site: held out (whole sequences per fold) for the model and its "
                   "weight-permuted control, in-sample dashed, the held-out shuffle null's 99th percentile, and "
                   "per position bucket; horizontal lines: token-history baselines (last k tokens + position, "
-                  "held out) and the belief read from the model's own next-symbol distribution.",
+                  "held out) and the belief read from the model's own next-symbol distribution. For a mixture, "
+                  "the held-out R² of the component posterior too.",
     "geometry": "The exact beliefs of the sampled positions (ground truth) beside the held-out regressed beliefs of "
                 "the best site and of the permuted control's best site, coloured by the true belief.",
     "lens_kl": "Lenses against Bayes on held-out sequences: KL(Bayes ‖ lens) per layer, each lens read out over the "
@@ -65,6 +66,11 @@ def _r2_figure(result: dict, path: Path):
     for name, colour in zip(reg["trained"][sites[0]]["buckets"], ("tab:green", "tab:olive", "tab:purple")):
         ax.plot(x, [reg["trained"][s]["buckets"][name]["cv_r2"] for s in sites], "-", lw=0.8, color=colour,
                 label=f"model, held out, {name} positions")
+    if reg["extra_target"]:
+        ax.plot(x, [reg["trained"][s]["component"]["cv_r2"] for s in sites], "s-", ms=3, color="tab:cyan",
+                label="component posterior, held out")
+        ax.plot(x, [reg["permuted"][s]["component"]["cv_r2"] for s in sites], "s-", ms=3, color="lightblue",
+                label="component posterior, weights permuted")
     base = result["baselines"]
     k = base["token_history"]["linear"][-1]["k"]
     for value, label, colour in ((base["token_history"]["linear"][-1]["cv_r2"], f"last {k} tokens + position, "
@@ -140,6 +146,9 @@ def _summary_rows(result: dict) -> list[list]:
              ["  last k tokens + position, linear / lookup (held out)",
               f"{s['history_linear_cv_r2']:.4f} / {s['history_lookup_cv_r2']:.4f}"],
              ["  from the model's next-symbol distribution (held out)", s["model_prediction_cv_r2"]],
+             *([["component posterior: best site (held out)", f"{s['component_best_site']}: "
+                 f"{s['component_best_cv_r2']:.4f} (weights permuted {s['component_permuted_same_site_cv_r2']:.4f})"]]
+               if "component_best_site" in s else []),
              ["prediction-only ceiling (affine, held out)",
               result["baselines"]["prediction_ceiling"]["affine_cv"]["mean"]]]
     return rows + [[f"seconds: {k}", v] for k, v in result.get("seconds", {}).items()]

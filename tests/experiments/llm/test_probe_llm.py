@@ -86,3 +86,19 @@ def test_symbols_and_length_checked_against_the_models_tokenizer_and_context(run
     assert main([*args, "--length", "40"]) == 2
     assert "80 model tokens exceed the model's context of 64" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_mixture_adds_the_component_posterior_as_a_target(run, tmp_path):
+    model_dir, _ = run
+    out = tmp_path / "pool"
+    with jax.numpy_rank_promotion("allow"):
+        assert main(["probe-llm", "--model", str(model_dir), "--process", "markov_pool", "--sequences", "6",
+                     "--length", "20", "--symbols", "A", "B", "C", "--folds", "3", "--shuffles", "0",
+                     "--cv-shuffles", "0", "--tuned-steps", "0", "--quiet", "--output-dir", str(out)]) == 0
+    result = json.loads((out / "analysis.json").read_text())
+    assert result["process"]["components"] == [4, 4, 4, 4]
+    assert result["regression"]["extra_target"] == "component posterior (mixture)"
+    for fits in (result["regression"]["trained"], result["regression"]["permuted"]):
+        assert all(np.isfinite(fit["component"]["cv_r2"]) for fit in fits.values())
+    assert result["summary"]["component_best_site"] in result["regression"]["sites"]
+    assert "tuned" not in result["lenses"]
