@@ -20,11 +20,8 @@ def _np_log_softmax(z):
     return z - np.log(np.exp(z).sum(-1, keepdims=True))
 
 
-pytestmark = pytest.mark.usefixtures("allow_rank_promotion")
-
-
 @pytest.fixture(scope="module")
-def setup(allow_rank_promotion):
+def setup():
     model = _random_llama()
     process = hmm.get_process("mess3", x=0.05, alpha=0.85)
     seqs = sample_sequences(process, 5, 6, seed=1)

@@ -5,7 +5,7 @@ import jax
 import numpy as np
 from flax import nnx
 
-from analysis.llm_beliefs.permuted import permuted_weights
+from analysis.llm_beliefs.permuted import permute_each_matrix, permuted_weights
 from analysis.llm_beliefs.regression import position_buckets, sequence_folds, site_regression
 from tests.models.pretrained.test_interface import TOKENS, _random_llama
 
@@ -38,16 +38,34 @@ def test_position_buckets_cover_every_position_once():
     assert position_buckets(256) == {"early": (0, 85), "mid": (85, 171), "late": (171, 256)}
 
 
-def test_permuted_control_shuffles_every_parameter_array_and_changes_the_output(allow_rank_promotion):
+def _matrices(path, array):
+    """Each matrix of a parameter array: one per layer when the array stacks the layers (under `blocks`, no layer
+    index in its path), else the array itself."""
+    array = np.asarray(array)
+    keys = [getattr(k, "key", getattr(k, "idx", None)) for k in path]
+    stacked = keys[0] == "blocks" and not isinstance(keys[1], int)
+    return list(array) if stacked else [array]
+
+
+def test_permuted_control_shuffles_every_matrix_and_changes_the_output():
     model = _random_llama()
     control = permuted_weights(model, seed=0)
-    before = jax.tree.leaves(nnx.state(model, nnx.Param))
+    before = jax.tree_util.tree_leaves_with_path(nnx.state(model, nnx.Param))
     after = jax.tree.leaves(nnx.state(control, nnx.Param))
-    assert len(before) == len(after) == 29  # W_U + 3 blocks x (2 norms, 4 attention, 3 MLP matrices) + final norm
-    for a, b in zip(before, after):
-        a, b = np.asarray(a), np.asarray(b)
+    pairs = [(a, b) for (path, x), y in zip(before, after) for a, b in zip(_matrices(path, x), _matrices(path, y))]
+    assert len(pairs) == 29  # W_U + 3 layers x (2 norms, 4 attention, 3 MLP matrices) + final norm, in any layout
+    for a, b in pairs:
         assert a.shape == b.shape
         np.testing.assert_array_equal(np.sort(a, axis=None), np.sort(b, axis=None))  # the same multiset
         assert not np.array_equal(a, b)  # a different arrangement
     assert not np.allclose(model(TOKENS)[0], control(TOKENS)[0])
-    np.testing.assert_array_equal(np.asarray(before[0]), np.asarray(jax.tree.leaves(nnx.state(model, nnx.Param))[0]))
+    original = jax.tree.leaves(nnx.state(model, nnx.Param))[0]  # the model itself is untouched
+    np.testing.assert_array_equal(np.asarray(before[0][1]), np.asarray(original))
+
+
+def test_a_stack_of_matrices_is_permuted_matrix_by_matrix():
+    stack = np.arange(24.0).reshape(2, 3, 4)
+    out = permute_each_matrix(stack, np.random.default_rng(0), stacked=True)
+    for layer in range(2):
+        np.testing.assert_array_equal(np.sort(out[layer], axis=None), stack[layer].reshape(-1))
+    assert not np.array_equal(out, stack)

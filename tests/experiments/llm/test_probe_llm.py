@@ -3,7 +3,6 @@ directory, the in-context KL recomputed independently from the model's logits, a
 
 import json
 
-import jax
 import numpy as np
 import pytest
 
@@ -23,8 +22,7 @@ def run(tmp_path_factory):
     (base / "model").mkdir()
     model_dir = _tiny_llama_dir(base / "model")
     out = base / "run"
-    with jax.numpy_rank_promotion("allow"):  # the pretrained decoder is being made rank-explicit elsewhere
-        assert main(["probe-llm", "--model", str(model_dir), *ARGS, "--output-dir", str(out)]) == 0
+    assert main(["probe-llm", "--model", str(model_dir), *ARGS, "--output-dir", str(out)]) == 0
     return model_dir, out
 
 
@@ -54,8 +52,7 @@ def test_in_context_kl_recomputed_from_the_models_logits(run):
     ids = [tokenizer.encode(s).ids[0] for s in "ABC"]
     comma = tokenizer.encode(",").ids[0]
     rendered = np.stack([np.array(ids)[seqs.tokens_NxT], np.full(seqs.tokens_NxT.shape, comma)], -1).reshape(8, 60)
-    with jax.numpy_rank_promotion("allow"):
-        logits = np.asarray(model(rendered)[0], np.float64)[:, 1::2][..., ids]  # read at each comma
+    logits = np.asarray(model(rendered)[0], np.float64)[:, 1::2][..., ids]  # read at each comma
     q = np.exp(logits - logits.max(-1, keepdims=True))
     q /= q.sum(-1, keepdims=True)
     kl = np.sum(seqs.bayes_NxTxV * np.log(seqs.bayes_NxTxV / q), -1).mean(0)
@@ -91,10 +88,9 @@ def test_symbols_and_length_checked_against_the_models_tokenizer_and_context(run
 def test_a_mixture_adds_the_component_posterior_as_a_target(run, tmp_path):
     model_dir, _ = run
     out = tmp_path / "pool"
-    with jax.numpy_rank_promotion("allow"):
-        assert main(["probe-llm", "--model", str(model_dir), "--process", "markov_pool", "--sequences", "6",
-                     "--length", "20", "--symbols", "A", "B", "C", "--folds", "3", "--shuffles", "0",
-                     "--cv-shuffles", "0", "--tuned-steps", "0", "--quiet", "--output-dir", str(out)]) == 0
+    assert main(["probe-llm", "--model", str(model_dir), "--process", "markov_pool", "--sequences", "6",
+                 "--length", "20", "--symbols", "A", "B", "C", "--folds", "3", "--shuffles", "0",
+                 "--cv-shuffles", "0", "--tuned-steps", "0", "--quiet", "--output-dir", str(out)]) == 0
     result = json.loads((out / "analysis.json").read_text())
     assert result["process"]["components"] == [4, 4, 4, 4]
     assert result["regression"]["extra_target"] == "component posterior (mixture)"
