@@ -13,7 +13,7 @@ OPTIONS = (  # flag, type, help
     ("--folds", int, "cross-validation folds of whole sequences (default 5)"),
     ("--shuffles", int, "in-sample shuffle permutations (default 100)"),
     ("--cv-shuffles", int, "held-out shuffle permutations (default 20)"),
-    ("--history-k", int, "token-history baselines up to the last k tokens (default 3)"),
+    ("--history-k", int, "token-history baselines up to the last k tokens (default 5)"),
     ("--alpha", float, "pseudo-count of the n-gram estimators (default 0.5)"),
     ("--tuned-steps", int, "tuned-lens training steps, 0 for none (default 100)"),
     ("--batch-size", int, "sequences per forward pass (default 4)"),
