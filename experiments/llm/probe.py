@@ -35,7 +35,7 @@ class ProbeSettings:
     folds: int = 5
     shuffles: int = 100
     cv_shuffles: int = 20
-    history_k: int = 5  # mess3: the lookup on the last 4 tokens already explains 99.5% of the belief variance
+    history_k: int = 5  # a belief that mostly follows the last few tokens (Mess3) needs k >= 4 for a fair baseline
     ngram_orders: tuple = (1, 2, 3)
     alpha: float = 0.5
     tuned_steps: int = 100
