@@ -9,6 +9,8 @@ the next one) equals the current last n - 1 tokens; before a full context exists
 import numpy as np
 from scipy.special import xlogy
 
+import hmm
+
 MAX_CELLS = 1024  # (context, next token) cells an estimator may count (memory: N x T x cells floats)
 
 
@@ -32,25 +34,26 @@ def context_codes(tokens_NxT: np.ndarray, vocab_size: int, width: int) -> np.nda
 
 
 def ngram_predictions(tokens_NxT: np.ndarray, vocab_size: int, order: int, alpha: float) -> np.ndarray:
-    """`[N, T, V]`: the add-`alpha` order-`order` estimate of `x_{t+1}` from `x_0..x_t` at every position."""
+    """`[N, T, V]`: the add-`alpha` order-`order` estimate of `x_{t+1}` from `x_0..x_t` at every position
+    (orders 1 and 2 are `hmm.unigram_predictive` and `hmm.bigram_predictive`)."""
     tokens = np.asarray(tokens_NxT, np.int64)
-    N, T = tokens.shape
     V = vocab_size
     if order < 1 or V ** order > MAX_CELLS:
         raise ValueError(f"order={order} is invalid: need 1 <= order and V^order <= {MAX_CELLS} (V = {V})")
-    if order == 1:
-        counts = _onehot_cumsum(tokens, np.ones((N, T), bool), V)
-    else:
-        width = order - 1
-        ctx = context_codes(tokens, V, width)
-        positions = np.arange(T)
-        # event at s: (context ending at s, the token at s + 1), counted from position s + 1 on
-        event = np.zeros((N, T), np.int64)
-        event[:, 1:] = ctx[:, :-1] * V + tokens[:, 1:]
-        valid = np.broadcast_to(positions - 1 >= width - 1, (N, T)) & (positions >= 1)
-        seen = _onehot_cumsum(event, valid, V**order).reshape(N, T, V**width, V)
-        counts = np.take_along_axis(seen, np.maximum(ctx, 0)[:, :, None, None], axis=2)[:, :, 0]
-        counts = np.where((positions >= width - 1)[None, :, None], counts, 0.0)
+    if order <= 2:
+        predictor = hmm.unigram_predictive if order == 1 else hmm.bigram_predictive
+        return np.asarray(predictor(tokens, V, alpha), np.float64)
+    N, T = tokens.shape
+    width = order - 1
+    ctx = context_codes(tokens, V, width)
+    positions = np.arange(T)
+    # event at s: (context ending at s, the token at s + 1), counted from position s + 1 on
+    event = np.zeros((N, T), np.int64)
+    event[:, 1:] = ctx[:, :-1] * V + tokens[:, 1:]
+    valid = np.broadcast_to(positions - 1 >= width - 1, (N, T)) & (positions >= 1)
+    seen = _onehot_cumsum(event, valid, V**order).reshape(N, T, V**width, V)
+    counts = np.take_along_axis(seen, ctx[:, :, None, None], axis=2)[:, :, 0]
+    counts = np.where((positions >= width - 1)[None, :, None], counts, 0.0)
     return (counts + alpha) / (counts.sum(-1, keepdims=True) + alpha * V)
 
 

@@ -25,16 +25,16 @@ def _by_hand(tokens, V, order, alpha):
     return out
 
 
-@pytest.mark.parametrize("order", [1, 2, 3])
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
 def test_ngram_estimators_match_hand_counts(order):
     np.testing.assert_allclose(ngram_predictions(TOKENS, 3, order, 0.5), _by_hand(TOKENS, 3, order, 0.5),
-                               atol=1e-12)
+                               atol=1e-6)  # orders 1 and 2 come from hmm's float32 predictors
 
 
 def test_bigram_example_by_hand():
     # after 0 1 0 1 1 the context is "1"; transitions from 1 seen so far: 1->0, 1->1 (add-1 over 3 symbols)
     p = ngram_predictions(TOKENS, 3, 2, 1.0)[0, 4]
-    np.testing.assert_allclose(p, [2 / 5, 2 / 5, 1 / 5])
+    np.testing.assert_allclose(p, [2 / 5, 2 / 5, 1 / 5], atol=1e-6)
 
 
 def test_context_codes_put_the_latest_token_last_and_pad_the_start_with_zero():
