@@ -143,7 +143,7 @@ def _summary_rows(result: dict) -> list[list]:
              ["  its held-out shuffle q99", s["best_cv_shuffle_q99"] if s["best_cv_shuffle_q99"] is not None else "-"],
              ["  weights permuted, same site", s["permuted_same_site_cv_r2"]],
              ["  weights permuted, best site", f"{s['permuted_best_site']}: {s['permuted_best_cv_r2']:.4f}"],
-             ["  last k tokens + position, linear / lookup (held out)",
+             [f"  last {result['settings']['history_k']} tokens + position, linear / lookup (held out)",
               f"{s['history_linear_cv_r2']:.4f} / {s['history_lookup_cv_r2']:.4f}"],
              ["  from the model's next-symbol distribution (held out)", s["model_prediction_cv_r2"]],
              *([["component posterior: best site (held out)", f"{s['component_best_site']}: "
@@ -161,7 +161,7 @@ def write_probe_outputs(out_dir, result: dict) -> Path:
     atomic_write_text(out_dir / "config.yaml", yaml.safe_dump({"probe_llm": plain(result["settings"])}, sort_keys=False))
     write_json(out_dir / "analysis.json", result)
     note = ("Rows are (sequence, position) pairs weighted uniformly; every held-out number holds out whole "
-            "sequences. The permuted control shuffles the values inside each parameter array.")
+            "sequences. The permuted control shuffles the values inside each weight matrix (each layer's own).")
     sections = [("Summary", paragraph(note) + table(_summary_rows(result), ["quantity", "value"])),
                 ("Figures", figures_html(out_dir / "figures", CAPTIONS)),
                 ("Files", "<p>Every number above is in <code>analysis.json</code> beside this page.</p>")]
