@@ -2,6 +2,8 @@
 
 import collections
 import hashlib
+import json
+import struct
 from pathlib import Path
 
 from models.pretrained.load import resolve_model_path
@@ -13,6 +15,16 @@ def _sha256(path: Path, chunk: int = 1 << 22) -> str:
         for block in iter(lambda: f.read(chunk), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _safetensors_dtypes(files) -> dict:
+    """How many tensors of each dtype the files hold, read from their JSON headers."""
+    counts = collections.Counter()
+    for file in files:
+        with open(file, "rb") as f:
+            header = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
+        counts.update(v["dtype"] for k, v in header.items() if k != "__metadata__")
+    return dict(sorted(counts.items()))
 
 
 def _gguf_facts(path: Path) -> dict:
@@ -40,7 +52,8 @@ def describe_checkpoint(path_or_name) -> dict:
         files = sorted(path.glob("*.safetensors"))
         return {"path": str(path), "file": path.name, "format": "safetensors",
                 "bytes": sum(f.stat().st_size for f in files), "files": [f.name for f in files],
-                "sha256": {f.name: _sha256(f) for f in files}, "quantisation": "none (as stored)"}
+                "sha256": {f.name: _sha256(f) for f in files}, "quantisation": "none (as stored)",
+                "tensor_types": _safetensors_dtypes(files)}
     info = {"path": str(path), "file": path.name, "format": path.suffix.lstrip(".").lower(),
             "bytes": path.stat().st_size, "sha256": _sha256(path)}
     if info["format"] == "gguf":

@@ -91,8 +91,8 @@ def _llm_lenses(path, n_layers=30, every=5):
         "sites": sites, "logit": {"kl_model": kl[:-1] + [-2e-9]}, "tuned": {"kl_model": kl},
         "transfer": {"layers": layers, "sites": [sites[i] for i in layers],
                      "kl_model_penalty": np.ones((len(layers), len(layers))).tolist()},
-        "model": {"name": "smollm2-135m", "checkpoint": {"file": "X.Q4_1.gguf", "format": "GGUF",
-                                                          "file_type": "MOSTLY_Q4_1", "tensor_types": {"Q4_1": 3}}}}))
+        "model": {"name": "smollm2-135m", "checkpoint": {"file": "X.Q4_1.gguf", "format": "gguf",
+                                                          "quantisation": "MOSTLY_Q4_1", "tensor_types": {"Q4_1": 3}}}}))
     return layers
 
 

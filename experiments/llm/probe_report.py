@@ -1,0 +1,170 @@
+"""The run directory of `belieflab probe-llm`: config.yaml, analysis.json, figures/ and report.html."""
+
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from analysis.atomic import atomic_write_text, plain, write_json
+from analysis.figures.canvas import new_figure, save_figure
+from analysis.figures.geometry import belief_view, plot_panels
+from analysis.figures.labels import format_r2
+from experiments.report.html import figures_html, page, paragraph, table
+
+CAPTIONS = {
+    "in_context_kl": "Left: KL(Bayes ‖ predictor) per position, mean over sequences (nats): the model's next-symbol "
+                     "distribution renormalised over the symbols, the weight-permuted control, and add-α n-gram "
+                     "estimators counted in context. Right: the probability mass the model puts on the symbols.",
+    "r2_by_site": "Belief R² per residual site: held out (whole sequences per fold) for the model and its "
+                  "weight-permuted control, in-sample dashed, the held-out shuffle null's 99th percentile, and "
+                  "per position bucket; horizontal lines: token-history baselines (last k tokens + position, "
+                  "held out) and the belief read from the model's own next-symbol distribution. For a mixture, "
+                  "the held-out R² of the component posterior too.",
+    "geometry": "The exact beliefs of the sampled positions (ground truth) beside the held-out regressed beliefs of "
+                "the best site and of the permuted control's best site, coloured by the true belief.",
+    "lens_kl": "Lenses against Bayes on held-out sequences: KL(Bayes ‖ lens) per layer, each lens read out over the "
+               "symbol tokens only; dashed: the model's own output.",
+}
+
+
+def _in_context_figure(result: dict, path: Path):
+    ic = result["in_context"]
+    fig = new_figure(10, 3.6)
+    ax, ax_mass = fig.subplots(1, 2)
+    positions = np.arange(1, result["sequences"]["length"] + 1)
+    for name, curve in ic["kl_to_bayes"].items():
+        style = {"model": ("k", "-", 1.6), "permuted": ("0.6", "-", 1.0)}.get(name, (None, "--", 1.0))
+        ax.plot(positions, curve, color=style[0], ls=style[1], lw=style[2], label=name)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("symbols seen (t + 1)")
+    ax.set_ylabel("KL(Bayes ‖ predictor), nats")
+    ax.legend(fontsize=8)
+    ax.set_title(f"{result['model']['name']} on {result['process']['name']}: in-context prediction", fontsize=10)
+    ax_mass.plot(positions, ic["symbol_mass"], color="k")
+    ax_mass.set_xscale("log")
+    ax_mass.set_ylim(0, 1.02)
+    ax_mass.set_xlabel("symbols seen (t + 1)")
+    ax_mass.set_ylabel("probability on the symbol tokens")
+    save_figure(fig, path)
+
+
+def _r2_figure(result: dict, path: Path):
+    reg = result["regression"]
+    sites = reg["sites"]
+    x = np.arange(len(sites))
+    fig = new_figure(max(7.0, 0.06 * len(sites) + 5), 4.2)
+    ax = fig.subplots()
+    cv = lambda fits: [fits[s]["cv"]["r2"] for s in sites]  # noqa: E731
+    ax.plot(x, cv(reg["trained"]), "o-", ms=3, color="tab:blue", label="model, held out")
+    ax.plot(x, [reg["trained"][s]["metrics"]["r2"] for s in sites], "--", color="tab:blue", lw=1,
+            label="model, in sample")
+    ax.plot(x, cv(reg["permuted"]), "o-", ms=3, color="0.55", label="weights permuted, held out")
+    null = [(reg["trained"][s].get("cv_shuffle") or {}).get("q99") for s in sites]
+    if all(v is not None for v in null):
+        ax.plot(x, null, ":", color="tab:red", label="held-out shuffle q99")
+    for name, colour in zip(reg["trained"][sites[0]]["buckets"], ("tab:green", "tab:olive", "tab:purple")):
+        ax.plot(x, [reg["trained"][s]["buckets"][name]["cv_r2"] for s in sites], "-", lw=0.8, color=colour,
+                label=f"model, held out, {name} positions")
+    if reg["extra_target"]:
+        ax.plot(x, [reg["trained"][s]["component"]["cv_r2"] for s in sites], "s-", ms=3, color="tab:cyan",
+                label="component posterior, held out")
+        ax.plot(x, [reg["permuted"][s]["component"]["cv_r2"] for s in sites], "s-", ms=3, color="lightblue",
+                label="component posterior, weights permuted")
+    base = result["baselines"]
+    k = base["token_history"]["linear"][-1]["k"]
+    for value, label, colour in ((base["token_history"]["linear"][-1]["cv_r2"], f"last {k} tokens + position, "
+                                  "linear", "tab:orange"),
+                                 (base["token_history"]["lookup"][-1]["cv_r2"], f"last {k} tokens + position, "
+                                  "lookup", "tab:brown"),
+                                 (base["model_prediction"]["cv_r2"], "model's next-symbol distribution", "k")):
+        ax.axhline(value, color=colour, ls="-.", lw=1, label=label)
+    step = max(1, len(sites) // 16)
+    ax.set_xticks(x[::step], [str(i) for i in x[::step]] if len(sites) == len(result["lenses"]["layers"])
+                  else [sites[i] for i in x[::step]], fontsize=7, rotation=0 if len(sites) < 40 else 60)
+    ax.set_xlabel("layer (0: embedding; last: final residual)" if len(sites) == len(result["lenses"]["layers"])
+                  else "residual site")
+    ax.set_ylabel("belief R²")
+    ax.set_ylim(min(-0.05, np.nanmin(cv(reg["permuted"])) - 0.05), 1.02)
+    ax.legend(fontsize=7, loc="lower right", ncol=2)
+    save_figure(fig, path)
+
+
+def _geometry_figure(result: dict, seqs, predictions: dict, path: Path):
+    process = seqs.process
+    y = seqs.rows(seqs.beliefs_NxTxS)
+    view = belief_view(y, np.ones(len(y)), simplex=process.num_states == 3 and not process.is_generalized)
+    summary = result["summary"]
+    panels = [("ground truth (exact beliefs)", y)]
+    for kind, site in (("trained", summary["best_site"]), ("permuted", summary["permuted_best_site"])):
+        fit = predictions[kind][site]
+        label = "model" if kind == "trained" else "weights permuted"
+        panels.append((f"{label}: {site}\nheld-out R² {format_r2(fit['cv']['r2'])}", fit["heldout_NxC"]))
+    plot_panels(view, panels, path, title=f"{result['model']['name']} on {result['process']['name']}")
+
+
+def _lens_figure(result: dict, path: Path):
+    lenses = result["lenses"]
+    fig = new_figure(6.5, 3.6)
+    ax = fig.subplots()
+    for name, colour in (("logit", "tab:blue"), ("tuned", "tab:orange")):
+        if name in lenses:
+            ax.plot(lenses["layers"], lenses[name]["kl_bayes"], "o-", ms=3, color=colour, label=f"{name} lens")
+    ax.axhline(lenses["model"]["kl_bayes"], color="0.3", ls="--", lw=1, label="model output")
+    ax.set_yscale("log")
+    ax.set_xlabel("layer (block input; last = final residual)")
+    ax.set_ylabel("KL(Bayes ‖ lens), nats")
+    ax.legend(fontsize=8)
+    save_figure(fig, path)
+
+
+def write_probe_figures(out_dir, result: dict, seqs, predictions: dict) -> None:
+    """Every figure of the run into `out_dir/figures`."""
+    figures = Path(out_dir) / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    _in_context_figure(result, figures / "in_context_kl.png")
+    _r2_figure(result, figures / "r2_by_site.png")
+    _geometry_figure(result, seqs, predictions, figures / "geometry.png")
+    _lens_figure(result, figures / "lens_kl.png")
+
+
+def _summary_rows(result: dict) -> list[list]:
+    s, ic, ck = result["summary"], result["in_context"], result["model"]["checkpoint"]
+    rows = [["model checkpoint", f"{ck['name']} ({ck.get('file_type', ck.get('tensor_types', '-'))})"],
+            ["process", f"{result['process']['name']} {result['process']['params']}"],
+            ["symbols", " ".join(repr(t) for t in result["symbols"]["symbols"])
+             + (f", separator {result['symbols']['separator']!r}" if result["symbols"]["separator"] else "")],
+            ["sequences x length", f"{result['sequences']['count']} x {result['sequences']['length']}"],
+            ["entropy rate (nats/symbol)", ic["entropy_rate"]],
+            ["mean probability on the symbols", ic["symbol_mass_mean"]]]
+    rows += [[f"KL(Bayes ‖ {k}) at the last position / last quarter", f"{v:.4f} / {ic['kl_last_quarter'][k]:.4f}"]
+             for k, v in ic["kl_last"].items()]
+    rows += [["best site (held-out belief R²)", f"{s['best_site']}: {s['best_cv_r2']:.4f}"],
+             ["  its held-out shuffle q99", s["best_cv_shuffle_q99"] if s["best_cv_shuffle_q99"] is not None else "-"],
+             ["  weights permuted, same site", s["permuted_same_site_cv_r2"]],
+             ["  weights permuted, best site", f"{s['permuted_best_site']}: {s['permuted_best_cv_r2']:.4f}"],
+             [f"  last {result['settings']['history_k']} tokens + position, linear / lookup (held out)",
+              f"{s['history_linear_cv_r2']:.4f} / {s['history_lookup_cv_r2']:.4f}"],
+             ["  from the model's next-symbol distribution (held out)", s["model_prediction_cv_r2"]],
+             *([["component posterior: best site (held out)", f"{s['component_best_site']}: "
+                 f"{s['component_best_cv_r2']:.4f} (weights permuted {s['component_permuted_same_site_cv_r2']:.4f})"]]
+               if "component_best_site" in s else []),
+             ["prediction-only ceiling (affine, held out)",
+              result["baselines"]["prediction_ceiling"]["affine_cv"]["mean"]]]
+    return rows + [[f"seconds: {k}", v] for k, v in result.get("seconds", {}).items()]
+
+
+def write_probe_outputs(out_dir, result: dict) -> Path:
+    """config.yaml, analysis.json and report.html (the figures must already be in `out_dir/figures`)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out_dir / "config.yaml", yaml.safe_dump({"probe_llm": plain(result["settings"])}, sort_keys=False))
+    write_json(out_dir / "analysis.json", result)
+    note = ("Rows are (sequence, position) pairs weighted uniformly; every held-out number holds out whole "
+            "sequences. The permuted control shuffles the values inside each weight matrix (each layer's own).")
+    sections = [("Summary", paragraph(note) + table(_summary_rows(result), ["quantity", "value"])),
+                ("Figures", figures_html(out_dir / "figures", CAPTIONS)),
+                ("Files", "<p>Every number above is in <code>analysis.json</code> beside this page.</p>")]
+    out = out_dir / "report.html"
+    atomic_write_text(out, page(f"belieflab probe-llm: {out_dir.name}", sections))
+    return out

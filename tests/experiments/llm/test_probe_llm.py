@@ -1,0 +1,100 @@
+"""`belieflab probe-llm` end to end on a tiny random Llama directory (the lens-llm tests' helper): the run
+directory, the in-context KL recomputed independently from the model's logits, and one-line input errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+import hmm
+from analysis.llm_beliefs.sequences import sample_sequences
+from experiments.cli import main
+from models.pretrained import load_pretrained
+from tests.experiments.llm.test_lens_llm import L, _tiny_llama_dir
+
+ARGS = ["--process", "mess3", "--sequences", "8", "--length", "30", "--symbols", "A", "B", "C", "--separator", ",",
+        "--folds", "4", "--shuffles", "10", "--cv-shuffles", "5", "--tuned-steps", "3", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("probe_llm")
+    (base / "model").mkdir()
+    model_dir = _tiny_llama_dir(base / "model")
+    out = base / "run"
+    assert main(["probe-llm", "--model", str(model_dir), *ARGS, "--output-dir", str(out)]) == 0
+    return model_dir, out
+
+
+def test_run_directory_and_its_numbers(run):
+    _, out = run
+    for name in ("config.yaml", "analysis.json", "report.html", "figures/in_context_kl.png",
+                 "figures/r2_by_site.png", "figures/geometry.png", "figures/lens_kl.png"):
+        assert (out / name).is_file(), name
+    result = json.loads((out / "analysis.json").read_text())
+    assert result["model"]["checkpoint"]["name"] == "model"
+    assert result["symbols"]["separator"] == "," and result["symbols"]["model_tokens_per_sequence"] == 60
+    assert result["regression"]["sites"] == [f"blocks.{i}.resid_pre" for i in range(L)] + [f"blocks.{L - 1}.resid_post"]
+    trained = result["regression"]["trained"]
+    best = max(trained, key=lambda s: trained[s]["cv"]["r2"])
+    assert result["summary"]["best_site"] == best and set(result["regression"]["permuted"]) == set(trained)
+    assert set(trained[best]["buckets"]) == {"early", "mid", "late"}
+    assert len(result["in_context"]["kl_to_bayes"]["model"]) == 30
+    assert set(result["in_context"]["kl_to_bayes"]) == {"model", "permuted", "1-gram", "2-gram", "3-gram"}
+    assert len(result["lenses"]["logit"]["kl_bayes"]) == L + 1 and "tuned" in result["lenses"]
+
+
+def test_in_context_kl_recomputed_from_the_models_logits(run):
+    model_dir, out = run
+    result = json.loads((out / "analysis.json").read_text())
+    model, tokenizer = load_pretrained(model_dir)
+    seqs = sample_sequences(hmm.get_process("mess3"), 8, 30, seed=0)
+    ids = [tokenizer.encode(s).ids[0] for s in "ABC"]
+    comma = tokenizer.encode(",").ids[0]
+    rendered = np.stack([np.array(ids)[seqs.tokens_NxT], np.full(seqs.tokens_NxT.shape, comma)], -1).reshape(8, 60)
+    logits = np.asarray(model(rendered)[0], np.float64)[:, 1::2][..., ids]  # read at each comma
+    q = np.exp(logits - logits.max(-1, keepdims=True))
+    q /= q.sum(-1, keepdims=True)
+    kl = np.sum(seqs.bayes_NxTxV * np.log(seqs.bayes_NxTxV / q), -1).mean(0)
+    np.testing.assert_allclose(result["in_context"]["kl_to_bayes"]["model"], kl, rtol=1e-4, atol=1e-6)
+    assert result["in_context"]["kl_last"]["model"] == pytest.approx(kl[-1], rel=1e-4, abs=1e-6)
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--sequences", "1"], "probe-llm --sequences=1 is invalid: an integer >= 2"),
+    (["--folds", "9"], "probe-llm --folds=9 is invalid: at most --sequences=8"),
+    (["--symbols", "A", "B"], "the process has 3 tokens, so give exactly 3 symbols"),
+    (["--sites", "some"], "probe-llm --sites='some' is invalid"),
+    (["--process", "mess4"], "mess4"),
+])
+def test_bad_inputs_fail_in_one_line_before_loading(run, tmp_path, capsys, extra, message):
+    code = main(["probe-llm", "--model", str(tmp_path / "absent.gguf"), *ARGS, *extra,
+                 "--output-dir", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and message in err and "\n" not in err
+    assert "absent.gguf" not in err  # the settings were refused before the model was looked for
+
+
+def test_symbols_and_length_checked_against_the_models_tokenizer_and_context(run, tmp_path, capsys):
+    model_dir, _ = run
+    args = ["probe-llm", "--model", str(model_dir), *ARGS, "--output-dir", str(tmp_path / "out")]
+    assert main([*args, "--symbols", " A", "B", "C"]) == 2
+    assert "symbol ' A' is invalid: it encodes to 2 tokens" in capsys.readouterr().err
+    assert main([*args, "--length", "40"]) == 2
+    assert "80 model tokens exceed the model's context of 64" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_mixture_adds_the_component_posterior_as_a_target(run, tmp_path):
+    model_dir, _ = run
+    out = tmp_path / "pool"
+    assert main(["probe-llm", "--model", str(model_dir), "--process", "markov_pool", "--sequences", "6",
+                 "--length", "20", "--symbols", "A", "B", "C", "--folds", "3", "--shuffles", "0",
+                 "--cv-shuffles", "0", "--tuned-steps", "0", "--quiet", "--output-dir", str(out)]) == 0
+    result = json.loads((out / "analysis.json").read_text())
+    assert result["process"]["components"] == [4, 4, 4, 4]
+    assert result["regression"]["extra_target"] == "component posterior (mixture)"
+    for fits in (result["regression"]["trained"], result["regression"]["permuted"]):
+        assert all(np.isfinite(fit["component"]["cv_r2"]) for fit in fits.values())
+    assert result["summary"]["component_best_site"] in result["regression"]["sites"]
+    assert "tuned" not in result["lenses"]
