@@ -18,11 +18,8 @@ COMMANDS = [
     "experiments.commands.ladder",
     "experiments.commands.lens",
     "experiments.commands.lens_llm",
-<<<<<<< HEAD
     "experiments.commands.function_vectors",
-=======
     "experiments.commands.probe_llm",
->>>>>>> llm-beliefs
     "experiments.commands.compare",
 ]
 

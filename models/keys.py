@@ -20,11 +20,8 @@ ANALYSIS_PURPOSES = {
     **{f"lens_batches_{stream}": 20 + stream for stream in range(4)},  # tuned, shared, -, future
     "ladder_folds": 11, "ladder_pairs": 12,
     "intervention_pairs": 11, "intervention_carry_pairs": 12, "intervention_steering": 13,
-<<<<<<< HEAD
-    "lens_windows": 40, "lens_samples": 41, "fv_words": 50, "fv_prompts": 51,
-=======
-    "llm_sequences": 40, "llm_folds": 41, "llm_permuted_weights": 42,
->>>>>>> llm-beliefs
+    "lens_windows": 40, "lens_samples": 41, "fv_words": 50, "fv_prompts": 51,  # lens-llm, function-vectors
+    "llm_sequences": 40, "llm_folds": 41, "llm_permuted_weights": 42,  # probe-llm (never in one run with lens-llm)
 }
 
 
