@@ -68,6 +68,12 @@ def stack_layers(blocks: list) -> dict:
     return jax.tree.map(stack, *blocks, is_leaf=lambda x: x is None)
 
 
+@jax.jit
+def _unstack(stack_NxS) -> tuple:
+    """The leading axis's slices as separate arrays (compiled once per shape)."""
+    return tuple(stack_NxS[i] for i in range(stack_NxS.shape[0]))
+
+
 @functools.lru_cache(maxsize=128)
 def _compiled_forward(wanted: frozenset, replaced: tuple, precision):
     def forward(graphdef, state, tokens_BxL, replace):
@@ -106,7 +112,13 @@ class PretrainedDecoder(nnx.Module):
     def __call__(self, tokens_BxL, capture=(), replace=None):
         """Logits `[B, L, V]` and `{site: array}` for the captured sites (and every replaced one)."""
         forward, args = self._jitted(tokens_BxL, capture, replace)
-        return forward(*args)
+        logits, acts, stacks = forward(*args)
+        plan = scan_plan(self.config, self._resolve(capture), tuple(args[3]))
+        for kind, stack in stacks.items():
+            per_slot = _unstack(stack)
+            for layer in np.flatnonzero(plan.capture[kind] >= 0):
+                acts[f"blocks.{layer}.{kind}"] = per_slot[plan.capture[kind][layer]]
+        return logits, acts
 
     def lowered(self, tokens_BxL, capture=(), replace=None):
         """The forward pass lowered for these shapes; `.compile()` on it times or inspects compilation alone."""
@@ -150,7 +162,9 @@ class PretrainedDecoder(nnx.Module):
                 raise ValueError(f"replace[{site!r}] has shape {tuple(value.shape)}, expected {expected}")
 
     def forward(self, tokens_BxL, wanted: frozenset, replace: dict):
-        """The uncompiled forward pass (call the model instead; this is what it jits)."""
+        """The uncompiled forward pass (call the model instead; this is what it jits): logits, the captured and
+        replaced sites outside the stacks, and `{kind: [n, ...]}` stacks of the captured block sites in slot order.
+        (Slicing the stacks into per-layer arrays inside this function would cost seconds of compilation.)"""
         replace = {site: jnp.asarray(value, jnp.float32) for site, value in replace.items()}
         acts = {site: value for site, value in replace.items()}
 
@@ -162,13 +176,13 @@ class PretrainedDecoder(nnx.Module):
         resid = record("embed", self.embed(tokens_BxL))
         if self.W_pos is not None:
             resid = resid + record("pos_embed", jnp.broadcast_to(self.W_pos[: tokens_BxL.shape[1]], resid.shape))
-        resid = self._run_blocks(resid, wanted, replace, acts)
-        return self.unembed(record("ln_final", self.ln_final(resid))), acts
+        resid, stacks = self._run_blocks(resid, wanted, replace)
+        return self.unembed(record("ln_final", self.ln_final(resid))), acts, stacks
 
-    def _run_blocks(self, resid_BxLxD, wanted: frozenset, replace: dict, acts: dict):
-        """All layers under one scan; captured block sites are written into `acts`. A kind captured at every
-        layer leaves the scan as its stacked output; one captured at some layers goes into a carried buffer
-        with a slot per captured layer."""
+    def _run_blocks(self, resid_BxLxD, wanted: frozenset, replace: dict):
+        """All layers under one scan: the last residual and `{kind: [n, ...]}` stacks of the captured block
+        sites (slot order). A kind captured at every layer leaves the scan as its stacked output; one captured
+        at some layers goes into a carried buffer with a slot per captured layer."""
         cfg = self.config
         B, L, _ = resid_BxLxD.shape
         plan = scan_plan(cfg, wanted, tuple(replace))
@@ -204,11 +218,7 @@ class PretrainedDecoder(nnx.Module):
         per_layer = (stacked, {k: jnp.asarray(s) for k, s in partial.items()},
                      {k: jnp.asarray(s) for k, s in plan.replace.items()})
         (resid_BxLxD, buffers), outputs = jax.lax.scan(layer, (resid_BxLxD, buffers), per_layer)
-        for kind, slot_N in plan.capture.items():
-            stack = outputs[kind] if kind in every else buffers[kind]
-            for layer_index in np.flatnonzero(slot_N >= 0):
-                acts[f"blocks.{layer_index}.{kind}"] = stack[layer_index if kind in every else slot_N[layer_index]]
-        return resid_BxLxD
+        return resid_BxLxD, {kind: outputs[kind] if kind in every else buffers[kind] for kind in plan.capture}
 
     def embed(self, tokens_BxL):
         """Token embeddings `[B, L, D]`: rows of `W_E`, or columns of `W_U` when the two are tied."""
