@@ -66,28 +66,11 @@ class ProbeSettings:
             raise ConfigError(f"probe-llm --separator={self.separator!r} is invalid: a string")
 
 
-def checkpoint_facts(path: Path) -> dict:
-    """The exact checkpoint: file, size, and for GGUF its file type and tensor types (the quantisation)."""
-    facts = {"file": str(path), "name": path.name, "bytes": path.stat().st_size if path.is_file() else None}
-    if path.suffix.lower() == ".gguf":
-        import collections
-
-        import gguf
-
-        reader = gguf.GGUFReader(str(path))
-        field_ = reader.fields.get("general.file_type")
-        if field_ is not None:
-            facts["file_type"] = gguf.LlamaFileType(int(field_.parts[field_.data[0]][0])).name
-        facts["tensor_types"] = dict(collections.Counter(t.tensor_type.name for t in reader.tensors))
-        facts["weights_in_this_analysis"] = "dequantised to float32 on load"
-    return facts
-
-
 def layer_sites(n_layers: int) -> tuple[str, ...]:
     """Layer l = the residual entering block l (layer 0 = the embedding); layer L = the final residual."""
-    from experiments.llm.text import lens_sites
+    from analysis.lenses.text_rows import block_input_sites
 
-    return lens_sites(n_layers)
+    return block_input_sites(n_layers)
 
 
 def _check_before_loading(settings: ProbeSettings):
@@ -177,6 +160,8 @@ def run_probe(settings: ProbeSettings, out_dir: Path, progress: bool = True) -> 
     from models.pretrained import PretrainedError, load_pretrained
 
     seconds, t0 = {}, time.perf_counter()
+    from models.pretrained.describe import describe_checkpoint
+
     process, model_path = _check_before_loading(settings)
     seqs = sample_sequences(process, settings.sequences, settings.length, settings.seed)
     model, tokenizer = load_pretrained(model_path)
@@ -230,7 +215,8 @@ def run_probe(settings: ProbeSettings, out_dir: Path, progress: bool = True) -> 
     result = {
         "schema": "belieflab.probe_llm/1", "units": "nats",
         "settings": {**asdict(settings), "symbols": list(symbols.symbols)},
-        "model": {"name": settings.model, "checkpoint": checkpoint_facts(model_path),
+        "model": {"name": settings.model, "checkpoint": {**describe_checkpoint(model_path),
+                                                       "weights_in_this_analysis": "dequantised to float32 on load"},
                   "config": asdict(model.config)},
         "process": {"name": process.name, "params": process.param_dict, "vocab_size": process.vocab_size,
                     "num_states": process.num_states, "components": list(process.component_sizes)},

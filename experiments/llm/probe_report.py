@@ -10,6 +10,7 @@ from analysis.figures.canvas import new_figure, save_figure
 from analysis.figures.geometry import belief_view, plot_panels
 from analysis.figures.labels import format_r2
 from experiments.report.html import figures_html, page, paragraph, table
+from models.pretrained.describe import checkpoint_line
 
 CAPTIONS = {
     "in_context_kl": "Left: KL(Bayes ‖ predictor) per position, mean over sequences (nats): the model's next-symbol "
@@ -130,7 +131,7 @@ def write_probe_figures(out_dir, result: dict, seqs, predictions: dict) -> None:
 
 def _summary_rows(result: dict) -> list[list]:
     s, ic, ck = result["summary"], result["in_context"], result["model"]["checkpoint"]
-    rows = [["model checkpoint", f"{ck['name']} ({ck.get('file_type', ck.get('tensor_types', '-'))})"],
+    rows = [["model checkpoint", checkpoint_line(ck)],
             ["process", f"{result['process']['name']} {result['process']['params']}"],
             ["symbols", " ".join(repr(t) for t in result["symbols"]["symbols"])
              + (f", separator {result['symbols']['separator']!r}" if result["symbols"]["separator"] else "")],

@@ -66,7 +66,8 @@ def checkpoint_line(info: dict | None) -> str:
     F32, 1 Q8_0)", most frequent tensor type first; "–" when nothing was recorded."""
     if not info:
         return "–"
-    kind = " ".join(str(x) for x in (info.get("format", "").upper(), info.get("quantisation")) if x)
+    fmt, quantisation = info.get("format", ""), info.get("quantisation") or ""
+    kind = f"GGUF {quantisation}" if fmt == "gguf" else fmt  # a safetensors directory holds weights as stored
     counts = sorted((info.get("tensor_types") or {}).items(), key=lambda item: (-item[1], item[0]))
     tensors = f"; tensors {', '.join(f'{n} {t}' for t, n in counts)}" if counts else ""
     return f"{info['file']} ({kind}{tensors})"

@@ -32,7 +32,7 @@ def test_run_directory_and_its_numbers(run):
                  "figures/r2_by_site.png", "figures/geometry.png", "figures/lens_kl.png"):
         assert (out / name).is_file(), name
     result = json.loads((out / "analysis.json").read_text())
-    assert result["model"]["checkpoint"]["name"] == "model"
+    assert result["model"]["checkpoint"]["file"] == "model"
     assert result["symbols"]["separator"] == "," and result["symbols"]["model_tokens_per_sequence"] == 60
     assert result["regression"]["sites"] == [f"blocks.{i}.resid_pre" for i in range(L)] + [f"blocks.{L - 1}.resid_post"]
     trained = result["regression"]["trained"]

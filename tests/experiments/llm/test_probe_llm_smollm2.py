@@ -29,7 +29,7 @@ def test_probe_llm_on_smollm2_matches_transformers(tmp_path):
                  "--output-dir", str(out)]) == 0
     result = json.loads((out / "analysis.json").read_text())
     checkpoint = result["model"]["checkpoint"]
-    assert checkpoint["name"] == "SmolLM2-135M-Instruct.Q4_1.gguf" and checkpoint["file_type"] == "MOSTLY_Q4_1"
+    assert checkpoint["file"] == "SmolLM2-135M-Instruct.Q4_1.gguf" and checkpoint["quantisation"] == "MOSTLY_Q4_1"
     assert result["symbols"]["symbols"] == [" A", " B", " C"] and len(result["regression"]["sites"]) == 31
     for name in ("report.html", "figures/geometry.png", "figures/r2_by_site.png", "figures/lens_kl.png"):
         assert (out / name).is_file()
