@@ -140,7 +140,7 @@ def test_belief_a_function_of_the_last_token_is_met_by_the_lookup():
     ratio = ladder["weightings"]["prob"]["ratios"][group]["lookup"][0]
     assert ratio == {"k": 1, "ratio": None, "baseline_perfect": True}
     rows = ladder_rows(ladder, "prob", group)
-    assert any(r[0].startswith("lookup of (length, last 1 tokens)") and r[3] == "baseline perfect" for r in rows)
+    assert any(r[0].startswith("lookup of (length, last 1 token)") and r[3] == "baseline perfect" for r in rows)
 
 
 def test_stratified_folds_keep_every_shared_belief_in_every_training_fold():
@@ -243,7 +243,7 @@ def test_ladder_stage_records_figures_tables_and_seed_summary(tmp_path):
     assert (tmp_path / report["figures"]["ladder"]).is_file()
     assert (tmp_path / report["figures"]["geometry_by_length"]).is_file()
     assert set(report["ladder"]["weightings"]) == {"prob", "uniform"}
-    assert [title for title, _, rows in ladder_tables(report) if rows][0].startswith("Ladder")
+    assert [table[0] for table in ladder_tables(report) if table[2]][0].startswith("Ladder")
     reports = []
     for shift in (0.0, 0.01, 0.03):
         r = copy.deepcopy(report)
