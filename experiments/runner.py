@@ -124,15 +124,17 @@ def analysis_stage(config: ExperimentConfig, process: hmm.Process, run_dir: Path
 def _analysis_tree(process: hmm.Process, config: ExperimentConfig):
     """The exact tree at the model's context when it is small enough, else None (the analysis samples)."""
     length = config.model.n_ctx - int(config.model.bos)
-    if process.vocab_size ** length > 2**17:
+    if not isinstance(process, hmm.Process) or process.vocab_size ** length > 2**17:
         return None
     return hmm.mixed_state_presentation(process, length)
 
 
 def _loss_summary(metrics: list[dict], process: hmm.Process, config: ExperimentConfig) -> dict:
-    optimal = hmm.optimal_loss(process, config.model.n_ctx, bos=config.model.bos)
+    """Final loss against the optimum (exact for a finite process; the sampled evaluation set's otherwise)."""
     evals = [m for m in metrics if "eval/loss" in m]
     last = evals[-1] if evals else {}
+    optimal = (hmm.optimal_loss(process, config.model.n_ctx, bos=config.model.bos)
+               if isinstance(process, hmm.Process) else last.get("eval/optimal_loss"))
     return {"optimal": optimal, "final": last.get("eval/loss"), "relative": last.get("eval/relative_loss"),
             "kl": last.get("eval/kl"), "step": last.get("step")}
 
@@ -146,12 +148,21 @@ def summary_text(config: ExperimentConfig, run_dir: Path, report: dict, seconds:
     if loss["relative"] is not None:
         lines.append(f"  loss {loss['final']:.5f} nats, optimum at context {config.model.n_ctx} {loss['optimal']:.5f}, "
                      f"relative loss {loss['relative']:.5f}, KL to Bayes {loss['kl']:.2e}")
-    lines.append("  belief regression (probability-weighted R²; shuffle null in sample, p; k-fold CV R² and its"
-                 " shuffle null; untrained control; MSE over every sequence and position):")
-    lines.append(site_table(report, indent="    "))
+    if "trained" in report:
+        lines.append("  belief regression (probability-weighted R²; shuffle null in sample, p; k-fold CV R² and its"
+                     " shuffle null; untrained control; MSE over every sequence and position):")
+        lines.append(site_table(report, indent="    "))
     lines.append(f"  figures: {run_dir / 'figures'}")
     lines.append(f"  report:  {run_dir / 'report.html'}")
     return "\n".join(lines)
+
+
+def process_title(process) -> str:
+    """A readable name: `hmm.display_name` for a finite process, the name and fields of another data source."""
+    if isinstance(process, hmm.Process):
+        return hmm.display_name(process)
+    fields = ", ".join(f"{k} = {v}" for k, v in vars(process).items())
+    return f"{process.name} ({fields})"
 
 
 def report_stage(config: ExperimentConfig, run_dir: Path, report: dict) -> Path:
@@ -160,7 +171,7 @@ def report_stage(config: ExperimentConfig, run_dir: Path, report: dict) -> Path:
     head = report.get("headline", {}).get("belief", {})
     process = resolve_process(config.process)
     shuffles = (report.get("settings") or {}).get("num_shuffles")
-    rows = [["process", hmm.display_name(process)],
+    rows = [["process", process_title(process)],
             [f"optimal loss (nats, context {config.model.n_ctx})", loss.get("optimal")],
             ["final loss (nats)", loss.get("final")], ["relative loss", loss.get("relative")],
             ["best single site", head.get("site")], ["weighted R²", head.get("r2")],

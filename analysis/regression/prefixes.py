@@ -91,7 +91,7 @@ def _assemble(process, source, layout, tokens_MxC, rows, root_class) -> PrefixSe
     rows = dict(rows, positions=rows["lengths"] - 1 + int(layout.bos))
     if layout.bos:
         rows = _prepend_root(rows, dict(sequence_index=0, positions=0, lengths=0, codes=0, probs=1.0,
-                                        counts=len(tokens_MxC), beliefs=process.stationary_distribution,
+                                        counts=len(tokens_MxC), beliefs=process.initial_belief,
                                         class_ids=root_class))
     inputs = np.asarray(inputs_from_context(tokens_MxC, layout), np.int32)
     return PrefixSet(process=process, source=source, context_length=context_length(layout), bos=layout.bos,
@@ -156,7 +156,7 @@ def sampled_prefixes(process: hmm.Process, key, num_sequences: int, layout) -> P
     tokens, beliefs = np.asarray(tokens), np.asarray(beliefs, np.float64)
     sequence, position, count = distinct_prefixes(tokens, process.vocab_size)
     used, sequence_index = np.unique(sequence, return_inverse=True)
-    root_and_rows = np.concatenate([process.stationary_distribution[None], beliefs[sequence, position]])
+    root_and_rows = np.concatenate([process.initial_belief[None], beliefs[sequence, position]])
     first, class_ids = hmm.unique_beliefs(root_and_rows, SAMPLED_CLASS_TOL)
     n_classes = len(first)
     fields = dict(sequence_index=sequence_index, lengths=position + 1,

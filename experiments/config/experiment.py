@@ -6,6 +6,7 @@ from pathlib import Path
 import yaml
 
 import hmm
+from hmm.spec import STRUCTURED
 from analysis.regression.emergence import EMERGENCE_SHUFFLES
 from analysis.regression.nulls import DEFAULT_CV_PERMUTATIONS, DEFAULT_PERMUTATIONS
 from experiments.config.checks import check_experiment
@@ -20,10 +21,21 @@ from models.config import ConfigError, ModelConfig, TrainConfig
 
 @dataclass(frozen=True)
 class ProcessConfig:
-    """A registered process name (or a process file path) and its parameters."""
+    """A registered process name (or a process file path) and its parameters; or a structured process
+    (`hmm.process_from_spec`): `{name: mixture, components: [spec, ...], weights: [...]}`,
+    `{name: dirichlet_markov, params: {vocab_size: 3, alpha: 1.0}}`, `{name: markov_chain, params: {matrix: ...}}`.
+    """
 
     name: str = "mess3"
     params: dict = field(default_factory=dict)
+    components: tuple = ()  # mixture only: one process spec (a mapping with a name) per component
+    weights: tuple | None = None  # mixture only: the prior over components (default uniform)
+
+    def spec(self) -> dict:
+        """The plain-data process spec `hmm.process_from_spec` reads."""
+        extra = {"components": list(self.components)} if self.components else {}
+        return {"name": self.name, "params": dict(self.params), **extra,
+                **({"weights": list(self.weights)} if self.weights is not None else {})}
 
 
 SITE_SETS = ("residual", "resid_post")
@@ -114,7 +126,7 @@ def merge_overrides(values: dict, update: dict) -> dict:
     new_process = (update.get("process") or {}).get("name")
     old_process = values.get("process") or {}
     if new_process and new_process != old_process.get("name"):
-        values = {**values, "process": {k: v for k, v in old_process.items() if k != "params"}}
+        values = {**values, "process": {k: v for k, v in old_process.items() if k not in ("params", "components", "weights")}}
     return merge(values, update)
 
 
@@ -151,7 +163,8 @@ def from_dict(values: dict) -> ExperimentConfig:
     try:
         process = resolve_process(config.process)
     except hmm.ProcessError as err:
-        raise ConfigError(f"config.process: {err}") from None
+        message = str(err)
+        raise ConfigError(message if message.startswith("config.process") else f"config.process: {message}") from None
     config = config.__class__(**{**config.__dict__, "model": config.model.for_vocab(process.vocab_size)})
     check_experiment(config)
     config.interventions.check_against(config.model.n_layers, process)
@@ -163,9 +176,12 @@ def load_config(path_or_name, overrides=()) -> ExperimentConfig:
     return from_dict(merge_overrides(_read_yaml(str(path_or_name)), parse_overrides(overrides)))
 
 
-def resolve_process(process_config: ProcessConfig) -> hmm.Process:
-    """The process a config names: a registered name with parameters, or a process file."""
+def resolve_process(process_config: ProcessConfig) -> "hmm.Process | hmm.DirichletMarkov":
+    """The process a config names: a registered name with parameters, a process file, or a structured spec
+    (a mixture, a Markov chain, the Dirichlet Markov family; errors name the field path under config.process)."""
     name = process_config.name
+    if name in STRUCTURED or process_config.components or process_config.weights is not None:
+        return hmm.process_from_spec(process_config.spec(), "config.process")
     if Path(name).suffix.lower() in (".yaml", ".yml", ".json", ".npz") or Path(name).is_file():
         if process_config.params:
             raise hmm.ProcessError("parameters apply to named processes, not to process files")

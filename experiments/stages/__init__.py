@@ -16,7 +16,7 @@ STAGES: list[Stage] = [
 def run_stages(ctx: StageContext, stages: list[Stage] = STAGES) -> dict:
     """Run every enabled stage on `ctx`, each with its progress line; returns the report dict."""
     for s in stages:
-        if s.enabled(ctx):
+        if s.applies(ctx):
             with progress_line(s.title, ctx.progress):
                 s.run(ctx)
     return ctx.report
