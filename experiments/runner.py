@@ -15,9 +15,11 @@ from analysis.figures.labels import format_p
 from analysis.atomic import write_json
 from analysis.regression.site_table import LONG_HEADER as SITE_HEADER
 from analysis.regression.site_table import site_rows, site_table
+from experiments.stages.icl import CAPTIONS as ICL_CAPTIONS
 from experiments.stages.ladder import CAPTIONS as LADDER_CAPTIONS
 from experiments.config.experiment import ExperimentConfig, from_dict, resolve_process, save_config
 from experiments.progress import resume_line, say, stage
+from experiments.report.icl import icl_tables
 from experiments.report.interventions import interventions_tables
 from experiments.report.ladder import ladder_tables
 from experiments.report.lens import lens_sections
@@ -45,6 +47,7 @@ CAPTIONS = {
     "emergence": "The same as an animation.",
     "geometry_untrained": "Control: the same regression on the untrained architecture.",
     **LADDER_CAPTIONS,
+    **ICL_CAPTIONS,
 }
 
 
@@ -188,7 +191,7 @@ def report_stage(config: ExperimentConfig, run_dir: Path, report: dict) -> Path:
                 site_rows(report, target, compact=True),
                 next_token_note(process, report) if target == "next_token" else "")
                for target in report.get("targets", [])]
-    by_site += interventions_tables(report) + ladder_tables(report)
+    by_site += interventions_tables(report) + ladder_tables(report) + icl_tables(report)
     return write_run_report(run_dir, [r for r in rows if r[1] is not None], CAPTIONS, by_site,
                             sections=lens_sections(run_dir, report))
 

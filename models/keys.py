@@ -19,6 +19,7 @@ ANALYSIS_PURPOSES = {
     "lens_rows": 10, "lens_batches": 20, "lens_example": 30,
     "ladder_folds": 11, "ladder_pairs": 12,
     "intervention_pairs": 11, "intervention_carry_pairs": 12, "intervention_steering": 13,
+    "icl_samples": 40, "icl_pool": 41, "icl_prior": 42,
 }
 
 

@@ -1,7 +1,7 @@
 """The analysis stages of a run, in order. Adding a stage is one module with a `STAGE` plus one line below."""
 
 from experiments.progress import stage as progress_line
-from experiments.stages import emergence, interventions, ladder, lens, regression
+from experiments.stages import emergence, icl, interventions, ladder, lens, regression
 from experiments.stages.base import Stage, StageContext
 
 STAGES: list[Stage] = [
@@ -10,6 +10,7 @@ STAGES: list[Stage] = [
     emergence.STAGE,
     lens.STAGE,
     interventions.STAGE,
+    icl.STAGE,
 ]
 
 
