@@ -19,6 +19,7 @@ COMMANDS = [
     "experiments.commands.lens",
     "experiments.commands.lens_llm",
     "experiments.commands.compare",
+    "experiments.commands.icl_diversity",
 ]
 
 EXAMPLES = """common commands:

@@ -45,6 +45,8 @@ CAPTIONS = {
     "r2_vs_tokens": "R² of the belief regression at every checkpoint against training tokens.",
     "emergence_grid": "The decoded belief geometry at each checkpoint: the fractal emerging over training.",
     "emergence": "The same as an animation.",
+    "geometry_component": "The component posterior (a point of the simplex over a mixture's components) beside its "
+                          "linear read-out from each site.",
     "geometry_untrained": "Control: the same regression on the untrained architecture.",
     **LADDER_CAPTIONS,
     **ICL_CAPTIONS,

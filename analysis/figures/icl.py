@@ -34,3 +34,28 @@ def plot_icl_loss_by_position(section: dict, path, title: str = ""):
     average = "every sequence (exact)" if section["exact"] else f"{section['num_sequences']:,} sampled sequences"
     fig.suptitle(f"{title}\nin-context loss by position, over {average}", fontsize=10)
     return save_figure(fig, path)
+
+
+def plot_diversity(rows: list[dict], threshold: dict, path, title: str = ""):
+    """KL of the model to the finite-pool and the Dirichlet Bayes predictors against the pool size M (log axes),
+    one panel per held-out set (sequences from the pool; from the prior), threshold marked."""
+    rows = sorted(rows, key=lambda r: r["pool_size"])
+    M = np.asarray([r["pool_size"] for r in rows])
+    fig = new_figure(10.0, 3.8)
+    for ax, which in zip(fig.subplots(1, 2), ("pool", "prior")):
+        for bayes, style in (("pool", STYLES["pool"]), ("dirichlet", STYLES["dirichlet"])):
+            ax.plot(M, [r["distances"][which][bayes]["mean"] for r in rows], marker="o",
+                    label=f"model to {bayes} Bayes", **{**style, "ls": "-"})
+        ax.plot(M, [r["distances"][which]["bayes_gap"]["mean"] for r in rows], color="0.5", ls=":",
+                label="pool Bayes to Dirichlet Bayes")
+        if threshold.get("threshold") is not None:
+            ax.axvline(threshold["threshold"], color="0.3", lw=0.8, ls="--", label="threshold")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("pool size M (tasks)")
+        ax.set_ylabel("KL(Bayes ‖ model), nats per token")
+        ax.set_title(f"held-out sequences from the {which}", fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    return save_figure(fig, path)

@@ -8,7 +8,7 @@ from flax import nnx
 
 import hmm
 from analysis.regression.activations import DEFAULT_BATCH, collect_activations, resolve_sites
-from analysis.figures.geometry import plot_site_geometry, prefix_view
+from analysis.figures.geometry import belief_view, plot_site_geometry, prefix_view
 from analysis.regression.measure import Settings, measure
 from analysis.regression.prefixes import MAX_TREE_SEQUENCES, NUM_SAMPLES, PrefixSet, input_layout, prefix_set
 from analysis.regression.fit import RCOND
@@ -128,6 +128,13 @@ def draw_figures(result: AnalysisResult, out_dir: Path) -> dict:
         paths["geometry_untrained"] = plot_site_geometry(
             view, result.prefixes.beliefs, result.untrained, out_dir / "figures" / "geometry_untrained.png",
             title=f"untrained control (same architecture at init): {title}")
+    component = result.trained and next(iter(result.trained.values())).targets.get("component")
+    if component is not None and component.predicted_NxC.shape[1] >= 3:  # a 1-simplex has no 2-D view
+        truth_NxM = hmm.component_posterior(result.process, result.prefixes.beliefs)
+        view = belief_view(truth_NxM, result.prefixes.probs, simplex=truth_NxM.shape[1] == 3)
+        paths["geometry_component"] = plot_site_geometry(
+            view, truth_NxM, result.trained, out_dir / "figures" / "geometry_component.png",
+            title=f"component posterior: {title}", target="component")
     paths["r2_by_site"] = plot_r2_by_site(result.trained, result.untrained, out_dir / "figures" / "r2_by_site.png",
                                           title=title)
     return {name: str(Path(path).relative_to(out_dir)) for name, path in paths.items()}
