@@ -17,7 +17,7 @@ from analysis.atomic import append_jsonl, atomic_write_text
 from experiments.runner import analysis_stage, prepare_metrics, report_stage, run
 from models.ensemble import train_ensemble
 
-SHORT = {"train.seed": "seed", "train.learning_rate": "lr"}
+SHORT = {"train.seed": "seed", "train.learning_rate": "lr", "process.params.num_chains": "M"}
 
 
 @dataclass
