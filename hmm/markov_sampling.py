@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from hmm.errors import ProcessError
+from hmm.gamma import dirichlet_rows
 from hmm.icl_bayes import bigram_posterior_mean, bigram_predictive
 from hmm.markov import check_pool
 from hmm.registry import Param
@@ -82,7 +83,7 @@ class DirichletMarkov:
         _check_size("batch_size", batch_size)
         matrix_key, token_key = jax.random.split(key)
         V = self.vocab_size
-        matrices = jax.random.dirichlet(matrix_key, jnp.full(V, self.alpha, jnp.float32), shape=(int(batch_size), V))
+        matrices = dirichlet_rows(matrix_key, self.alpha, (int(batch_size), V, V))
         tokens = sample_markov_chains(token_key, matrices, seq_len)
         return (tokens, matrices) if return_matrices else tokens
 

@@ -5,6 +5,7 @@ directory, then renamed), so a run killed at any point leaves only complete chec
 
 import dataclasses
 import hashlib
+import json
 import logging
 from pathlib import Path
 
@@ -55,7 +56,8 @@ def process_record(process) -> dict:
     digest = hashlib.sha256()
     for a in (process.transition_matrices, process.right_vector):
         digest.update(np.ascontiguousarray(np.asarray(a, np.float64)).tobytes())
-    return {"name": process.name, "params": {k: v for k, v in process.params},
+    params = json.loads(json.dumps(dict(process.params)))  # a mixture's nested tuples read back as lists
+    return {"name": process.name, "params": params,
             "vocab_size": process.vocab_size, "num_states": process.num_states,
             "fingerprint": digest.hexdigest()}
 

@@ -21,21 +21,18 @@ from models.config import ConfigError, ModelConfig, TrainConfig
 
 @dataclass(frozen=True)
 class ProcessConfig:
-    """A registered process name (or a process file path) and its parameters; or a structured process
-    (`hmm.process_from_spec`): `{name: mixture, components: [spec, ...], weights: [...]}`,
-    `{name: dirichlet_markov, params: {vocab_size: 3, alpha: 1.0}}`, `{name: markov_chain, params: {matrix: ...}}`.
+    """A registered process name (or a process file path) and its parameters.
+
+    `name: mixture` draws one component per sequence: `components` lists them, each a mapping such as
+    `{name: mess3, x: 0.05, alpha: 0.85}` (or with `params:`), and `weights` their prior (default uniform).
+    `name: dirichlet_markov` (`params: {vocab_size, alpha}`) is the Dirichlet Markov family, a data source
+    without finite states; `name: markov_chain` (`params: {matrix, first}`) one chain (`hmm.process_from_spec`).
     """
 
     name: str = "mess3"
     params: dict = field(default_factory=dict)
-    components: tuple = ()  # mixture only: one process spec (a mapping with a name) per component
-    weights: tuple | None = None  # mixture only: the prior over components (default uniform)
-
-    def spec(self) -> dict:
-        """The plain-data process spec `hmm.process_from_spec` reads."""
-        extra = {"components": list(self.components)} if self.components else {}
-        return {"name": self.name, "params": dict(self.params), **extra,
-                **({"weights": list(self.weights)} if self.weights is not None else {})}
+    components: tuple = ()
+    weights: tuple = ()
 
 
 SITE_SETS = ("residual", "resid_post")
@@ -126,7 +123,8 @@ def merge_overrides(values: dict, update: dict) -> dict:
     new_process = (update.get("process") or {}).get("name")
     old_process = values.get("process") or {}
     if new_process and new_process != old_process.get("name"):
-        values = {**values, "process": {k: v for k, v in old_process.items() if k not in ("params", "components", "weights")}}
+        values = {**values, "process": {k: v for k, v in old_process.items()
+                                        if k not in ("params", "components", "weights")}}
     return merge(values, update)
 
 
@@ -162,9 +160,10 @@ def from_dict(values: dict) -> ExperimentConfig:
     config = build(ExperimentConfig, _renamed_sections(values), "config")
     try:
         process = resolve_process(config.process)
-    except hmm.ProcessError as err:
+    except hmm.ProcessError as err:  # a mixture's errors already name their path under process
         message = str(err)
-        raise ConfigError(message if message.startswith("config.process") else f"config.process: {message}") from None
+        raise ConfigError(f"config.{message}" if message.startswith("process.") else
+                          f"config.process: {message}") from None
     config = config.__class__(**{**config.__dict__, "model": config.model.for_vocab(process.vocab_size)})
     check_experiment(config)
     config.interventions.check_against(config.model.n_layers, process)
@@ -177,11 +176,19 @@ def load_config(path_or_name, overrides=()) -> ExperimentConfig:
 
 
 def resolve_process(process_config: ProcessConfig) -> "hmm.Process | hmm.DirichletMarkov":
-    """The process a config names: a registered name with parameters, a process file, or a structured spec
-    (a mixture, a Markov chain, the Dirichlet Markov family; errors name the field path under config.process)."""
+    """The process a config names: a registered name with parameters, a mixture of them, a process file, or
+    the Dirichlet Markov family (`hmm.DirichletMarkov`, which training samples from directly)."""
     name = process_config.name
-    if name in STRUCTURED or process_config.components or process_config.weights is not None:
-        return hmm.process_from_spec(process_config.spec(), "config.process")
+    if name == "mixture" or process_config.components or process_config.weights:
+        if name != "mixture":
+            raise hmm.ProcessError(f"process.components and process.weights apply to name: mixture, not {name!r}")
+        spec = {"name": name, "params": process_config.params}
+        for key in ("components", "weights"):
+            if getattr(process_config, key):
+                spec[key] = list(getattr(process_config, key))
+        return hmm.process_from_spec(spec, path="process")
+    if name in STRUCTURED:  # dirichlet_markov (a data source without finite states), markov_chain
+        return hmm.process_from_spec({"name": name, "params": process_config.params}, path="process")
     if Path(name).suffix.lower() in (".yaml", ".yml", ".json", ".npz") or Path(name).is_file():
         if process_config.params:
             raise hmm.ProcessError("parameters apply to named processes, not to process files")

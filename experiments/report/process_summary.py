@@ -16,6 +16,10 @@ def describe_process(process: hmm.Process, max_len: int, tree: hmm.MixedStatePre
         hmm.display_name(process),
         f"  kind: {kind}, vocab {process.vocab_size}, states {process.num_states}",
         f"  stationary pi: {np.array2string(process.stationary_distribution, precision=4)}",
+        *([f"  initial belief (declared): {np.array2string(process.initial_belief, precision=4)}"]
+          if not np.allclose(process.initial_belief, process.stationary_distribution) else []),
+        *([f"  mixture of {len(process.component_sizes)} components, prior "
+           f"{np.array2string(hmm.mixture_weights(process), precision=4)}"] if process.is_mixture else []),
         f"  mixed-state tree to depth {max_len}: {tree.num_prefixes:,} prefixes,"
         f" {states.num_states:,} distinct beliefs (grid {tree.state_tol:g})",
     ]

@@ -181,3 +181,20 @@ def test_dirichlet_sampler_is_keyed_and_returns_its_matrices():
 def test_errors(call, match):
     with pytest.raises(ProcessError, match=match):
         call()
+
+
+@pytest.mark.parametrize("alpha", [0.05, 2.5])
+def test_dirichlet_rows_have_the_dirichlet_moments(alpha):
+    """Mean 1/V and variance (1/V)(1 - 1/V)/(V alpha + 1) per entry; Gamma draws with mean and variance alpha
+    (within 5 standard errors; the variance's from the Gamma fourth central moment 3 alpha (alpha + 2))."""
+    from hmm.gamma import dirichlet_rows, log_gamma
+
+    V, n = 4, 100_000
+    P = np.asarray(dirichlet_rows(KEY, alpha, (n, V)), np.float64)
+    assert np.all(np.isfinite(P)) and np.allclose(P.sum(-1), 1.0, atol=1e-5)
+    var = (1 / V) * (1 - 1 / V) / (V * alpha + 1)
+    np.testing.assert_allclose(P.mean(0), 1 / V, atol=5 * np.sqrt(var / n))
+    np.testing.assert_allclose(P.var(0), var, rtol=0.03)
+    g = np.exp(np.asarray(log_gamma(KEY, alpha, (n,)), np.float64))
+    assert abs(g.mean() - alpha) < 5 * np.sqrt(alpha / n)
+    assert abs(g.var() - alpha) < 5 * np.sqrt((2 * alpha**2 + 6 * alpha) / n)
