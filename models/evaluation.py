@@ -57,7 +57,7 @@ def source_predictive(source, tokens_NxC, cfg: ModelConfig) -> np.ndarray:
     if not cfg.bos:
         return rows
     V = rows.shape[-1]
-    return np.concatenate([np.full((len(rows), 1, V), 1.0 / V), rows[:, :-1]], axis=1)
+    return np.concatenate([np.full((len(rows), 1, V), 1.0 / V), rows], axis=1)
 
 
 def _sampled_source_eval_set(source, cfg: ModelConfig, key, num_sampled: int) -> EvalSet:
