@@ -4,9 +4,9 @@ import numpy as np
 
 from analysis.figures.canvas import new_figure, save_figure
 
-STYLES = {"model": dict(color="black", lw=2.4), "pool": dict(color="tab:blue", ls="--"),
-          "bayes": dict(color="tab:blue", ls="--"), "dirichlet": dict(color="tab:red", ls="--"),
-          "unigram": dict(color="tab:green", ls=":"), "bigram": dict(color="tab:purple", ls=":")}
+STYLES = {"model": {"color": "black", "lw": 2.4}, "pool": {"color": "tab:blue", "ls": "--"},
+          "bayes": {"color": "tab:blue", "ls": "--"}, "dirichlet": {"color": "tab:red", "ls": "--"},
+          "unigram": {"color": "tab:green", "ls": ":"}, "bigram": {"color": "tab:purple", "ls": ":"}}
 
 
 def plot_icl_loss_by_position(section: dict, path, title: str = ""):

@@ -89,7 +89,7 @@ def icl_section(model, source, sequences: SequenceSet, smoothing: float = 1.0) -
     last = {k: float(v[-1]) for k, v in curves.items()}
     return {
         "positions": list(range(1, sequences.tokens.shape[1] + 1)),
-        "exact": sequences.exact, "num_sequences": int(len(sequences.weights)), "smoothing": smoothing,
+        "exact": sequences.exact, "num_sequences": len(sequences.weights), "smoothing": smoothing,
         "training_bayes": training_bayes,
         "curves": {k: v.tolist() for k, v in curves.items()},
         "kl_to_bayes": model_kl.tolist(),

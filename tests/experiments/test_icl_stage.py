@@ -10,8 +10,7 @@ import models
 from experiments.config.experiment import load_config, resolve_process
 from experiments.grid import parse_axis
 from experiments.report.icl import icl_tables
-from experiments.stages import StageContext, run_stages
-from experiments.stages import icl
+from experiments.stages import StageContext, icl, run_stages
 from experiments.stages.base import Stage
 from models.config import ConfigError
 
@@ -27,7 +26,7 @@ def test_icl_stage_writes_its_section_figure_and_table(tmp_path):
     section = ctx.report["icl"]
     assert section["exact"] and set(section["curves"]) == {"model", "pool", "dirichlet", "unigram", "bigram"}
     assert (tmp_path / ctx.report["figures"]["icl_loss_by_position"]).stat().st_size > 10_000
-    [(title, header, rows, note)] = icl_tables(ctx.report)
+    [(_, header, rows, _)] = icl_tables(ctx.report)
     assert header == ["predictor", "1 seen", "2 seen", "4 seen", "mean"] and len(rows) == 5
     np.testing.assert_allclose(section["relative_last"], section["last"]["model"] / section["last"]["pool"])
 

@@ -16,7 +16,7 @@ def sequence_prob(matrices_VxSxS, eta0_S, tokens) -> float:
 def chain_prob(P_VxV, tokens) -> float:
     """P(x_0..x_t) of a Markov chain with a uniform first token."""
     p = 1.0 / len(P_VxV)
-    for a, b in zip(tokens[:-1], tokens[1:]):
+    for a, b in itertools.pairwise(tokens):
         p *= P_VxV[a, b]
     return p
 

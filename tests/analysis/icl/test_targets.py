@@ -1,6 +1,7 @@
 """The component-posterior and transition-matrix regression targets against brute force: posteriors from path
 sums over each component (built separately, never through the mixture), Dirichlet posterior means by counting."""
 
+import itertools
 from types import SimpleNamespace
 
 import numpy as np
@@ -48,7 +49,7 @@ def test_pool_transition_targets_by_path_sums_and_counts():
         np.testing.assert_allclose(targets["component"][i], post, atol=1e-9)
         np.testing.assert_allclose(targets["transition"][i], (post @ matrices.reshape(M, -1)), atol=1e-9)
         counts = np.zeros((V, V))
-        for a, b in zip(seq[:length - 1], seq[1:length]):  # bigrams inside the prefix
+        for a, b in itertools.pairwise(seq[:length]):  # bigrams inside the prefix
             counts[a, b] += 1
         expected = (counts + alpha) / (counts.sum(1, keepdims=True) + V * alpha)
         np.testing.assert_allclose(targets["transition_dirichlet"][i].reshape(V, V), expected, atol=1e-6)
