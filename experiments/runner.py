@@ -11,7 +11,7 @@ from pathlib import Path
 
 import hmm
 from analysis.ladder.reproducibility import environment
-from analysis.figures.labels import format_p
+from analysis.figures.labels import format_p, process_title
 from analysis.atomic import write_json
 from analysis.regression.site_table import LONG_HEADER as SITE_HEADER
 from analysis.regression.site_table import site_rows, site_table
@@ -154,20 +154,12 @@ def summary_text(config: ExperimentConfig, run_dir: Path, report: dict, seconds:
         lines.append(f"  loss {loss['final']:.5f} nats, optimum at context {config.model.n_ctx} {loss['optimal']:.5f}, "
                      f"relative loss {loss['relative']:.5f}, KL to Bayes {loss['kl']:.2e}")
     if "trained" in report:
-        lines.append("  belief regression (probability-weighted R²; shuffle null in sample, p; k-fold CV R² and its"
+        lines.append(f"  {report['targets'][0]} regression (probability-weighted R²; shuffle null in sample, p; k-fold CV R² and its"
                      " shuffle null; untrained control; MSE over every sequence and position):")
-        lines.append(site_table(report, indent="    "))
+        lines.append(site_table(report, report["targets"][0], indent="    "))
     lines.append(f"  figures: {run_dir / 'figures'}")
     lines.append(f"  report:  {run_dir / 'report.html'}")
     return "\n".join(lines)
-
-
-def process_title(process) -> str:
-    """A readable name: `hmm.display_name` for a finite process, the name and fields of another data source."""
-    if isinstance(process, hmm.Process):
-        return hmm.display_name(process)
-    fields = ", ".join(f"{k} = {v}" for k, v in vars(process).items())
-    return f"{process.name} ({fields})"
 
 
 def report_stage(config: ExperimentConfig, run_dir: Path, report: dict) -> Path:
@@ -191,7 +183,8 @@ def report_stage(config: ExperimentConfig, run_dir: Path, report: dict) -> Path:
     header = [f"shuffle p ({shuffles:,} permutations)" if h == "shuffle p" and shuffles else h for h in SITE_HEADER]
     by_site = [(f"Regression onto the {target.replace('_', '-')} by site", header,
                 site_rows(report, target, compact=True),
-                next_token_note(process, report) if target == "next_token" else "")
+                next_token_note(process, report) if target == "next_token" and isinstance(process, hmm.Process)
+                else "")
                for target in report.get("targets", [])]
     by_site += interventions_tables(report) + ladder_tables(report) + icl_tables(report)
     return write_run_report(run_dir, [r for r in rows if r[1] is not None], CAPTIONS, by_site,

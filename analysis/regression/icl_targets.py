@@ -30,11 +30,22 @@ def dirichlet_posterior_mean(prefixes, alpha: float) -> np.ndarray:
     return out
 
 
+def source_targets(prefixes) -> dict:
+    """A Dirichlet Markov source's targets: `transition`, the posterior-mean transition matrix (its prefix
+    state, `[N, V*V]`), and `next_token`, that matrix's row of the last token (uniform for the empty prefix)."""
+    V = prefixes.process.vocab_size
+    matrices_NxVxV = np.asarray(prefixes.beliefs, np.float64).reshape(-1, V, V)
+    last = np.asarray(prefixes.codes) % V
+    rows = matrices_NxVxV[np.arange(len(last)), last]
+    rows[np.asarray(prefixes.lengths) == 0] = 1.0 / V
+    return {"transition": prefixes.beliefs, "next_token": rows}
+
+
 def icl_targets(prefixes) -> dict:
     """`component` for a mixture; `transition` (pool posterior mean) and `transition_dirichlet` for a pool of
     Markov chains (`markov_pool`). Empty for other processes."""
     process = prefixes.process
-    if not process.is_mixture:
+    if not getattr(process, "is_mixture", False):
         return {}
     component_NxM = hmm.component_posterior(process, np.asarray(prefixes.beliefs, np.float64))
     out = {"component": component_NxM}

@@ -2,6 +2,7 @@
 unigram/bigram estimators, into `report["icl"]` and `figures/icl_loss_by_position.png`."""
 
 from analysis.figures.icl import plot_icl_loss_by_position
+from analysis.figures.labels import process_title
 from analysis.icl.curves import dirichlet_alpha, icl_section
 from analysis.icl.sequences import sequence_set
 from experiments.stages.base import Stage, StageContext
@@ -20,8 +21,6 @@ def applies(ctx: StageContext) -> bool:
 
 
 def run(ctx: StageContext) -> None:
-    from experiments.runner import process_title
-
     cfg = ctx.config.model
     sequences = sequence_set(ctx.process, context_length(cfg), jax_key(ctx.seed, "icl_samples"),
                              num_sampled=ctx.config.train.eval_sequences)

@@ -18,4 +18,4 @@ def run(ctx: StageContext) -> None:
 
 
 STAGE = Stage("regression", "analysis: belief regression with controls (nulls, cross-validation, untrained model) "
-                            "and its figures", run)
+                            "and its figures", run, finite_states=False)

@@ -53,3 +53,21 @@ def test_pool_transition_targets_by_path_sums_and_counts():
             counts[a, b] += 1
         expected = (counts + alpha) / (counts.sum(1, keepdims=True) + V * alpha)
         np.testing.assert_allclose(targets["transition_dirichlet"][i].reshape(V, V), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("bos", [False, True])
+def test_dirichlet_source_targets_are_counted_posterior_means(bos):
+    V, alpha = 3, 0.5
+    prefixes = prefix_set(hmm.DirichletMarkov(V, alpha), layout(5 + int(bos), bos), num_samples=40)
+    assert prefixes.source == "sampled"
+    targets = regression_targets(prefixes)
+    assert set(targets) == {"transition", "next_token"}
+    for i, (seq, length) in enumerate(zip(prefix_tokens(prefixes), prefixes.lengths)):
+        counts = np.zeros((V, V))
+        for a, b in itertools.pairwise(seq[:length]):
+            counts[a, b] += 1
+        expected = (counts + alpha) / (counts.sum(1, keepdims=True) + V * alpha)
+        np.testing.assert_allclose(targets["transition"][i].reshape(V, V), expected, atol=1e-6)
+        next_row = expected[seq[length - 1]] if length else np.full(V, 1.0 / V)
+        np.testing.assert_allclose(targets["next_token"][i], next_row, atol=1e-6)
+    assert (prefixes.lengths == 0).sum() == int(bos)
