@@ -24,16 +24,20 @@ from experiments.report.interventions import interventions_tables
 from experiments.report.ladder import ladder_tables
 from experiments.report.lens import lens_sections
 from experiments.stages import StageContext, run_stages
-from experiments.report.html import write_run_report
+from experiments.report.html import load_json, write_run_report
 from analysis.atomic import append_jsonl, atomic_write_text, read_jsonl
 from experiments.report.target_notes import next_token_note
 from experiments.report.training_figure import plot_training_curves
 from experiments.config.yaml_files import read_yaml
-from models.checkpoint import list_checkpoints
+from models.checkpoint import CheckpointError, list_checkpoints
 from models.config import ConfigError
 from models.restore import load_checkpoint
 from models.trainer import train
 from hmm.errors import MissingFileError
+from experiments.analysis_sections import carry_over, figure_section, figures_with_numbers
+from experiments.metrics_file import check_steps_increase
+from experiments.run_lock import run_lock
+from experiments.writable import check_writable
 
 CAPTIONS = {
     "training_curves": "Training loss (batch means, logged every few steps) and exact evaluation loss against the "
@@ -88,6 +92,8 @@ def prepare_metrics(run_dirs: list[Path], checkpoint_dir: Path) -> list[Path]:
     existing = list_checkpoints(checkpoint_dir)
     paths = [run_dir / "metrics.jsonl" for run_dir in run_dirs]
     for path in paths:
+        if existing:
+            check_steps_increase(path)
         _trim_metrics(path, existing[-1] if existing else None)
     return paths
 
@@ -101,11 +107,31 @@ def train_stage(config: ExperimentConfig, process: hmm.Process, run_dir: Path, p
     else:
         save_config(config, run_dir / "config.yaml")
     [metrics_path] = prepare_metrics([run_dir], checkpoint_dir)
-    result = train(process, config.model, config.train, checkpoint_dir=checkpoint_dir,
-                   on_eval=lambda step, metrics: append_jsonl(metrics_path, {"step": step, **metrics}),
-                   progress=progress)
+    try:
+        result = train(process, config.model, config.train, checkpoint_dir=checkpoint_dir,
+                       on_eval=lambda step, metrics: append_jsonl(metrics_path, {"step": step, **metrics}),
+                       progress=progress)
+    except CheckpointError as err:
+        raise CheckpointError(f"{err}{_other_name_hint(config, run_dir)}") from None
     save_config(config, run_dir / "config.yaml")  # the checkpoint accepted it: this is what ran
     return result
+
+
+def _other_name_hint(config: ExperimentConfig, run_dir: Path) -> str:
+    """For a checkpoint of a different training: the exact `name=` that keeps both runs."""
+    from experiments.config.run_name import name_for_changes
+
+    try:
+        saved = read_yaml(run_dir / "config.yaml", "run config")
+    except ConfigError:
+        return ""
+    if not isinstance(saved, dict):
+        return ""
+    name = name_for_changes(config.name, saved, config.to_dict())
+    if name == config.name:
+        return ""
+    return (f"\nto keep both runs, add name={name} to the command (run directory "
+            f"{Path(config.output_dir) / name})")
 
 
 def analysis_stage(config: ExperimentConfig, process: hmm.Process, run_dir: Path, model=None,
@@ -114,6 +140,7 @@ def analysis_stage(config: ExperimentConfig, process: hmm.Process, run_dir: Path
     the training curves; writes and returns `analysis.json`."""
     if model is None:
         model = load_checkpoint(run_dir / "checkpoints").model
+    earlier = _earlier_analysis(run_dir)
     ctx = StageContext(config, process, run_dir, model, tree=_analysis_tree(process, config), progress=progress)
     report = run_stages(ctx)
     report["environment"] = environment()
@@ -122,8 +149,34 @@ def analysis_stage(config: ExperimentConfig, process: hmm.Process, run_dir: Path
     curves = plot_training_curves(metrics, report["loss"]["optimal"], run_dir / "figures" / "training_curves.png")
     if curves:
         ctx.add_figures({"training_curves": curves})
+    _keep_earlier_sections(earlier, report, run_dir, progress)
     write_json(run_dir / "analysis.json", report)
     return report
+
+
+def _earlier_analysis(run_dir: Path) -> dict:
+    """The run's analysis.json before this analysis ({} when absent or damaged: it is about to be rewritten)."""
+    try:
+        return load_json(run_dir / "analysis.json")
+    except ConfigError:
+        return {}
+
+
+def _keep_earlier_sections(earlier: dict, report: dict, run_dir: Path, progress: bool) -> None:
+    """Carry the sections no enabled stage rewrote (e.g. `interventions` from `belieflab intervene`) over from
+    the earlier analysis of the same final model; an earlier analysis of another step is dropped, and said so."""
+    if not earlier:
+        return
+    step, earlier_step = report["loss"].get("step"), (earlier.get("loss") or {}).get("step")
+    if earlier_step == step:
+        kept = carry_over(earlier, report, run_dir)
+        if kept:
+            say(f"kept from the earlier analysis.json (not recomputed here): {', '.join(kept)}", progress)
+        return
+    lost = [k for k, v in earlier.items() if v and k not in report and k != "figures"]
+    if lost:
+        say(f"dropped from the earlier analysis.json (it analysed step {earlier_step}, the model is now at step "
+            f"{step}): {', '.join(lost)}", progress)
 
 
 def _analysis_tree(process: hmm.Process, config: ExperimentConfig):
@@ -164,6 +217,7 @@ def summary_text(config: ExperimentConfig, run_dir: Path, report: dict, seconds:
 
 def report_stage(config: ExperimentConfig, run_dir: Path, report: dict) -> Path:
     """`report.html` with the summary table, figures, last evaluation and config."""
+    check_steps_increase(run_dir / "metrics.jsonl")
     loss = report.get("loss", {})
     head = report.get("headline", {}).get("belief", {})
     process = resolve_process(config.process)
@@ -187,20 +241,21 @@ def report_stage(config: ExperimentConfig, run_dir: Path, report: dict) -> Path:
                 else "")
                for target in report.get("targets", [])]
     by_site += interventions_tables(report) + ladder_tables(report) + icl_tables(report)
+    figures = {k: v for k, v in figures_with_numbers(report).items() if figure_section(k) != "lenses"}
     return write_run_report(run_dir, [r for r in rows if r[1] is not None], CAPTIONS, by_site,
-                            sections=lens_sections(run_dir, report))
+                            sections=lens_sections(run_dir, report), figures=figures)
 
 
 def run(config: ExperimentConfig, progress: bool = True) -> RunOutcome:
     """Train (resuming if checkpoints exist), analyse, draw and report; returns the summary."""
     start = time.perf_counter()
-    run_dir = config.run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = check_writable(config.run_dir, "run directory")
     process = resolve_process(config.process)
-    result = train_stage(config, process, run_dir, progress)
-    report = analysis_stage(config, process, run_dir, result.model, progress)
-    with stage("report", progress):
-        report_stage(config, run_dir, report)
+    with run_lock(run_dir, "belieflab run", progress):
+        result = train_stage(config, process, run_dir, progress)
+        report = analysis_stage(config, process, run_dir, result.model, progress)
+        with stage("report", progress):
+            report_stage(config, run_dir, report)
     seconds = time.perf_counter() - start
     return RunOutcome(run_dir, summary_text(config, run_dir, report, seconds, result.resumed_from), report,
                       result.resumed_from, seconds)
@@ -211,9 +266,12 @@ def reanalyze(run_dir, progress: bool = True) -> RunOutcome:
     start = time.perf_counter()
     run_dir = Path(run_dir)
     config = load_run_config(run_dir)
+    check_writable(run_dir, "run directory")
     process = resolve_process(config.process)
-    report = analysis_stage(config, process, run_dir, progress=progress)
-    with stage("report", progress):
-        report_stage(config, run_dir, report)
+    with run_lock(run_dir, "belieflab analyze", progress):
+        check_steps_increase(run_dir / "metrics.jsonl")
+        report = analysis_stage(config, process, run_dir, progress=progress)
+        with stage("report", progress):
+            report_stage(config, run_dir, report)
     seconds = time.perf_counter() - start
     return RunOutcome(run_dir, summary_text(config, run_dir, report, seconds, None), report, None, seconds)

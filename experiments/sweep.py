@@ -1,6 +1,7 @@
 """`sweep(config, axes)`: a grid of runs; points differing only in seed or learning rate train as one
 vmapped ensemble. Writes one run directory per point plus `summary.csv` and `report.html`."""
 
+import contextlib
 import csv
 import io
 import time
@@ -15,6 +16,8 @@ from experiments.grid import expand, group_for_ensembles
 from experiments.report.html import write_sweep_report
 from analysis.atomic import append_jsonl, atomic_write_text
 from experiments.runner import analysis_stage, prepare_metrics, report_stage, run
+from experiments.run_lock import run_lock
+from experiments.writable import check_writable
 from models.ensemble import train_ensemble
 
 SHORT = {"train.seed": "seed", "train.learning_rate": "lr", "process.params.num_chains": "M"}
@@ -45,7 +48,15 @@ def _train_ensemble_group(configs: list[ExperimentConfig], sweep_dir: Path, prog
     first = configs[0]
     process = resolve_process(first.process)
     group_dir = sweep_dir / ("ensemble-" + "-".join(c.name for c in configs))
-    run_dirs = [c.run_dir for c in configs]
+    run_dirs = [check_writable(c.run_dir, "run directory") for c in configs]
+    with contextlib.ExitStack() as locks:
+        for run_dir in run_dirs:
+            locks.enter_context(run_lock(run_dir, "belieflab sweep", progress))
+        return _train_locked_group(configs, run_dirs, group_dir, process, progress)
+
+
+def _train_locked_group(configs, run_dirs, group_dir, process, progress):
+    first = configs[0]
     for config, run_dir in zip(configs, run_dirs):
         save_config(config, run_dir / "config.yaml")
     metrics_paths = prepare_metrics(run_dirs, group_dir / "checkpoints")
@@ -108,7 +119,7 @@ def sweep(config_name, axes: list[str], output_dir: str | None = None, progress:
     start = time.perf_counter()
     base = load_config(config_name, [f"output_dir={output_dir}"] if output_dir else [])
     keys, points = expand(axes)
-    sweep_dir = Path(base.output_dir) / f"{base.name}-sweep"
+    sweep_dir = check_writable(Path(base.output_dir) / f"{base.name}-sweep", "sweep directory")
     site = f"blocks.{base.model.n_layers - 1}.resid_post"
     rows = []
     for group in group_for_ensembles(points):

@@ -61,7 +61,7 @@ def statistical_complexity(process: Process, max_len: int = 12, tree=None) -> fl
 
 
 def optimal_loss(process: Process, n_ctx: int, bos: bool = False, tree=None) -> float:
-    """Least achievable mean cross-entropy (nats) over the n_ctx positions of a model aligned as in DESIGN.md.
+    """Least achievable mean cross-entropy (nats) over the n_ctx positions of a model aligned as in docs/design.md.
 
     Without BOS, inputs x_0..x_{n-1} predict x_1..x_n: mean of h over lengths 2..n+1.
     With BOS, position 0 predicts x_0 from nothing: mean of h over lengths 1..n.

@@ -1,6 +1,6 @@
 """Sampling and filtering in JAX: tokens with posterior beliefs, beliefs for given tokens, log-probabilities.
 
-Alignment (DESIGN.md): `beliefs[:, t]` is the posterior after seeing `x_0..x_t`, never the prior.
+Alignment (docs/design.md): `beliefs[:, t]` is the posterior after seeing `x_0..x_t`, never the prior.
 Beliefs are normalised so `eta . w = 1` (a probability vector for an HMM).
 """
 
@@ -57,23 +57,40 @@ def _select(x_B, values):
     return out
 
 
-def _step_unrolled(blocks, generalized, T, w, eta, u_B):
-    """Small processes: scalar-times-vector arithmetic over the batch, which XLA fuses into one loop.
+def _token_probs(Tw_VxS, eta) -> list:
+    """`P(x | eta)` unnormalised, one `[B]` array per token, from the belief as one `[B]` array per state."""
+    V, S = Tw_VxS.shape
+    return [sum(eta[s] * Tw_VxS[v, s] for s in range(S)) for v in range(V)]
 
+
+def _step_unrolled(blocks, T, Tw_VxS, carry, u_B):
+    """Small processes: scalar-times-vector arithmetic over the batch, which XLA fuses into loops.
+
+    The carry holds the belief, the token already drawn from it and that token's probability: the step
+    updates by that token, then draws the next. Each of the S output coordinates then depends on a token
+    the loop has materialised, so XLA does not fuse the draw into (and repeat it in) every output.
     `blocks` are the `(start, stop)` state ranges of a mixture's components; entries between blocks are
-    zero and skipped. An HMM (not `generalized`) has `w` all ones, so token probabilities are plain sums.
+    zero and skipped.
     """
+    eta, x_B, p_x_B = carry
     V, S = T.shape[0], T.shape[1]
     block_of = [next(b for b in blocks if b[0] <= t < b[1]) for t in range(S)]
-    nxt = [[sum(eta[s] * T[v, s, t] for s in range(*block_of[t])) for t in range(S)] for v in range(V)]
-    p = [sum(nxt[v][t] * w[t] if generalized else nxt[v][t] for t in range(S)) for v in range(V)]
+    inv_norm_B = 1.0 / p_x_B
+    eta = tuple(sum(eta[s] * _select(x_B, [T[v, s, t] for v in range(V)]) for s in range(*block_of[t])) * inv_norm_B
+                for t in range(S))
+    p = _token_probs(Tw_VxS, eta)
+    next_B = _draw(u_B, p)
+    return (eta, next_B, _select(next_B, p)), (x_B, jnp.stack(eta, axis=-1))
+
+
+def _first_draw(Tw_VxS, eta0, u_B):
+    """The unrolled sampler's initial carry: the initial belief, x_0 drawn from it, and P(x_0)."""
+    p = _token_probs(Tw_VxS, eta0)
     x_B = _draw(u_B, p)
-    inv_norm_B = 1.0 / _select(x_B, p)
-    eta = tuple(_select(x_B, [nxt[v][t] for v in range(V)]) * inv_norm_B for t in range(S))
-    return eta, (x_B, jnp.stack(eta, axis=-1))
+    return eta0, x_B, _select(x_B, p)
 
 
-def _step_dense(blocks, generalized, T, w, eta_BxS, u_B):
+def _step_dense(T, w, eta_BxS, u_B):
     """Large processes: one batched matrix product per step."""
     next_BxVxS = jnp.einsum("bs,vst->bvt", eta_BxS, T)
     p_BxV = next_BxVxS @ w
@@ -123,10 +140,13 @@ def _sample(process: Process, key, batch_size: int, seq_len: int):
     u_LxB = jax.random.uniform(key, (seq_len, batch_size))
     V, S, blocks = T.shape[0], T.shape[1], process.blocks
     if V * sum((stop - start) ** 2 for start, stop in blocks) <= UNROLL_LIMIT:
-        step, eta0 = _step_unrolled, tuple(jnp.full((batch_size,), eta0_S[s]) for s in range(S))
+        Tw_VxS = T @ w
+        carry = _first_draw(Tw_VxS, tuple(jnp.full((batch_size,), eta0_S[s]) for s in range(S)), u_LxB[0])
+        # step t uses u[t + 1] for the token after it; the last step's draw (with u[0] again) is discarded
+        step, u_LxB = partial(_step_unrolled, blocks, T, Tw_VxS), jnp.roll(u_LxB, -1, axis=0)
     else:
-        step, eta0 = _step_dense, jnp.broadcast_to(eta0_S, (batch_size, S))
-    _, (tokens_LxB, beliefs_LxBxS) = jax.lax.scan(partial(step, blocks, process.is_generalized, T, w), eta0, u_LxB)
+        step, carry = partial(_step_dense, T, w), jnp.broadcast_to(eta0_S, (batch_size, S))
+    _, (tokens_LxB, beliefs_LxBxS) = jax.lax.scan(step, carry, u_LxB)
     return tokens_LxB.T, beliefs_LxBxS.transpose(1, 0, 2)
 
 

@@ -16,7 +16,8 @@ PURPOSES = ("init", "data", "eval")
 # sequence [seed, id, *index], and stages that share an id use different index lengths).
 ANALYSIS_PURPOSES = {
     "shuffle": 1, "cv": 2, "untrained": 3, "samples": 4, "cv_shuffle": 5,
-    "lens_rows": 10, "lens_batches": 20, "lens_example": 30,
+    "lens_rows": 10, "lens_example": 30,
+    **{f"lens_batches_{stream}": 20 + stream for stream in range(4)},  # tuned, shared, -, future
     "ladder_folds": 11, "ladder_pairs": 12,
     "intervention_pairs": 11, "intervention_carry_pairs": 12, "intervention_steering": 13,
     "icl_samples": 40, "icl_pool": 41, "icl_prior": 42,

@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from models.arrays import lift
 from models.config import ModelConfig
 
 _ACTIVATIONS = {
@@ -22,11 +23,6 @@ _ACTIVATIONS = {
     "gelu": lambda x: jax.nn.gelu(x, approximate=False),
     "gelu_tanh": lambda x: jax.nn.gelu(x, approximate=True),
 }
-
-
-def lift(param, like):
-    """`param` reshaped to `like`'s rank by leading unit axes: explicit broadcasting (rank promotion is an error)."""
-    return param.reshape((1,) * (like.ndim - param.ndim) + param.shape)
 
 
 def residual_sites(cfg: ModelConfig) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import hmm
+from models.arrays import lift
 
 
 class BayesMachine:
@@ -31,10 +32,11 @@ class BayesMachine:
         self.pi = jnp.asarray(process.stationary_distribution, jnp.float32)
 
     def encode(self, eta):
-        return eta @ jnp.asarray(self.A_SxD, jnp.float32) + jnp.asarray(self.c_D, jnp.float32)
+        h = eta @ jnp.asarray(self.A_SxD, jnp.float32)
+        return h + lift(jnp.asarray(self.c_D, jnp.float32), h)
 
     def decode(self, h):
-        return (h - jnp.asarray(self.c_D, jnp.float32)) @ jnp.asarray(self.decode_DxS, jnp.float32)
+        return (h - lift(jnp.asarray(self.c_D, jnp.float32), h)) @ jnp.asarray(self.decode_DxS, jnp.float32)
 
     def logits_from_residual(self, h):
         eta = self.decode(h)

@@ -22,6 +22,6 @@ def assert_drawn(path, *, coloured: bool = False, min_aspect: float = 0.0) -> di
     stats = image_stats(path)
     assert stats["ink"] > 0.01, (path, stats)
     if coloured:
-        assert stats["colour"] > 0.002, (path, stats)
+        assert stats["colour"] > 1e-4, (path, stats)
     assert stats["width"] / stats["height"] >= min_aspect, (path, stats)
     return stats

@@ -14,6 +14,11 @@ def format_r2(r2: float) -> str:
     return f"> {1 - 10 ** -decimals:.{decimals}f}" if float(text) >= 1.0 else text
 
 
+def count(n: int, noun: str) -> str:
+    """`n` and the noun, singular for exactly one: count(1, "step") -> "1 step", count(20, "step") -> "20 steps"."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
 def format_p(p_value: float, num_permutations: int | None, compact: bool = False) -> str:
     """A permutation p-value: "p ≤ 0.001 (1,000 permutations)" at the test's floor 1/(n+1), else "p = 0.034 (...)".
 

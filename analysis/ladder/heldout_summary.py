@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from analysis.regression.folds import STRATIFIED_BY_BELIEF
 from analysis.regression.metrics import weighted_r2
 
 
@@ -22,11 +23,13 @@ def mean_sd(values) -> dict:
             "values": [float(v) for v in data]}
 
 
-def seed_summary(y_NxC, yhats, w_N, lengths_N=None, subsets: dict | None = None) -> dict:
+def seed_summary(y_NxC, yhats, w_N, lengths_N=None, subsets: dict | None = None,
+                 folds: str = STRATIFIED_BY_BELIEF) -> dict:
     """Held-out R^2 of each fold seed's out-of-fold predictions `yhats` (a list of `[N, C]`): `r2` as
-    `mean_sd`, `r2_by_length {length: mean over seeds}` and `{subset: mean_sd}` for boolean row masks."""
+    `mean_sd`, `r2_by_length {length: mean over seeds}` and `{subset: mean_sd}` for boolean row masks;
+    `folds` names the fold scheme (`analysis.regression.folds`), also inside `r2`."""
     w = np.asarray(w_N, np.float64)
-    out = {"r2": mean_sd([weighted_r2(y_NxC, yhat, w) for yhat in yhats])}
+    out = {"folds": folds, "r2": {**mean_sd([weighted_r2(y_NxC, yhat, w) for yhat in yhats]), "folds": folds}}
     if lengths_N is not None:
         out["r2_by_length"] = {int(length): mean_sd([subset_r2(y_NxC, yhat, w, lengths_N == length)
                                                      for yhat in yhats])["mean"]

@@ -10,7 +10,8 @@ from analysis.regression.activations import DEFAULT_BATCH, collect_activations
 from analysis.regression.analyze import CONCAT
 from analysis.ladder.baselines import in_sample, linear_history, lookup_history
 from analysis.regression.icl_targets import icl_targets
-from analysis.regression.folds import belief_classes, class_sizes, group_folds, stratified_folds
+from analysis.regression.folds import (LEAVE_BELIEF_STATE_OUT, RANDOM, belief_classes, class_sizes, group_folds,
+                                       stratified_folds)
 from analysis.ladder.heldout_summary import seed_summary, unexplained_ratio
 from analysis.regression.metrics import weighted_r2
 from analysis.ladder.nested_cv import RCOND_GRID, nested_cv
@@ -51,7 +52,8 @@ def _network(acts, groups, y_NxC, beyond_NxS, w, folds, lbo_folds, subsets, leng
                  "cv": seed_summary(y_NxC, [h[g].yhat_NxC[:, :S] for h in held], w, lengths, subsets),
                  "rcond_chosen": sorted({r for h in held for r in h[g].rcond_F})}
         if lbo:
-            entry["leave_belief_state_out"] = seed_summary(y_NxC, [h[g].yhat_NxC[:, :S] for h in lbo], w)
+            entry["leave_belief_state_out"] = seed_summary(y_NxC, [h[g].yhat_NxC[:, :S] for h in lbo], w,
+                                                           folds=LEAVE_BELIEF_STATE_OUT)
         if beyond_total > 1e-12 * w.sum():
             entry["beyond_prediction"] = {
                 "r2": weighted_r2(beyond_NxS, fitted[g][:, S:], w),
@@ -98,6 +100,7 @@ def _controls(result, groups) -> dict:
         out[g] = {"weighting": result.settings.weighting,
                   "untrained_r2": untrained.metrics["r2"] if untrained else None,
                   "untrained_cv_r2": (untrained.cv or {}).get("r2") if untrained else None,
+                  "folds": RANDOM,  # of untrained_cv_r2, heldout_null and random_folds_cv_r2
                   "heldout_null": trained.cv_null.summary() if trained.cv_null else None,
                   "random_folds_cv_r2": (trained.cv or {}).get("r2")}
     return out

@@ -24,7 +24,7 @@ def _trainer(recipe: Recipe):
         params = {"W": jnp.zeros((x_NxD.shape[1], p_NxV.shape[1])), "c": jnp.zeros(p_NxV.shape[1])}
 
         def loss(q, rows_B):
-            logits = x_NxD[rows_B] @ q["W"] + q["c"]
+            logits = x_NxD[rows_B] @ q["W"] + q["c"][None]
             return kl_from_probs(p_NxV[rows_B], jax.nn.log_softmax(logits)).mean()
 
         def step(carry, rows_B):

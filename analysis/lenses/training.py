@@ -56,7 +56,7 @@ def _trainer(apply, recipe: Recipe, per_site: bool):
 def batch_rows(weights_N, recipe: Recipe, stream: int) -> jnp.ndarray:
     """`[steps, batch_size]` row indices drawn with replacement, proportional to the weights (seeded)."""
     w = np.asarray(weights_N, np.float64)
-    rng = numpy_rng(recipe.seed, "lens_batches", stream)
+    rng = numpy_rng(recipe.seed, f"lens_batches_{stream}")
     return jnp.asarray(rng.choice(len(w), size=(recipe.steps, recipe.batch_size), p=w / w.sum()), jnp.int32)
 
 

@@ -3,6 +3,8 @@
 import jax.numpy as jnp
 import numpy as np
 
+from models.arrays import lift
+
 
 def identity(num: int, dim: int) -> dict:
     """`num` stacked identity translators: `{"A": [num, D, D], "b": [num, D]}` of zeros."""
@@ -11,7 +13,7 @@ def identity(num: int, dim: int) -> dict:
 
 def translate(params: dict, h_NxD):
     """`h + h A + b` for one translator (`A: [D, D]`, `b: [D]`)."""
-    return h_NxD + h_NxD @ params["A"] + params["b"]
+    return h_NxD + h_NxD @ params["A"] + lift(params["b"], h_NxD)
 
 
 def take(params: dict, index) -> dict:

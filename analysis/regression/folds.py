@@ -12,6 +12,11 @@ import hmm
 
 BELIEF_TOL = 1e-7  # the mixed-state tree's own merge tolerance
 
+# The fold scheme named beside every held-out number in analysis.json (key "folds")
+RANDOM = "random"
+STRATIFIED_BY_BELIEF = "stratified_by_belief"
+LEAVE_BELIEF_STATE_OUT = "leave_belief_state_out"
+
 
 def belief_classes(beliefs_NxS: np.ndarray, tol: float = BELIEF_TOL) -> np.ndarray:
     """`class_N`: equal (on a grid of spacing `tol`) beliefs share a class id."""

@@ -6,7 +6,7 @@ import numpy as np
 
 import hmm
 from analysis.regression.crossval import cv_summary, fold_fits, fold_means, out_of_fold
-from analysis.regression.folds import random_folds
+from analysis.regression.folds import RANDOM, random_folds
 from analysis.regression.heldout_null import heldout_shuffle_r2
 from analysis.regression.icl_targets import icl_targets, source_targets
 from analysis.regression.metrics import regression_metrics
@@ -23,7 +23,7 @@ class Settings:
     """What to measure. `num_shuffles=0` or `cv_folds=0` turns that control off; `num_cv_shuffles` permutations
     (0: none) give the held-out null, when cross-validation is on."""
 
-    weighting: str = "prob"  # "prob" (DESIGN.md), "paper" (token-level duplication, the paper's OLS), "uniform"
+    weighting: str = "prob"  # "prob" (docs/design.md), "paper" (token-level duplication, the paper's OLS), "uniform"
     num_shuffles: int = DEFAULT_PERMUTATIONS
     num_cv_shuffles: int = DEFAULT_CV_PERMUTATIONS
     cv_folds: int = 5
@@ -42,7 +42,8 @@ class TargetResult:
     cv_null: NullDistribution | None = None  # held-out R^2 of permuted targets against the real held-out R^2
 
     def to_dict(self) -> dict:
-        cv = None if self.cv is None else {**self.cv, "shuffle": self.cv_null.summary() if self.cv_null else None}
+        cv = None if self.cv is None else {**self.cv, "folds": RANDOM,
+                                           "shuffle": self.cv_null.summary() if self.cv_null else None}
         return {**self.metrics, "shuffle": self.null.summary() if self.null else None, "cv": cv}
 
 

@@ -1,6 +1,6 @@
 """Distinct prefixes aligned with model input positions: exact from the mixed-state tree, or de-duplicated samples.
 
-Alignment (DESIGN.md): input position t has seen x_0..x_t, so a prefix of length k is read at position k - 1
+Alignment (docs/design.md): input position t has seen x_0..x_t, so a prefix of length k is read at position k - 1
 (k with a BOS token, whose own position 0 holds the stationary belief). Each distinct prefix appears once.
 """
 
@@ -48,7 +48,7 @@ class PrefixSet:
         return len(self.codes)
 
     def weights(self, weighting: str = "prob") -> np.ndarray:
-        """Regression weights: `prob` (DESIGN.md), `paper` (token-level duplication), or `uniform`."""
+        """Regression weights: `prob` (docs/design.md), `paper` (token-level duplication), or `uniform`."""
         if weighting == "prob":
             return self.probs
         if weighting == "paper":

@@ -10,5 +10,7 @@ def add_parser(sub):
 
 def run(args):
     from experiments.report.compare import write_compare
+    from experiments.writable import check_writable
 
+    check_writable(args.output_dir, "--output-dir")
     print(f"wrote {write_compare(args.runs, args.output_dir)}")

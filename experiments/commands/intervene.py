@@ -58,7 +58,9 @@ def run(args) -> None:
     from experiments.report.interventions import summary_text
     from experiments.stages.interventions import run_interventions
     from experiments.report.html import load_json
+    from experiments.run_lock import run_lock
     from experiments.runner import load_run_config, report_stage
+    from experiments.writable import check_writable
     from analysis.atomic import write_json
     from models.config import ConfigError
 
@@ -66,6 +68,7 @@ def run(args) -> None:
     plans = []
     for run_dir in map(Path, args.runs):  # validate every run before any model runs
         config = load_run_config(run_dir)
+        check_writable(run_dir, "run directory")
         process = resolve_process(config.process)
         try:
             ic.check_against(config.model.n_layers, process)
@@ -75,14 +78,15 @@ def run(args) -> None:
     from models.restore import load_checkpoint
 
     for run_dir, config, process in plans:
-        model = load_checkpoint(run_dir / "checkpoints").model
-        section, paths = run_interventions(model, process, ic, run_dir, seed=config.train.seed,
-                                           rcond=config.analysis.rcond, progress=not args.quiet)
-        report = load_json(run_dir / "analysis.json")
-        report["interventions"] = section
-        report.setdefault("figures", {}).update(paths)
-        write_json(run_dir / "analysis.json", report)
-        page = report_stage(config, run_dir, report)
+        with run_lock(run_dir, "belieflab intervene", not args.quiet):
+            model = load_checkpoint(run_dir / "checkpoints").model
+            section, paths = run_interventions(model, process, ic, run_dir, seed=config.train.seed,
+                                               rcond=config.analysis.rcond, progress=not args.quiet)
+            report = load_json(run_dir / "analysis.json")
+            report["interventions"] = section
+            report.setdefault("figures", {}).update(paths)
+            write_json(run_dir / "analysis.json", report)
+            page = report_stage(config, run_dir, report)
         print(f"interventions on {run_dir} ({section['seconds']['total']:.0f} s):")
         print(summary_text(section))
         print(f"  report: {page}")

@@ -1,7 +1,6 @@
 """`belieflab lens RUN...`: add every lens to finished runs (analysis.json, figures, report.html)."""
 
 from pathlib import Path
-from hmm.errors import MissingFileError
 
 
 def add_parser(sub) -> None:
@@ -19,12 +18,15 @@ def _checked(run_dir: Path, overrides: list[str]):
     from experiments.config.tree import merge
     from analysis.lenses.toy import lens_sites
     from experiments.runner import load_run_config
+    from experiments.writable import check_writable
+    from hmm.errors import MissingFileError
     from models.checkpoint import list_checkpoints
     from models.config import ConfigError
 
     if not run_dir.is_dir():
         raise MissingFileError(f"run directory {run_dir} does not exist")
     config = load_run_config(run_dir)
+    check_writable(run_dir, "run directory")
     bad = [o for o in overrides if not o.startswith("lens.")]
     if bad:
         raise ConfigError(f"--set {bad[0]!r} is invalid: only lens.FIELD=VALUE can be changed here")
@@ -44,6 +46,7 @@ def run(args) -> None:
     from experiments.stages import StageContext
     from experiments.stages.lens import STAGE as LENS
     from experiments.report.html import load_json
+    from experiments.run_lock import run_lock
     from experiments.runner import _analysis_tree, report_stage
     from models.restore import load_checkpoint
 
@@ -53,15 +56,17 @@ def run(args) -> None:
         config = dataclasses.replace(config, lens=dataclasses.replace(config.lens, enabled=True))
         process = resolve_process(config.process)
         model = load_checkpoint(run_dir / "checkpoints").model
-        report = load_json(run_dir / "analysis.json")
-        LENS.run(StageContext(config, process, run_dir, model, tree=_analysis_tree(process, config),
-                              progress=not args.quiet, report=report))
-        report["lenses"]["compare_with"] = [str(r) for r in runs if r != run_dir]
-        write_json(run_dir / "analysis.json", report)
+        with run_lock(run_dir, "belieflab lens", not args.quiet):
+            report = load_json(run_dir / "analysis.json")
+            LENS.run(StageContext(config, process, run_dir, model, tree=_analysis_tree(process, config),
+                                  progress=not args.quiet, report=report))
+            report["lenses"]["compare_with"] = [str(r) for r in runs if r != run_dir]
+            write_json(run_dir / "analysis.json", report)
         print(f"lenses of {run_dir} ({report['lenses']['seconds']['total']:.0f} s); nats, held-out prefixes:")
         print("  " + " | ".join(HEADER))
         for row in site_rows(report["lenses"]):
             print("  " + " ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row))
     for run_dir, config in zip(runs, configs):
-        report_stage(config, run_dir, load_json(run_dir / "analysis.json"))
+        with run_lock(run_dir, "belieflab lens", not args.quiet):
+            report_stage(config, run_dir, load_json(run_dir / "analysis.json"))
         print(f"  report: {run_dir / 'report.html'}")

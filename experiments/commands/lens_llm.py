@@ -31,10 +31,11 @@ def run(args):
     from pathlib import Path
 
     from experiments.llm.lens import LensLLMSettings, run_lens_llm
+    from experiments.writable import check_writable
 
     given = {k: v for k, v in vars(args).items() if k not in ("func", "output_dir", "no_progress", "command")}
     settings = LensLLMSettings(**given)
-    out = Path(args.output_dir or f"runs/lens-llm-{Path(settings.model).stem}")
+    out = check_writable(args.output_dir or f"runs/lens-llm-{Path(settings.model).stem}", "--output-dir")
     result = run_lens_llm(settings, out, progress=not args.no_progress)
     kl = {k: result[k]["kl_model"] for k in ("logit", "tuned")}
     print(f"wrote {out}/report.html; held-out KL at layer 0: logit {kl['logit'][0]:.3f}, tuned {kl['tuned'][0]:.3f} "

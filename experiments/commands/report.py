@@ -12,7 +12,9 @@ def run(args) -> None:
     from pathlib import Path
 
     from experiments.report.html import load_json
+    from experiments.run_lock import run_lock
     from experiments.runner import load_run_config, report_stage
+    from experiments.writable import check_writable
     from hmm.errors import MissingFileError
 
     for run_dir in map(Path, args.runs):
@@ -20,4 +22,6 @@ def run(args) -> None:
         if not (run_dir / "analysis.json").is_file():
             raise MissingFileError(f"{run_dir} has no analysis.json: the report's tables and figures come from "
                                     f"it; make it with `belieflab analyze {run_dir}`")
-        print(report_stage(config, run_dir, load_json(run_dir / "analysis.json")))
+        check_writable(run_dir, "run directory")
+        with run_lock(run_dir, "belieflab report"):
+            print(report_stage(config, run_dir, load_json(run_dir / "analysis.json")))

@@ -26,6 +26,11 @@ def run(args) -> None:
     from experiments.config.experiment import load_config
     from experiments.runner import run as run_experiment
 
+    import dataclasses
+
+    from experiments.config.run_name import derived_run_name
+
     config = load_config(args.config, output_overrides(args.overrides, args.output_dir))
+    config = dataclasses.replace(config, name=derived_run_name(config.name, args.overrides))
     print(f"run directory: {config.run_dir}", flush=True)
     print(run_experiment(config, progress=not args.quiet).summary)

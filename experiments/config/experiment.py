@@ -172,7 +172,19 @@ def from_dict(values: dict) -> ExperimentConfig:
 
 def load_config(path_or_name, overrides=()) -> ExperimentConfig:
     """Load a YAML config (a path or a shipped name) and apply `key.path=value` overrides."""
-    return from_dict(merge_overrides(_read_yaml(str(path_or_name)), parse_overrides(overrides)))
+    update = parse_overrides(overrides)
+    return from_dict(merge_overrides(_checkpoints_within(_read_yaml(str(path_or_name)), update), update))
+
+
+def _checkpoints_within(values: dict, update: dict) -> dict:
+    """`values` without the inherited `train.checkpoint_steps` past an overridden `train.num_steps` (a shorter
+    run keeps the early snapshots it reaches); steps given in `update` itself are validated as they are."""
+    train, new_train = values.get("train") or {}, update.get("train") or {}
+    num_steps, steps = new_train.get("num_steps"), train.get("checkpoint_steps")
+    if not isinstance(num_steps, int) or "checkpoint_steps" in new_train or not isinstance(steps, (list, tuple)):
+        return values
+    kept = [s for s in steps if not isinstance(s, (int, float)) or s <= num_steps]
+    return {**values, "train": {**train, "checkpoint_steps": kept}}
 
 
 def resolve_process(process_config: ProcessConfig) -> "hmm.Process | hmm.DirichletMarkov":

@@ -32,6 +32,8 @@ def _read_json(path: Path) -> dict:
 def load_lens_section(run_dir) -> dict:
     """A run's lens numbers: `lenses.json` (lens-llm) or the `lenses` section of `analysis.json` (toy runs)."""
     run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise MissingFileError(f"compare: run directory {run_dir} does not exist")
     if (run_dir / "lenses.json").is_file():
         section = _read_json(run_dir / "lenses.json")
     elif (run_dir / "analysis.json").is_file():

@@ -50,18 +50,25 @@ def page(title: str, sections: list[tuple[str, str]]) -> str:
             f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>{''.join(parts)}</body></html>")
 
 
-def figures_html(figure_dir: Path, captions: dict[str, str]) -> str:
-    """Every figure in the folder, known ones first in `captions` order, each with its caption."""
-    files = [p for p in sorted(figure_dir.glob("*")) if p.suffix.lower() in (".png", ".gif")]
+def figures_html(figure_dir: Path, captions: dict[str, str], paths: dict[str, str] | None = None) -> str:
+    """Every figure in the folder (or only `paths`, `{key: path relative to the folder's parent}`, when given),
+    known ones first in `captions` order, each with its caption."""
+    if paths is None:
+        named = {p.stem: p for p in sorted(figure_dir.glob("*")) if p.suffix.lower() in (".png", ".gif")}
+    else:
+        named = {key: figure_dir.parent / path for key, path in paths.items()
+                 if (figure_dir.parent / path).is_file()}
     order = {name: i for i, name in enumerate(captions)}
-    files.sort(key=lambda p: (order.get(p.stem, len(order)), p.name))
-    return "".join(figure(p, captions.get(p.stem, p.stem.replace("_", " "))) for p in files)
+    keys = sorted(named, key=lambda k: (order.get(k, order.get(named[k].stem, len(order))), named[k].name))
+    return "".join(figure(named[k], captions.get(k, captions.get(named[k].stem, k.replace("_", " ")))) for k in keys)
 
 
-def write_run_report(run_dir, summary_rows: list[list], captions: dict[str, str], tables=(), sections=()) -> Path:
+def write_run_report(run_dir, summary_rows: list[list], captions: dict[str, str], tables=(), sections=(),
+                     figures: dict[str, str] | None = None) -> Path:
     """Write `report.html` for a run from its config, metrics, analysis and figures; `tables` are extra
     `(title, header, rows)` or `(title, header, rows, note)` sections after the summary, `sections` extra
-    `(title, html)` ones after them."""
+    `(title, html)` ones after them; `figures` (`{key: path relative to the run}`) the figures to show
+    (default: every file in `figures/`)."""
     run_dir = Path(run_dir)
     config_text = (run_dir / "config.yaml").read_text() if (run_dir / "config.yaml").is_file() else ""
     metrics = read_jsonl(run_dir / "metrics.jsonl")
@@ -71,7 +78,7 @@ def write_run_report(run_dir, summary_rows: list[list], captions: dict[str, str]
         ("Summary", table(summary_rows, ["quantity", "value"]) if summary_rows else ""),
         *[(title, paragraph(*note) + table(rows, list(header))) for title, header, rows, *note in tables],
         *sections,
-        ("Figures", figures_html(run_dir / "figures", captions)),
+        ("Figures", figures_html(run_dir / "figures", captions, figures)),
         ("Last evaluation", table(metric_rows, ["metric", "value"]) if metric_rows else ""),
         ("Configuration (as run)", f"<pre>{html.escape(config_text)}</pre>"),
     ]

@@ -1,5 +1,7 @@
 """The ladder as table rows: baselines, prediction-only ceiling, controls, network, per weighting."""
 
+from analysis.figures.labels import count
+
 
 def _pm(entry) -> str:
     if not entry or entry.get("mean") is None:
@@ -28,13 +30,13 @@ def ladder_rows(ladder: dict, weighting: str, group: str) -> list[list]:
     section = ladder["weightings"][weighting]
     history, ratios = section["token_history"], section["ratios"][group]
     rows = []
-    for kind, label in (("linear", "linear on one-hot last {k} tokens + position"),
-                        ("lookup", "lookup of (length, last {k} tokens)")):
+    for kind, label in (("linear", "linear on one-hot last {k} + position"),
+                        ("lookup", "lookup of (length, last {k})")):
         by_k = {r["k"]: r for r in ratios[kind]}
         shown = sorted({1, section["token_history"][f"best_{kind}"]["k"], history[kind][-1]["k"]})
         for b in history[kind]:
             if b["k"] in shown:
-                rows.append([label.format(k=b["k"]), _f(b["r2"]), _pm(b["cv"]["r2"]), _ratio(by_k[b["k"]])])
+                rows.append([label.format(k=count(b["k"], "token")), _f(b["r2"]), _pm(b["cv"]["r2"]), _ratio(by_k[b["k"]])])
     ceiling = section["prediction_ceiling"]
     rows.append(["affine map of the Bayes next-token distribution", _f(ceiling["affine_r2"]),
                  _pm(ceiling["affine_cv"]), "-"])

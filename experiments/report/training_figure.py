@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis.figures.canvas import new_figure, save_figure
+from analysis.figures.labels import count
 
 LN2 = 0.6931471805599453
 
@@ -14,6 +15,15 @@ def logged_train_loss(metrics: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     steps = [s for m in metrics for s in m.get("train/loss_steps", ())]
     values = [v for m in metrics for v in m.get("train/loss_values", ())]
     return np.asarray(steps, np.float64), np.asarray(values, np.float64)
+
+
+def train_loss_label(steps) -> str:
+    """The legend of the logged training loss: the steps each point averages (the spacing of the logged steps;
+    steps that do not increase, as in a file two runs wrote into, are left out of the spacing)."""
+    steps = np.unique(np.asarray(steps, np.int64))
+    gaps = np.diff(steps[steps > 0], prepend=0)
+    width = int(np.median(gaps[gaps > 0])) if np.any(gaps > 0) else 1
+    return f"training loss (batch mean over {count(width, 'step')})"
 
 
 def _tokens_per_step(evals: list[dict]) -> float:
@@ -34,7 +44,7 @@ def plot_training_curves(metrics: list[dict], optimal_loss: float, path) -> Path
     ax_loss, ax_rel = fig.subplots(1, 2)
     if len(train):
         ax_loss.plot(steps * per_step, train / LN2, "-", color="C1", lw=0.8, alpha=0.8,
-                     label=f"training loss (batch mean over {int(np.min(np.diff(steps), initial=steps[0]))} steps)")
+                     label=train_loss_label(steps))
     ax_loss.plot(tokens, [m["eval/loss"] / LN2 for m in evals], "o-", color="C0", label="evaluation (exact)")
     ax_loss.axhline(optimal_loss / LN2, color="k", ls="--", label=f"Bayes optimum {optimal_loss / LN2:.4f}")
     rel = [(t, m["eval/relative_loss"] - 1.0) for t, m in zip(tokens, evals) if "eval/relative_loss" in m]

@@ -29,7 +29,7 @@ class StageContext:
         figures = self.report.setdefault("figures", {})
         for key, path in paths.items():
             path = Path(path)
-            figures[key] = str(path.relative_to(self.run_dir) if path.is_absolute() else path)
+            figures[key] = str(path.relative_to(self.run_dir) if path.is_relative_to(self.run_dir) else path)
 
 
 @dataclass(frozen=True)

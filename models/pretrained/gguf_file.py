@@ -7,7 +7,7 @@ import numpy as np
 
 from models.pretrained import llama
 from models.pretrained.errors import PretrainedError, UnsupportedModelError
-from models.pretrained.gguf_reader import read_gguf, tensor_float32
+from models.pretrained.gguf_reader import check_tensor_data, read_gguf, tensor_float32
 from models.pretrained.tensors import TensorSource
 from models.pretrained.tokenizer import bpe_from_gguf_vocab
 
@@ -36,10 +36,18 @@ def unpermute_rotary_rows(w_OxI: np.ndarray, n_heads: int) -> np.ndarray:
     return w_OxI.reshape(n_heads, out // n_heads // 2, 2, *rest).swapaxes(1, 2).reshape(w_OxI.shape)
 
 
-def _llama_hf_config(meta: dict) -> dict:
+_REQUIRED_KEYS = ("block_count", "embedding_length", "feed_forward_length", "attention.head_count",
+                  "attention.layer_norm_rms_epsilon")
+
+
+def _llama_hf_config(meta: dict, path: Path) -> dict:
     arch = meta["general.architecture"]
     def get(key, default=None):
         return meta.get(f"{arch}.{key}", default)
+    for key in _REQUIRED_KEYS:
+        if not isinstance(get(key), (int, float)) or get(key) <= 0:
+            raise PretrainedError(f"{path}: GGUF metadata {arch}.{key}={get(key)!r} is missing "
+                                  "or not a positive number")
     n_heads = get("attention.head_count")
     d_model = get("embedding_length")
     head_dim = get("attention.key_length") or d_model // n_heads
@@ -78,13 +86,17 @@ def load_gguf(path):
     arch = meta.get("general.architecture")
     if arch != "llama":
         raise UnsupportedModelError(f"GGUF general.architecture={arch!r} is not supported: expected 'llama'")
-    hf = _llama_hf_config(meta)
+    hf = _llama_hf_config(meta, path)
+    check_tensor_data(gguf, infos, data, path)
     arrays = {}
     for info in infos:
         name = _hf_tensor_name(info.name)
-        array = tensor_float32(gguf, info, data)
+        array = tensor_float32(gguf, info, data, path)
         if name.endswith(("q_proj.weight", "k_proj.weight")):
             heads = hf["num_attention_heads"] if "q_proj" in name else hf["num_key_value_heads"]
+            if array.ndim != 2 or array.shape[0] % (2 * heads):
+                raise PretrainedError(f"{path}: tensor {info.name!r} has shape {array.shape}: expected "
+                                      f"[{heads} heads x head size, d_model] with an even head size")
             array = unpermute_rotary_rows(array, heads)
         arrays[name] = array
     hf["tie_word_embeddings"] = "lm_head.weight" not in arrays
@@ -101,5 +113,8 @@ def _tokenizer(meta: dict, path: Path):
                                     "expected 'gpt2' (byte-level BPE)")
     if meta.get("tokenizer.ggml.add_bos_token", False):
         raise UnsupportedModelError(f"GGUF tokenizer.ggml.add_bos_token=True in {path} is not supported")
+    for key in ("tokenizer.ggml.tokens", "tokenizer.ggml.merges"):
+        if not isinstance(meta.get(key), list):
+            raise PretrainedError(f"{path}: GGUF metadata {key} is missing or not a list")
     return bpe_from_gguf_vocab(meta["tokenizer.ggml.tokens"], meta["tokenizer.ggml.merges"],
                                meta.get("tokenizer.ggml.token_type", []), meta.get("tokenizer.ggml.pre", "default"))

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from models.arrays import lift
 from models.pretrained.config import PretrainedConfig
 
 ACTIVATIONS = {
@@ -16,9 +17,6 @@ ACTIVATIONS = {
     "gelu": lambda x: jax.nn.gelu(x, approximate=False),
     "gelu_tanh": lambda x: jax.nn.gelu(x, approximate=True),
 }
-
-
-QUERY_BLOCK = 64  # query rows per block of causal attention (fastest of 32/64/128/512 for SmolLM2 on 2 CPU cores)
 
 
 def param(array):
@@ -42,10 +40,10 @@ class Norm(nnx.Module):
 
     def __call__(self, x_BxLxD):
         if self.rms:
-            return x_BxLxD * jax.lax.rsqrt((x_BxLxD * x_BxLxD).mean(-1, keepdims=True) + self.eps) * self.w[...]
+            return x_BxLxD * jax.lax.rsqrt((x_BxLxD * x_BxLxD).mean(-1, keepdims=True) + self.eps) * lift(self.w[...], x_BxLxD)
         centred = x_BxLxD - x_BxLxD.mean(-1, keepdims=True)
         var = (centred * centred).mean(-1, keepdims=True)
-        return centred * jax.lax.rsqrt(var + self.eps) * self.w[...] + self.b[...]
+        return centred * jax.lax.rsqrt(var + self.eps) * lift(self.w[...], centred) + lift(self.b[...], centred)
 
 
 def rotary_cos_sin(L: int, rotary_dim: int, theta: float):
@@ -66,32 +64,22 @@ def apply_rotary(x_BxLxHxDh, cos_LxR, sin_LxR):
     return jnp.concatenate([rot * cos + rotated * sin, rest], axis=-1)
 
 
-def causal_attention(q_BxLxHxDh, k_BxLxKxDh, v_BxLxKxDh, block: int = QUERY_BLOCK):
+def causal_attention(q_BxLxHxDh, k_BxLxKxDh, v_BxLxKxDh, with_pattern: bool = False):
     """`softmax(q k^T / sqrt(Dh)) v` under a causal mask, query head `h` reading key/value head `h // (H / K)`.
 
-    Queries go in blocks of `block` rows, each scoring only the keys up to its last position: about half
-    the work of a full masked square, and intermediates small enough to stay in cache on a CPU.
-    Returns `z [B, L, H*Dh]` and the pattern `[B, H, L, L]` (zero above the diagonal; assembled only
-    when a caller uses it, otherwise the compiler drops it)."""
+    Returns `z [B, L, H, Dh]` and the pattern `[B, H, L, L]` (zero above the diagonal) or None.
+    Without the pattern it is `jax.nn.dot_product_attention` (XLA on a CPU; cuDNN where the GPU and dtype
+    allow); with it, one explicit masked product whose softmax is also returned."""
+    if not with_pattern:
+        return jax.nn.dot_product_attention(q_BxLxHxDh, k_BxLxKxDh, v_BxLxKxDh, is_causal=True), None
     B, L, H, Dh = q_BxLxHxDh.shape
     K = k_BxLxKxDh.shape[2]
-    G = H // K
-    q_BxKxGxLxDh = q_BxLxHxDh.reshape(B, L, K, G, Dh).transpose(0, 2, 3, 1, 4)
-    k_BxKxLxDh, v_BxKxLxDh = k_BxLxKxDh.transpose(0, 2, 1, 3), v_BxLxKxDh.transpose(0, 2, 1, 3)
-    z_blocks, pattern_blocks = [], []
-    for start in range(0, L, block):
-        end = min(start + block, L)
-        Q = end - start
-        q_BxKxGQxDh = q_BxKxGxLxDh[:, :, :, start:end].reshape(B, K, G * Q, Dh)
-        scores = jnp.einsum("bkmd,bktd->bkmt", q_BxKxGQxDh, k_BxKxLxDh[:, :, :end]) / np.sqrt(Dh)
-        causal_QxT = np.arange(start, end)[:, None] >= np.arange(end)[None]
-        scores_BxKxGxQxT = jnp.where(causal_QxT, scores.reshape(B, K, G, Q, end), -jnp.inf)
-        pattern_BxKxGxQxT = jax.nn.softmax(scores_BxKxGxQxT, axis=-1)
-        z = jnp.einsum("bkmt,bktd->bkmd", pattern_BxKxGxQxT.reshape(B, K, G * Q, end), v_BxKxLxDh[:, :, :end])
-        z_blocks.append(z.reshape(B, K, G, Q, Dh))
-        pattern_blocks.append(jnp.pad(pattern_BxKxGxQxT, [(0, 0)] * 4 + [(0, L - end)]))
-    z_BxLxHDh = jnp.concatenate(z_blocks, axis=3).transpose(0, 3, 1, 2, 4).reshape(B, L, H * Dh)
-    return z_BxLxHDh, jnp.concatenate(pattern_blocks, axis=3).reshape(B, H, L, L)
+    q_BxLxKxGxDh = q_BxLxHxDh.reshape(B, L, K, H // K, Dh)
+    scores_BxKxGxLxL = jnp.einsum("bqkgd,btkd->bkgqt", q_BxLxKxGxDh, k_BxLxKxDh) / np.float32(np.sqrt(Dh))
+    causal_1x1x1xLxL = np.tril(np.ones((L, L), bool))[None, None, None]
+    pattern_BxKxGxLxL = jax.nn.softmax(jnp.where(causal_1x1x1xLxL, scores_BxKxGxLxL, -jnp.inf), axis=-1)
+    z_BxLxKxGxDh = jnp.einsum("bkgqt,btkd->bqkgd", pattern_BxKxGxLxL, v_BxLxKxDh)
+    return z_BxLxKxGxDh.reshape(B, L, H, Dh), pattern_BxKxGxLxL.reshape(B, H, L, L)
 
 
 class Attention(nnx.Module):
@@ -108,10 +96,11 @@ class Attention(nnx.Module):
     def _project(self, x_BxLxD, W, b, heads):
         y = x_BxLxD @ W[...]
         if b is not None:
-            y = y + b[...]
+            y = y + lift(b[...], y)
         return y.reshape(*x_BxLxD.shape[:2], heads, self.cfg.d_head)
 
-    def __call__(self, x_BxLxD):
+    def heads(self, x_BxLxD, with_pattern: bool = False):
+        """Per-head outputs `z [B, L, H, Dh]` (before the output projection) and the pattern or None."""
         cfg = self.cfg
         L = x_BxLxD.shape[1]
         q_BxLxHxDh = self._project(x_BxLxD, self.W_Q, self.b_Q, cfg.n_heads)
@@ -120,11 +109,12 @@ class Attention(nnx.Module):
         if cfg.rotary_dim:
             cos, sin = rotary_cos_sin(L, cfg.rotary_dim, cfg.rope_theta)
             q_BxLxHxDh, k_BxLxKxDh = apply_rotary(q_BxLxHxDh, cos, sin), apply_rotary(k_BxLxKxDh, cos, sin)
-        z_BxLxHDh, pattern_BxHxLxL = causal_attention(q_BxLxHxDh, k_BxLxKxDh, v_BxLxKxDh)
-        out_BxLxD = z_BxLxHDh @ self.W_O[...]
-        if self.b_O is not None:
-            out_BxLxD = out_BxLxD + self.b_O[...]
-        return out_BxLxD, pattern_BxHxLxL
+        return causal_attention(q_BxLxHxDh, k_BxLxKxDh, v_BxLxKxDh, with_pattern)
+
+    def output(self, z_BxLxHxDh):
+        """The output projection of the per-head outputs: `attn_out [B, L, D]`."""
+        out_BxLxD = z_BxLxHxDh.reshape(*z_BxLxHxDh.shape[:2], -1) @ self.W_O[...]
+        return out_BxLxD + lift(self.b_O[...], out_BxLxD) if self.b_O is not None else out_BxLxD
 
 
 class MLP(nnx.Module):
@@ -139,7 +129,7 @@ class MLP(nnx.Module):
     def __call__(self, x_BxLxD):
         hidden = x_BxLxD @ self.W_in[...]
         if self.b_in is not None:
-            hidden = hidden + self.b_in[...]
+            hidden = hidden + lift(self.b_in[...], hidden)
         hidden = self.act(x_BxLxD @ self.W_gate[...]) * hidden if self.W_gate is not None else self.act(hidden)
         out = hidden @ self.W_out[...]
-        return out + self.b_out[...] if self.b_out is not None else out
+        return out + lift(self.b_out[...], out) if self.b_out is not None else out

@@ -3,8 +3,8 @@
 import importlib.util
 from pathlib import Path
 
-from models.pretrained.errors import PretrainedError
 from hmm.errors import MissingFileError
+from models.pretrained.errors import PretrainedError
 
 # name -> (distribution, package, file inside it, install command)
 SHIPPED = {
@@ -45,11 +45,14 @@ def resolve_model_path(path_or_name) -> Path:
     return path
 
 
-def load_pretrained(path_or_name):
+def load_pretrained(path_or_name, precision=None):
     """`(model, tokenizer)`: a `PretrainedDecoder` in float32 and a `tokenizers.Tokenizer` (None when a
     Hugging Face directory has no `tokenizer.json`). Accepts `smollm2-135m`, a `.gguf` file or a
-    directory with `config.json` and `*.safetensors`."""
-    from models.pretrained.decoder import PretrainedDecoder
+    directory with `config.json` and `*.safetensors`. `precision` ("highest" for parity work; None keeps
+    JAX's default) is the float32 matrix-product precision of the model's calls."""
+    from models.pretrained.decoder import PretrainedDecoder, check_precision
+
+    check_precision(precision)
     from models.pretrained.gguf_file import load_gguf
     from models.pretrained.hf_directory import load_hf_directory
 
@@ -61,4 +64,4 @@ def load_pretrained(path_or_name):
     else:
         raise PretrainedError(f"{path}: unknown model format {path.suffix!r}: expected a .gguf file or a "
                               "Hugging Face directory (config.json + *.safetensors)")
-    return PretrainedDecoder(cfg, weights), tokenizer
+    return PretrainedDecoder(cfg, weights, precision), tokenizer

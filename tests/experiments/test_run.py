@@ -36,6 +36,9 @@ def test_run_directory_layout(finished):
     report = json.loads((run_dir / "analysis.json").read_text())
     assert report["loss"]["relative"] == pytest.approx(metrics[-1]["eval/relative_loss"])
     assert report["loss"]["relative"] >= 1.0 - 1e-6, "no model beats the Bayes-optimal loss"
+    import jax
+
+    assert report["environment"]["jax"] == jax.__version__ and report["environment"]["cpu_count"] >= 1
     for name, path in report["figures"].items():
         assert (run_dir / path).stat().st_size > 1000, name
     assert {"geometry", "r2_by_site", "r2_vs_tokens", "emergence_grid", "emergence_gif",

@@ -1,6 +1,7 @@
 """Markov chains, the Dirichlet family and finite pools against hand counts, closed forms and brute force."""
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from scipy.special import gammaln
@@ -9,6 +10,7 @@ import hmm
 from hmm import ProcessError
 
 KEY = jax.random.key(3)
+ROWS = 25_000  # Dirichlet draws of shape [ROWS, 4, 4]: 100,000 rows, one compilation for the tests below
 
 
 def hand_counts(tokens, V, alpha):
@@ -35,7 +37,7 @@ def test_bigram_predictor_by_hand():
     np.testing.assert_allclose(pred[0, 0], [0.5, 0.5])
 
 
-@pytest.mark.parametrize("V, L", [(2, 9), (3, 7), (4, 30)])  # cumulative-count and matching paths
+@pytest.mark.parametrize("V, L", [(2, 13), (3, 7), (4, 30)])  # cumulative-count and matching paths
 def test_bigram_predictor_and_posterior_mean_match_numpy(V, L):
     tokens = np.random.default_rng(V).integers(0, V, size=(5, L))
     mean, pred = hand_counts(tokens, V, 0.3)
@@ -157,9 +159,9 @@ def test_chain_sampler_follows_the_matrix():
 
 def test_dirichlet_sampler_is_keyed_and_returns_its_matrices():
     d = hmm.DirichletMarkov(4, 0.8)
-    tokens, mats = d.sample(KEY, 64, 20, return_matrices=True)
-    np.testing.assert_array_equal(tokens, d.sample(KEY, 64, 20))
-    assert tokens.shape == (64, 20) and mats.shape == (64, 4, 4)
+    tokens, mats = d.sample(KEY, ROWS, 5, return_matrices=True)  # ROWS: one compilation with the moments test
+    np.testing.assert_array_equal(tokens, d.sample(KEY, ROWS, 5))
+    assert tokens.shape == (ROWS, 5) and mats.shape == (ROWS, 4, 4)
     np.testing.assert_allclose(np.asarray(mats).sum(-1), 1.0, atol=1e-5)
     tokens, chain = hmm.sample_pool(KEY, hmm.pool_matrices(3, 1.0, 5, 0), 2000, 3, weights=[0.6, 0.1, 0.1, 0.1, 0.1])
     share = np.mean(np.asarray(chain) == 0)
@@ -189,12 +191,12 @@ def test_dirichlet_rows_have_the_dirichlet_moments(alpha):
     (within 5 standard errors; the variance's from the Gamma fourth central moment 3 alpha (alpha + 2))."""
     from hmm.gamma import dirichlet_rows, log_gamma
 
-    V, n = 4, 100_000
-    P = np.asarray(dirichlet_rows(KEY, alpha, (n, V)), np.float64)
+    V, n = 4, ROWS * 4
+    P = np.asarray(dirichlet_rows(KEY, alpha, (ROWS, V, V)), np.float64).reshape(n, V)
     assert np.all(np.isfinite(P)) and np.allclose(P.sum(-1), 1.0, atol=1e-5)
     var = (1 / V) * (1 - 1 / V) / (V * alpha + 1)
     np.testing.assert_allclose(P.mean(0), 1 / V, atol=5 * np.sqrt(var / n))
     np.testing.assert_allclose(P.var(0), var, rtol=0.03)
-    g = np.exp(np.asarray(log_gamma(KEY, alpha, (n,)), np.float64))
+    g = np.exp(np.asarray(log_gamma(KEY, jnp.float32(alpha), (ROWS, V, V)), np.float64)).ravel()
     assert abs(g.mean() - alpha) < 5 * np.sqrt(alpha / n)
     assert abs(g.var() - alpha) < 5 * np.sqrt((2 * alpha**2 + 6 * alpha) / n)

@@ -1,4 +1,4 @@
-"""Batch alignment (DESIGN.md) and optimiser/schedule arithmetic against hand calculations."""
+"""Batch alignment (docs/design.md) and optimiser/schedule arithmetic against hand calculations."""
 
 import jax
 import jax.numpy as jnp

@@ -219,15 +219,15 @@ def test_shared_prediction_pairs_match_a_brute_force_scan_of_all_belief_pairs():
 
 def test_config_errors_name_the_field():
     with pytest.raises(ConfigError, match=r"config\.ladder\.fold_seeds=0"):
+        load_config("smoke", ["ladder.fold_seeds=0"])
+    with pytest.raises(ConfigError, match=r"config\.ladder\.fold_seeds=0"):  # the section's old name still reads
         load_config("smoke", ["baselines.fold_seeds=0"])
     with pytest.raises(ConfigError, match=r"config\.ladder\.weightings"):
-        load_config("smoke", ["baselines.weightings=[prob,bogus]"])
+        load_config("smoke", ["ladder.weightings=[prob,bogus]"])
 
 
-def test_run_stage_records_environment_figures_tables_and_seed_summary(tmp_path):
+def test_ladder_stage_records_figures_tables_and_seed_summary(tmp_path):
     import copy
-
-    import jax
 
     from experiments.config.ladder import LadderConfig
     from experiments.stages.ladder import add_ladder
@@ -240,7 +240,6 @@ def test_run_stage_records_environment_figures_tables_and_seed_summary(tmp_path)
     result = analyze(model, process, num_shuffles=5, num_cv_shuffles=2, cv_folds=3, figures=False)
     report = result.to_dict()
     add_ladder(report, result, model, tmp_path, LadderConfig(fold_seeds=2, max_k=2))
-    assert report["environment"]["jax"] == jax.__version__ and report["environment"]["cpu_count"] >= 1
     assert (tmp_path / report["figures"]["ladder"]).is_file()
     assert (tmp_path / report["figures"]["geometry_by_length"]).is_file()
     assert set(report["ladder"]["weightings"]) == {"prob", "uniform"}

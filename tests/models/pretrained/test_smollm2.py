@@ -9,7 +9,6 @@ transformers = pytest.importorskip("transformers", reason="the parity tests need
 pytest.importorskip("gguf", reason="the parity tests need the gguf package")
 
 from models.pretrained import PretrainedError, load_pretrained  # noqa: E402
-from models.pretrained.layers import QUERY_BLOCK  # noqa: E402
 from models.pretrained.load import shipped_model_path  # noqa: E402
 
 try:
@@ -22,7 +21,7 @@ SENTENCES = [
     "The capital of France is Paris, and the river that runs through it is the",
     "In 1905 Einstein published four papers; one of them explained the photoelectric effect.",
 ]
-# Longer than two attention query blocks (64 tokens each), so the blocked causal path is compared too.
+# A longer passage (over 128 tokens): positions far from the start are compared too.
 PASSAGE = ("It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of "
            "foolishness, it was the epoch of belief, it was the epoch of incredulity, it was the season of Light, "
            "it was the season of Darkness, it was the spring of hope, it was the winter of despair, we had "
@@ -40,7 +39,7 @@ TRICKY = [
 
 @pytest.fixture(scope="module")
 def jax_pair():
-    return load_pretrained("smollm2-135m")
+    return load_pretrained("smollm2-135m", precision="highest")
 
 
 @pytest.fixture(scope="module")
@@ -91,8 +90,8 @@ def test_logits_and_every_hidden_state_match_transformers(jax_pair, torch_model)
     assert np.argmax(logits[1, -1]) == np.argmax(expected[1, -1])
 
 
-def test_a_passage_longer_than_two_attention_blocks_matches_transformers(jax_pair, torch_model):
+def test_a_passage_of_over_128_tokens_matches_transformers(jax_pair, torch_model):
     model, tokenizer = jax_pair
     ids = tokenizer.encode(PASSAGE).ids
-    assert len(ids) > 2 * QUERY_BLOCK and len(ids) % QUERY_BLOCK, len(ids)
+    assert len(ids) > 128, len(ids)
     assert_matches_transformers(model, torch_model, np.array([ids]))

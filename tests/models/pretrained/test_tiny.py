@@ -44,7 +44,7 @@ def _save_random(arch, directory, shard):
 def pair(request, tmp_path_factory):
     directory = tmp_path_factory.mktemp(request.param)
     torch_model = _save_random(request.param, directory, shard=request.param == "llama")
-    jax_model, tokenizer = load_pretrained(directory)
+    jax_model, tokenizer = load_pretrained(directory, precision="highest")
     return request.param, directory, torch_model, jax_model, tokenizer
 
 
@@ -77,3 +77,35 @@ def test_logits_and_hidden_states_match_torch(pair):
     assert len(out.hidden_states) == n + 1
     for site, hidden in zip(sites, out.hidden_states):
         assert _rel(acts[site], hidden.numpy()) < 1e-5, site
+
+
+# the module whose input is the concatenated per-head attention output, per architecture
+OUTPUT_PROJECTION = {"gpt2": lambda m, l: m.transformer.h[l].attn.c_proj,
+                     "gpt_neox": lambda m, l: m.gpt_neox.layers[l].attention.dense,
+                     "llama": lambda m, l: m.model.layers[l].self_attn.o_proj}
+
+
+def test_head_outputs_are_the_output_projections_input_and_replacing_one_head_matches_torch(pair):
+    arch, _, torch_model, jax_model, _ = pair
+    tokens = np.random.default_rng(2).integers(0, VOCAB, size=(2, 11))
+    cfg = jax_model.config
+    projection = OUTPUT_PROJECTION[arch](torch_model, 1)
+    seen = {}
+    hook = projection.register_forward_pre_hook(lambda module, args: seen.setdefault("z", args[0].clone()))
+    with torch.no_grad():
+        torch_model(torch.tensor(tokens))
+    hook.remove()
+    _, acts = jax_model(tokens, capture="blocks.1.attn.z")
+    z = np.asarray(acts["blocks.1.attn.z"])
+    assert z.shape == (2, 11, cfg.n_heads, cfg.d_head)
+    assert _rel(z.reshape(2, 11, -1), seen["z"].numpy()) < 1e-5
+    # head 1 of layer 1 replaced by a random vector in both models
+    new_z = z.copy()
+    new_z[:, :, 1] = np.random.default_rng(3).normal(0, 1, (2, 11, cfg.d_head))
+    hook = projection.register_forward_pre_hook(lambda module, args: (torch.tensor(new_z.reshape(2, 11, -1)),))
+    with torch.no_grad():
+        expected = torch_model(torch.tensor(tokens)).logits.numpy()
+    hook.remove()
+    logits, _ = jax_model(tokens, replace={"blocks.1.attn.z": new_z})
+    assert _rel(logits, expected) < 1e-5
+    assert _rel(jax_model(tokens)[0], expected) > 1e-3  # the replacement visibly acts
