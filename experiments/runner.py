@@ -207,8 +207,8 @@ def summary_text(config: ExperimentConfig, run_dir: Path, report: dict, seconds:
         lines.append(f"  loss {loss['final']:.5f} nats, optimum at context {config.model.n_ctx} {loss['optimal']:.5f}, "
                      f"relative loss {loss['relative']:.5f}, KL to Bayes {loss['kl']:.2e}")
     if "trained" in report:
-        lines.append(f"  {report['targets'][0]} regression (probability-weighted R²; shuffle null in sample, p; k-fold CV R² and its"
-                     " shuffle null; untrained control; MSE over every sequence and position):")
+        lines.append(f"  {report['targets'][0]} regression (probability-weighted R²; shuffle null in sample, p; k-fold "
+                     "CV R² and its shuffle null; untrained control; MSE over every sequence and position):")
         lines.append(site_table(report, report["targets"][0], indent="    "))
     lines.append(f"  figures: {run_dir / 'figures'}")
     lines.append(f"  report:  {run_dir / 'report.html'}")
