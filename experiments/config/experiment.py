@@ -9,6 +9,7 @@ import hmm
 from hmm.spec import STRUCTURED
 from analysis.regression.emergence import EMERGENCE_SHUFFLES
 from analysis.regression.nulls import DEFAULT_CV_PERMUTATIONS, DEFAULT_PERMUTATIONS
+from analysis.regression.prefixes import NUM_SAMPLES
 from experiments.config.checks import check_experiment
 from experiments.config.ladder import LadderConfig
 from experiments.config.tree import build, merge, set_path, to_plain
@@ -48,6 +49,8 @@ class AnalysisConfig:
     `cv_shuffles`: permutations of the held-out null (k-fold R^2 of fits onto permuted targets).
     `rcond`: every fit drops the design directions whose singular value is below `rcond` x the largest
     (1e-6: plain least squares; larger values regularise wide designs such as RRXOR's concatenation).
+    `num_samples`: sequences sampled for the regression when the exact tree is too large (or the process has no
+    finite states); every prefix of each is a row.
     """
 
     sites: str | tuple = "residual"
@@ -60,6 +63,7 @@ class AnalysisConfig:
     emergence_sites: str | tuple = "resid_post"
     emergence_shuffles: int = EMERGENCE_SHUFFLES
     rcond: float = 1e-6
+    num_samples: int = NUM_SAMPLES
 
     def __post_init__(self):
         for name in ("sites", "emergence_sites"):
@@ -74,6 +78,8 @@ class AnalysisConfig:
                 raise ConfigError(f"AnalysisConfig.{name}={getattr(self, name)} is invalid: must be >= 0")
         if not 0.0 < self.rcond < 1.0:
             raise ConfigError(f"AnalysisConfig.rcond={self.rcond} is invalid: must be in (0, 1)")
+        if self.num_samples < 1:
+            raise ConfigError(f"AnalysisConfig.num_samples={self.num_samples} is invalid: must be >= 1")
         if self.cv_folds < 2:
             raise ConfigError(f"AnalysisConfig.cv_folds={self.cv_folds} is invalid: must be >= 2")
 
