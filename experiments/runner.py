@@ -188,11 +188,12 @@ def _analysis_tree(process: hmm.Process, config: ExperimentConfig):
 
 
 def _loss_summary(metrics: list[dict], process: hmm.Process, config: ExperimentConfig) -> dict:
-    """Final loss against the optimum (exact for a finite process; the sampled evaluation set's otherwise)."""
+    """Final loss against the optimum (exact when the evaluation was; the sampled evaluation set's otherwise)."""
     evals = [m for m in metrics if "eval/loss" in m]
     last = evals[-1] if evals else {}
-    optimal = (hmm.optimal_loss(process, config.model.n_ctx, bos=config.model.bos)
-               if isinstance(process, hmm.Process) else last.get("eval/optimal_loss"))
+    exact = isinstance(process, hmm.Process) and last.get("eval/exact", True)  # else the tree is too large
+    optimal = hmm.optimal_loss(process, config.model.n_ctx, bos=config.model.bos) if exact else \
+        last.get("eval/optimal_loss")
     return {"optimal": optimal, "final": last.get("eval/loss"), "relative": last.get("eval/relative_loss"),
             "kl": last.get("eval/kl"), "step": last.get("step")}
 
