@@ -2,7 +2,8 @@
 
 # (figure-key prefix, section); the first matching prefix wins
 FIGURE_SECTIONS = (
-    ("interventions_", "interventions"), ("lens_", "lenses"), ("geometry_by_length", "ladder"), ("ladder", "ladder"),
+    ("interventions_", "interventions"), ("lens_", "lenses"), ("icl_", "icl"), ("geometry_by_length", "ladder"),
+    ("ladder", "ladder"),
     ("r2_vs_tokens", "training"), ("emergence", "training"), ("training_curves", "loss"),
     ("geometry", "trained"), ("r2_by_site", "trained"),
 )

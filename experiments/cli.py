@@ -21,6 +21,7 @@ COMMANDS = [
     "experiments.commands.function_vectors",
     "experiments.commands.probe_llm",
     "experiments.commands.compare",
+    "experiments.commands.icl_diversity",
 ]
 
 EXAMPLES = """common commands:

@@ -11,13 +11,15 @@ from pathlib import Path
 
 import hmm
 from analysis.ladder.reproducibility import environment
-from analysis.figures.labels import format_p
+from analysis.figures.labels import format_p, process_title
 from analysis.atomic import write_json
 from analysis.regression.site_table import LONG_HEADER as SITE_HEADER
 from analysis.regression.site_table import site_rows, site_table
+from experiments.stages.icl import CAPTIONS as ICL_CAPTIONS
 from experiments.stages.ladder import CAPTIONS as LADDER_CAPTIONS
 from experiments.config.experiment import ExperimentConfig, from_dict, resolve_process, save_config
 from experiments.progress import resume_line, say, stage
+from experiments.report.icl import icl_tables
 from experiments.report.interventions import interventions_tables
 from experiments.report.ladder import ladder_tables
 from experiments.report.lens import lens_sections
@@ -47,8 +49,11 @@ CAPTIONS = {
     "r2_vs_tokens": "R² of the belief regression at every checkpoint against training tokens.",
     "emergence_grid": "The decoded belief geometry at each checkpoint: the fractal emerging over training.",
     "emergence": "The same as an animation.",
+    "geometry_component": "The component posterior (a point of the simplex over a mixture's components) beside its "
+                          "linear read-out from each site.",
     "geometry_untrained": "Control: the same regression on the untrained architecture.",
     **LADDER_CAPTIONS,
+    **ICL_CAPTIONS,
 }
 
 
@@ -177,15 +182,18 @@ def _keep_earlier_sections(earlier: dict, report: dict, run_dir: Path, progress:
 def _analysis_tree(process: hmm.Process, config: ExperimentConfig):
     """The exact tree at the model's context when it is small enough, else None (the analysis samples)."""
     length = config.model.n_ctx - int(config.model.bos)
-    if process.vocab_size ** length > 2**17:
+    if not isinstance(process, hmm.Process) or process.vocab_size ** length > 2**17:
         return None
     return hmm.mixed_state_presentation(process, length)
 
 
 def _loss_summary(metrics: list[dict], process: hmm.Process, config: ExperimentConfig) -> dict:
-    optimal = hmm.optimal_loss(process, config.model.n_ctx, bos=config.model.bos)
+    """Final loss against the optimum (exact when the evaluation was; the sampled evaluation set's otherwise)."""
     evals = [m for m in metrics if "eval/loss" in m]
     last = evals[-1] if evals else {}
+    exact = isinstance(process, hmm.Process) and last.get("eval/exact", True)  # else the tree is too large
+    optimal = hmm.optimal_loss(process, config.model.n_ctx, bos=config.model.bos) if exact else \
+        last.get("eval/optimal_loss")
     return {"optimal": optimal, "final": last.get("eval/loss"), "relative": last.get("eval/relative_loss"),
             "kl": last.get("eval/kl"), "step": last.get("step")}
 
@@ -199,9 +207,10 @@ def summary_text(config: ExperimentConfig, run_dir: Path, report: dict, seconds:
     if loss["relative"] is not None:
         lines.append(f"  loss {loss['final']:.5f} nats, optimum at context {config.model.n_ctx} {loss['optimal']:.5f}, "
                      f"relative loss {loss['relative']:.5f}, KL to Bayes {loss['kl']:.2e}")
-    lines.append("  belief regression (probability-weighted R²; shuffle null in sample, p; k-fold CV R² and its"
-                 " shuffle null; untrained control; MSE over every sequence and position):")
-    lines.append(site_table(report, indent="    "))
+    if "trained" in report:
+        lines.append(f"  {report['targets'][0]} regression (probability-weighted R²; shuffle null in sample, p; k-fold "
+                     "CV R² and its shuffle null; untrained control; MSE over every sequence and position):")
+        lines.append(site_table(report, report["targets"][0], indent="    "))
     lines.append(f"  figures: {run_dir / 'figures'}")
     lines.append(f"  report:  {run_dir / 'report.html'}")
     return "\n".join(lines)
@@ -214,7 +223,7 @@ def report_stage(config: ExperimentConfig, run_dir: Path, report: dict) -> Path:
     head = report.get("headline", {}).get("belief", {})
     process = resolve_process(config.process)
     shuffles = (report.get("settings") or {}).get("num_shuffles")
-    rows = [["process", hmm.display_name(process)],
+    rows = [["process", process_title(process)],
             [f"optimal loss (nats, context {config.model.n_ctx})", loss.get("optimal")],
             ["final loss (nats)", loss.get("final")], ["relative loss", loss.get("relative")],
             ["best single site", head.get("site")], ["weighted R²", head.get("r2")],
@@ -229,9 +238,10 @@ def report_stage(config: ExperimentConfig, run_dir: Path, report: dict) -> Path:
     header = [f"shuffle p ({shuffles:,} permutations)" if h == "shuffle p" and shuffles else h for h in SITE_HEADER]
     by_site = [(f"Regression onto the {target.replace('_', '-')} by site", header,
                 site_rows(report, target, compact=True),
-                next_token_note(process, report) if target == "next_token" else "")
+                next_token_note(process, report) if target == "next_token" and isinstance(process, hmm.Process)
+                else "")
                for target in report.get("targets", [])]
-    by_site += interventions_tables(report) + ladder_tables(report)
+    by_site += interventions_tables(report) + ladder_tables(report) + icl_tables(report)
     figures = {k: v for k, v in figures_with_numbers(report).items() if figure_section(k) != "lenses"}
     return write_run_report(run_dir, [r for r in rows if r[1] is not None], CAPTIONS, by_site,
                             sections=lens_sections(run_dir, report), figures=figures)

@@ -20,7 +20,7 @@ from experiments.run_lock import run_lock
 from experiments.writable import check_writable
 from models.ensemble import train_ensemble
 
-SHORT = {"train.seed": "seed", "train.learning_rate": "lr"}
+SHORT = {"train.seed": "seed", "train.learning_rate": "lr", "process.params.num_chains": "M"}
 
 
 @dataclass

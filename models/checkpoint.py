@@ -3,6 +3,7 @@ process, keys, step and metrics so far. Saves are synchronous and atomic (writte
 directory, then renamed), so a run killed at any point leaves only complete checkpoints.
 """
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -48,7 +49,10 @@ def foreign_entries(directory: Path, steps: list[int]) -> list[str]:
 
 
 def process_record(process) -> dict:
-    """Name, parameters, sizes and a fingerprint of the matrices (what a checkpoint must match)."""
+    """Name, parameters, sizes and a fingerprint of the matrices (what a checkpoint must match); a data source
+    without finite states (e.g. `hmm.DirichletMarkov`, a dataclass) is identified by its name and fields."""
+    if not hasattr(process, "transition_matrices"):
+        return {"name": process.name, "params": dataclasses.asdict(process), "vocab_size": process.vocab_size}
     digest = hashlib.sha256()
     for a in (process.transition_matrices, process.right_vector):
         digest.update(np.ascontiguousarray(np.asarray(a, np.float64)).tobytes())

@@ -43,10 +43,20 @@ def position_beliefs(beliefs_BxCxS, root_S, cfg: ModelConfig):
     return xp.concatenate([root_Bx1xS, beliefs_BxCxS], axis=1)
 
 
+def sample_tokens(source, key, batch_size: int, seq_len: int):
+    """Tokens `[B, L]` int32 drawn on device from a data source: an `hmm.Process` (through `hmm.sample`), or any
+    object with `sample(key, batch_size, seq_len) -> tokens` (e.g. `hmm.DirichletMarkov`, which has no finite
+    states). This is the one place training data is drawn."""
+    if isinstance(source, hmm.Process):
+        return hmm.sample(source, key, batch_size, seq_len)[0]
+    return source.sample(key, batch_size, seq_len)
+
+
 def sample_batch(process, key, batch_size: int, cfg: ModelConfig):
-    """One training batch drawn on device: inputs and targets, both `[B, n_ctx]` int32."""
+    """One training batch drawn on device from `process` (see `sample_tokens`): inputs and targets, both
+    `[B, n_ctx]` int32."""
     C = context_length(cfg)
-    tokens_BxN, _ = hmm.sample(process, key, batch_size, C + 1)
+    tokens_BxN = sample_tokens(process, key, batch_size, C + 1)
     return inputs_from_context(tokens_BxN[:, :C], cfg), tokens_BxN[:, 1 - int(cfg.bos):]
 
 

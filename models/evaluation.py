@@ -49,9 +49,34 @@ def _entropy(p):
     return -np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0), axis=-1)
 
 
+def source_predictive(source, tokens_NxC, cfg: ModelConfig) -> np.ndarray:
+    """Bayes next-token distributions `[N, n_ctx, V]` at each input position, for a data source without finite
+    states that offers `predictive(tokens)` (row t: `P(x_{t+1} | x_0..x_t)`) and a uniform first token
+    (as `hmm.DirichletMarkov`): with BOS, the BOS position predicts x_0 uniformly."""
+    rows = np.asarray(source.predictive(np.asarray(tokens_NxC, np.int32)), np.float64)
+    if not cfg.bos:
+        return rows
+    V = rows.shape[-1]
+    return np.concatenate([np.full((len(rows), 1, V), 1.0 / V), rows], axis=1)
+
+
+def _sampled_source_eval_set(source, cfg: ModelConfig, key, num_sampled: int) -> EvalSet:
+    """A fixed sampled set from a data source without finite states (see `source_predictive`)."""
+    tokens = np.asarray(source.sample(key, num_sampled, context_length(cfg)))
+    predictive = source_predictive(source, tokens, cfg)
+    weights = np.full(num_sampled, 1.0 / num_sampled)
+    optimal_by_position = weights @ _entropy(predictive)
+    inputs = np.asarray(inputs_from_context(jnp.asarray(tokens, jnp.int32), cfg))
+    return EvalSet(inputs, weights, predictive.astype(np.float32), optimal_by_position,
+                   float(optimal_by_position.mean()), False)
+
+
 def build_eval_set(process, cfg: ModelConfig, key, max_exact: int = 2**17, num_sampled: int = 16384) -> EvalSet:
     """Every sequence of the model's context with its probability if there are at most `max_exact`
-    candidates (`V ** context_length`), else `num_sampled` sequences drawn from `key`."""
+    candidates (`V ** context_length`), else `num_sampled` sequences drawn from `key`. A data source without
+    finite states (`hmm.DirichletMarkov`) is always evaluated on a fixed sampled set."""
+    if not isinstance(process, hmm.Process):
+        return _sampled_source_eval_set(process, cfg, key, num_sampled)
     C = context_length(cfg)
     exact = process.vocab_size ** C <= max_exact
     if exact:

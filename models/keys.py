@@ -22,6 +22,7 @@ ANALYSIS_PURPOSES = {
     "intervention_pairs": 11, "intervention_carry_pairs": 12, "intervention_steering": 13,
     "lens_windows": 40, "lens_samples": 41, "fv_words": 50, "fv_prompts": 51,  # lens-llm, function-vectors
     "llm_sequences": 40, "llm_folds": 41, "llm_permuted_weights": 42,  # probe-llm (never in one run with lens-llm)
+    "icl_samples": 40, "icl_pool": 41, "icl_prior": 42,  # the icl stage and icl-diversity of toy runs
 }
 
 

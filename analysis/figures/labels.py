@@ -41,3 +41,14 @@ def format_p(p_value: float, num_permutations: int | None, compact: bool = False
     if compact:
         return value.replace("= ", "").replace("≤ ", "≤")
     return f"p {value}" + (f" ({num_permutations:,} permutations)" if num_permutations else "")
+
+
+def process_title(process) -> str:
+    """A readable name: `hmm.display_name` for a finite process, the name and fields of another data source
+    (the Dirichlet Markov family)."""
+    import hmm
+
+    if isinstance(process, hmm.Process):
+        return hmm.display_name(process)
+    fields = ", ".join(f"{k} = {v}" for k, v in vars(process).items())
+    return f"{process.name} ({fields})"

@@ -4,7 +4,9 @@ import numpy as np
 
 from analysis.figures.canvas import new_figure, save_figure
 
-TARGET_TITLES = {"belief": "belief state", "next_token": "next-token distribution"}
+TARGET_TITLES = {"belief": "belief state", "next_token": "next-token distribution",
+                 "component": "component posterior", "transition": "posterior-mean transition matrix (pool)",
+                 "transition_dirichlet": "posterior-mean transition matrix (Dirichlet prior)"}
 
 
 def plot_r2_by_site(trained: dict, untrained: dict | None, path, title: str = ""):

@@ -9,6 +9,7 @@ import numpy as np
 from analysis.regression.activations import DEFAULT_BATCH, collect_activations
 from analysis.regression.analyze import CONCAT
 from analysis.ladder.baselines import in_sample, linear_history, lookup_history
+from analysis.regression.icl_targets import icl_targets
 from analysis.regression.folds import (LEAVE_BELIEF_STATE_OUT, RANDOM, belief_classes, class_sizes, group_folds,
                                        stratified_folds)
 from analysis.ladder.heldout_summary import seed_summary, unexplained_ratio
@@ -76,6 +77,17 @@ def _ratios(network: dict, linear: list, lookup: list) -> dict:
 def _best(baselines: list) -> dict:
     best = max(baselines, key=lambda b: b["cv"]["r2"]["mean"] if b["cv"]["r2"]["mean"] is not None else -np.inf)
     return {"k": best["k"], "cv_r2": best["cv"]["r2"]["mean"], "r2": best["r2"]}
+
+
+def _icl_token_history(prefixes, w, folds: list, max_k: int) -> dict:
+    """The token-history baselines of each in-context target (`icl_targets`: a mixture's component posterior,
+    a pool's posterior-mean transition matrices): `{target: {best_linear, best_lookup}}` (empty otherwise)."""
+    out = {}
+    for name, y_NxC in icl_targets(prefixes).items():
+        linear = linear_history(prefixes, y_NxC, w, folds, max_k)
+        lookup = lookup_history(prefixes, y_NxC, w, folds, max_k)
+        out[name] = {"best_linear": _best(linear), "best_lookup": _best(lookup)}
+    return out
 
 
 def _controls(result, groups) -> dict:
@@ -153,6 +165,7 @@ def _ladder(result, model, *, max_k: int | None = None, fold_seeds: int = 5, rco
                 token_history={"linear": linear, "lookup": lookup, "best_linear": _best(linear),
                                "best_lookup": _best(lookup)},
                 ratios=_ratios(network, linear, lookup))
+            out["weightings"][weighting]["icl_targets"] = _icl_token_history(p, w, folds, max_k)
         seconds[f"{weighting}_network"], seconds[f"{weighting}_baselines"] = t1 - t0, time.perf_counter() - t1
     if pair_list:
         t0 = time.perf_counter()

@@ -8,7 +8,8 @@ from flax import nnx
 
 import hmm
 from analysis.regression.activations import DEFAULT_BATCH, collect_activations, resolve_sites
-from analysis.figures.geometry import plot_site_geometry, prefix_view
+from analysis.figures.labels import process_title
+from analysis.figures.geometry import belief_view, plot_site_geometry, prefix_view
 from analysis.regression.measure import Settings, measure
 from analysis.regression.prefixes import MAX_TREE_SEQUENCES, NUM_SAMPLES, PrefixSet, input_layout, prefix_set
 from analysis.regression.fit import RCOND
@@ -46,6 +47,9 @@ def untrained_copy(model, seed: int = 0):
 
 
 def _process_info(process: hmm.Process) -> dict:
+    if not isinstance(process, hmm.Process):  # the Dirichlet Markov family: no finite states
+        return {"name": process.name, "params": dict(vars(process)), "vocab_size": process.vocab_size,
+                "num_states": None, "is_generalized": False}
     return {"name": process.name, "params": process.param_dict, "vocab_size": process.vocab_size,
             "num_states": process.num_states, "is_generalized": process.is_generalized}
 
@@ -120,14 +124,24 @@ class AnalysisResult:
 
 def draw_figures(result: AnalysisResult, out_dir: Path) -> dict:
     """The standard figures of one analysis; returns `{name: path relative to out_dir}`."""
-    view = prefix_view(result.prefixes)
-    title = f"{hmm.display_name(result.process)}, {result.prefixes.num_prefixes:,} prefixes ({result.prefixes.source})"
-    paths = {"geometry": plot_site_geometry(view, result.prefixes.beliefs, result.trained,
-                                            out_dir / "figures" / "geometry.png", title=f"model: {title}")}
+    p = result.prefixes
+    finite = isinstance(result.process, hmm.Process)  # else the Dirichlet family: its state is the mean matrix
+    view = prefix_view(p) if finite else belief_view(p.beliefs, p.probs, simplex=False)
+    target = "belief" if finite else "transition"
+    title = f"{process_title(result.process)}, {p.num_prefixes:,} prefixes ({p.source})"
+    paths = {"geometry": plot_site_geometry(view, p.beliefs, result.trained, out_dir / "figures" / "geometry.png",
+                                            title=f"model: {title}", target=target)}
     if result.untrained is not None:
         paths["geometry_untrained"] = plot_site_geometry(
-            view, result.prefixes.beliefs, result.untrained, out_dir / "figures" / "geometry_untrained.png",
-            title=f"untrained control (same architecture at init): {title}")
+            view, p.beliefs, result.untrained, out_dir / "figures" / "geometry_untrained.png",
+            title=f"untrained control (same architecture at init): {title}", target=target)
+    component = result.trained and next(iter(result.trained.values())).targets.get("component")
+    if component is not None and component.predicted_NxC.shape[1] >= 3:  # a 1-simplex has no 2-D view
+        truth_NxM = hmm.component_posterior(result.process, result.prefixes.beliefs)
+        view = belief_view(truth_NxM, result.prefixes.probs, simplex=truth_NxM.shape[1] == 3)
+        paths["geometry_component"] = plot_site_geometry(
+            view, truth_NxM, result.trained, out_dir / "figures" / "geometry_component.png",
+            title=f"component posterior: {title}", target="component")
     paths["r2_by_site"] = plot_r2_by_site(result.trained, result.untrained, out_dir / "figures" / "r2_by_site.png",
                                           title=title)
     return {name: str(Path(path).relative_to(out_dir)) for name, path in paths.items()}

@@ -8,6 +8,7 @@ import hmm
 from analysis.regression.crossval import cv_summary, fold_fits, fold_means, out_of_fold
 from analysis.regression.folds import RANDOM, random_folds
 from analysis.regression.heldout_null import heldout_shuffle_r2
+from analysis.regression.icl_targets import icl_targets, source_targets
 from analysis.regression.metrics import regression_metrics
 from analysis.regression.moments import design, moments
 from analysis.regression.prefixes import PrefixSet
@@ -63,9 +64,14 @@ class GroupResult:
 
 
 def regression_targets(prefixes: PrefixSet) -> dict:
-    """`belief`: the posterior after the prefix; `next_token`: the Bayes next-token distribution from it."""
+    """`belief`: the posterior after the prefix; `next_token`: the Bayes next-token distribution from it; for
+    in-context processes also `component` and the posterior-mean transition matrices (`icl_targets`); for the
+    Dirichlet Markov family (no finite states) `transition` and `next_token` (`source_targets`)."""
+    if not isinstance(prefixes.process, hmm.Process):
+        return source_targets(prefixes)
     return {"belief": prefixes.beliefs,
-            "next_token": hmm.predictive_distribution(prefixes.process, prefixes.beliefs)}
+            "next_token": hmm.predictive_distribution(prefixes.process, prefixes.beliefs),
+            **icl_targets(prefixes)}
 
 
 def _ordered_union(groups: dict) -> list:

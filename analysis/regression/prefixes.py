@@ -87,11 +87,29 @@ def _prepend_root(rows: dict, root: dict) -> dict:
             for k, v in rows.items()}
 
 
+def root_state(process) -> np.ndarray:
+    """The state before any token: a process's initial belief; for the Dirichlet Markov family (no finite
+    states; its state is the posterior-mean transition matrix, flattened) the prior mean, uniform rows."""
+    if isinstance(process, hmm.Process):
+        return process.initial_belief
+    return np.full(process.vocab_size**2, 1.0 / process.vocab_size)
+
+
+def sampled_states(process, key, num_sequences: int, length: int):
+    """Sampled tokens `[N, L]` and the state after each `[N, L, S]`: beliefs for an `hmm.Process`; for the
+    Dirichlet Markov family the posterior-mean transition matrix (`[N, L, V*V]`)."""
+    if isinstance(process, hmm.Process):
+        tokens, beliefs = hmm.sample(process, key, num_sequences, length)
+        return np.asarray(tokens), np.asarray(beliefs, np.float64)
+    tokens = np.asarray(process.sample(key, num_sequences, length))
+    return tokens, np.asarray(process.posterior_mean(tokens), np.float64).reshape(num_sequences, length, -1)
+
+
 def _assemble(process, source, layout, tokens_MxC, rows, root_class) -> PrefixSet:
     rows = dict(rows, positions=rows["lengths"] - 1 + int(layout.bos))
     if layout.bos:
         rows = _prepend_root(rows, dict(sequence_index=0, positions=0, lengths=0, codes=0, probs=1.0,
-                                        counts=len(tokens_MxC), beliefs=process.initial_belief,
+                                        counts=len(tokens_MxC), beliefs=root_state(process),
                                         class_ids=root_class))
     inputs = np.asarray(inputs_from_context(tokens_MxC, layout), np.int32)
     return PrefixSet(process=process, source=source, context_length=context_length(layout), bos=layout.bos,
@@ -150,13 +168,13 @@ def distinct_prefixes(tokens_MxC: np.ndarray, vocab_size: int):
 
 
 def sampled_prefixes(process: hmm.Process, key, num_sequences: int, layout) -> PrefixSet:
-    """Distinct prefixes of `num_sequences` sampled sequences, weighted by their empirical frequency."""
+    """Distinct prefixes of `num_sequences` sampled sequences, weighted by their empirical frequency (see
+    `sampled_states` for the state of a source without finite states)."""
     C = context_length(layout)
-    tokens, beliefs = hmm.sample(process, key, num_sequences, C)
-    tokens, beliefs = np.asarray(tokens), np.asarray(beliefs, np.float64)
+    tokens, beliefs = sampled_states(process, key, num_sequences, C)
     sequence, position, count = distinct_prefixes(tokens, process.vocab_size)
     used, sequence_index = np.unique(sequence, return_inverse=True)
-    root_and_rows = np.concatenate([process.initial_belief[None], beliefs[sequence, position]])
+    root_and_rows = np.concatenate([root_state(process)[None], beliefs[sequence, position]])
     first, class_ids = hmm.unique_beliefs(root_and_rows, SAMPLED_CLASS_TOL)
     n_classes = len(first)
     fields = dict(sequence_index=sequence_index, lengths=position + 1,
@@ -173,6 +191,8 @@ def prefix_set(process: hmm.Process, layout, *, tree=None, max_sequences: int = 
     A given `tree` is used when it is unpruned and deep enough. `key` seeds the sampled fallback.
     """
     C = context_length(layout)
+    if not isinstance(process, hmm.Process):  # no finite states: always sampled
+        return sampled_prefixes(process, jax.random.key(0) if key is None else key, num_samples, layout)
     if tree is not None and tree.max_len >= C and tree.min_prob == 0:
         return tree_prefixes(tree, layout)
     if float(process.vocab_size) ** C <= max_sequences:

@@ -6,8 +6,10 @@ from pathlib import Path
 import yaml
 
 import hmm
+from hmm.spec import STRUCTURED
 from analysis.regression.emergence import EMERGENCE_SHUFFLES
 from analysis.regression.nulls import DEFAULT_CV_PERMUTATIONS, DEFAULT_PERMUTATIONS
+from analysis.regression.prefixes import NUM_SAMPLES
 from experiments.config.checks import check_experiment
 from experiments.config.ladder import LadderConfig
 from experiments.config.tree import build, merge, set_path, to_plain
@@ -24,6 +26,8 @@ class ProcessConfig:
 
     `name: mixture` draws one component per sequence: `components` lists them, each a mapping such as
     `{name: mess3, x: 0.05, alpha: 0.85}` (or with `params:`), and `weights` their prior (default uniform).
+    `name: dirichlet_markov` (`params: {vocab_size, alpha}`) is the Dirichlet Markov family, a data source
+    without finite states; `name: markov_chain` (`params: {matrix, first}`) one chain (`hmm.process_from_spec`).
     """
 
     name: str = "mess3"
@@ -45,6 +49,8 @@ class AnalysisConfig:
     `cv_shuffles`: permutations of the held-out null (k-fold R^2 of fits onto permuted targets).
     `rcond`: every fit drops the design directions whose singular value is below `rcond` x the largest
     (1e-6: plain least squares; larger values regularise wide designs such as RRXOR's concatenation).
+    `num_samples`: sequences sampled for the regression when the exact tree is too large (or the process has no
+    finite states); every prefix of each is a row.
     """
 
     sites: str | tuple = "residual"
@@ -57,6 +63,7 @@ class AnalysisConfig:
     emergence_sites: str | tuple = "resid_post"
     emergence_shuffles: int = EMERGENCE_SHUFFLES
     rcond: float = 1e-6
+    num_samples: int = NUM_SAMPLES
 
     def __post_init__(self):
         for name in ("sites", "emergence_sites"):
@@ -71,6 +78,8 @@ class AnalysisConfig:
                 raise ConfigError(f"AnalysisConfig.{name}={getattr(self, name)} is invalid: must be >= 0")
         if not 0.0 < self.rcond < 1.0:
             raise ConfigError(f"AnalysisConfig.rcond={self.rcond} is invalid: must be in (0, 1)")
+        if self.num_samples < 1:
+            raise ConfigError(f"AnalysisConfig.num_samples={self.num_samples} is invalid: must be >= 1")
         if self.cv_folds < 2:
             raise ConfigError(f"AnalysisConfig.cv_folds={self.cv_folds} is invalid: must be >= 2")
 
@@ -184,8 +193,9 @@ def _checkpoints_within(values: dict, update: dict) -> dict:
     return {**values, "train": {**train, "checkpoint_steps": kept}}
 
 
-def resolve_process(process_config: ProcessConfig) -> hmm.Process:
-    """The process a config names: a registered name with parameters, a mixture of them, or a process file."""
+def resolve_process(process_config: ProcessConfig) -> "hmm.Process | hmm.DirichletMarkov":
+    """The process a config names: a registered name with parameters, a mixture of them, a process file, or
+    the Dirichlet Markov family (`hmm.DirichletMarkov`, which training samples from directly)."""
     name = process_config.name
     if name == "mixture" or process_config.components or process_config.weights:
         if name != "mixture":
@@ -195,9 +205,8 @@ def resolve_process(process_config: ProcessConfig) -> hmm.Process:
             if getattr(process_config, key):
                 spec[key] = list(getattr(process_config, key))
         return hmm.process_from_spec(spec, path="process")
-    if name == "dirichlet_markov":
-        raise hmm.ProcessError("process.name: dirichlet_markov has no finite states, so a run cannot train and "
-                               "analyse it as a process; use markov_pool (chains drawn from the same prior)")
+    if name in STRUCTURED:  # dirichlet_markov (a data source without finite states), markov_chain
+        return hmm.process_from_spec({"name": name, "params": process_config.params}, path="process")
     if Path(name).suffix.lower() in (".yaml", ".yml", ".json", ".npz") or Path(name).is_file():
         if process_config.params:
             raise hmm.ProcessError("parameters apply to named processes, not to process files")

@@ -12,7 +12,7 @@ class StageContext:
     """Everything a stage reads, and the report dict (the future `analysis.json`) every stage writes into."""
 
     config: object  # an ExperimentConfig
-    process: hmm.Process
+    process: hmm.Process  # or a data source without finite states (hmm.DirichletMarkov)
     run_dir: Path
     model: object  # the trained model (any model with the interface of `models.interface.Model`)
     tree: object = None  # the exact mixed-state tree at the model's context, or None (sampled prefixes)
@@ -34,9 +34,17 @@ class StageContext:
 
 @dataclass(frozen=True)
 class Stage:
-    """One analysis stage: `run(ctx)` writes its section `name` of the report when `enabled(ctx)`."""
+    """One analysis stage: `run(ctx)` writes its section `name` of the report when `enabled(ctx)`.
+
+    `finite_states`: the stage needs an `hmm.Process` (beliefs over finite states); it is skipped for a data
+    source without them (`hmm.DirichletMarkov`).
+    """
 
     name: str
     title: str
     run: Callable[[StageContext], None]
     enabled: Callable[[StageContext], bool] = lambda ctx: True
+    finite_states: bool = True
+
+    def applies(self, ctx: StageContext) -> bool:
+        return (isinstance(ctx.process, hmm.Process) or not self.finite_states) and self.enabled(ctx)

@@ -11,11 +11,11 @@ def run(ctx: StageContext) -> None:
     result = analyze(ctx.model, ctx.process, sites=ac.sites, concat=None if ac.concat == "none" else ac.concat,
                      num_shuffles=ac.shuffles, num_cv_shuffles=ac.cv_shuffles, cv_folds=ac.cv_folds,
                      untrained=ac.untrained_control, seed=ctx.seed, tree=ctx.tree, tokens_seen=tokens,
-                     rcond=ac.rcond)
+                     rcond=ac.rcond, num_samples=ac.num_samples)
     result.figures.update(draw_figures(result, ctx.run_dir))
     ctx.result = result
     ctx.report.update(result.to_dict())
 
 
 STAGE = Stage("regression", "analysis: belief regression with controls (nulls, cross-validation, untrained model) "
-                            "and its figures", run)
+                            "and its figures", run, finite_states=False)

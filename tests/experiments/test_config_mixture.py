@@ -41,7 +41,10 @@ def test_markov_pool_config():
     (MIXTURE[:2] + ["process.weights=[0.5, 0.6]"], r"^config\.process\.weights must sum to 1"),
     (MIXTURE[:1], r"^config\.process\.components must be a non-empty list"),
     (["process.weights=[1.0]"], r"^config\.process\.components and process\.weights apply to name: mixture"),
-    (["process.name=dirichlet_markov"], r"^config\.process\.name: dirichlet_markov has no finite states"),
+    (["process.name=dirichlet_markov", "process.params={alpha: -1}"],
+     r"^config\.process\.alpha: dirichlet_markov: parameter alpha=-1 is out of range"),
+    (["process.name=dirichlet_markov", "process.params={vocab_size: 3, beta: 1}"],
+     r"^config\.process\.beta: unknown field of dirichlet_markov; valid: vocab_size, alpha"),
     (["process.name=markov_pool", "process.params={num_chains: 0}"], r"^config\.process: markov_pool: .*num_chains"),
 ])
 def test_errors_name_the_field_path(overrides, message):
