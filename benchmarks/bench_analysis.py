@@ -38,19 +38,32 @@ def main():
         result = analysis.analyze(model, process, out_dir=out, tokens_seen=tokens, num_shuffles=args.shuffles)
         full_s, full_cpu = time.perf_counter() - start, time.process_time() - cpu
     head = result.headline()
-    print(json.dumps({
-        "benchmark": "analysis", "process": "mess3(0.05, 0.85)", "context": 10, "model": kind,
-        "tokens_seen": tokens, "prefixes": prefixes.num_prefixes, "site": args.site,
-        "shuffles": args.shuffles,
-        "one_site_fit_seconds": fit_s,
-        "one_site_fit_and_null_seconds": fit_null_s,
-        "one_site_null_seconds": fit_null_s - fit_s,
-        "full_analysis_seconds": full_s, "full_analysis_cpu_seconds": full_cpu,
-        "full_analysis_breakdown": {k: round(v, 3) for k, v in result.seconds.items()},
-        "groups": len(result.groups), "headline": head,
-        "backend": jax.default_backend(), "devices": jax.device_count(), "cpus": os.cpu_count(),
-        "load_average_before_after": [load_before, os.getloadavg()[0]],
-    }))
+    print(
+        json.dumps(
+            {
+                "benchmark": "analysis",
+                "process": "mess3(0.05, 0.85)",
+                "context": 10,
+                "model": kind,
+                "tokens_seen": tokens,
+                "prefixes": prefixes.num_prefixes,
+                "site": args.site,
+                "shuffles": args.shuffles,
+                "one_site_fit_seconds": fit_s,
+                "one_site_fit_and_null_seconds": fit_null_s,
+                "one_site_null_seconds": fit_null_s - fit_s,
+                "full_analysis_seconds": full_s,
+                "full_analysis_cpu_seconds": full_cpu,
+                "full_analysis_breakdown": {k: round(v, 3) for k, v in result.seconds.items()},
+                "groups": len(result.groups),
+                "headline": head,
+                "backend": jax.default_backend(),
+                "devices": jax.device_count(),
+                "cpus": os.cpu_count(),
+                "load_average_before_after": [load_before, os.getloadavg()[0]],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -25,8 +25,10 @@ def alternating(fns: dict, rounds: int, repeats: int) -> tuple[dict, dict]:
     for _ in range(rounds):
         for name, fn in fns.items():
             times[name].append(wall_seconds(fn, repeats))
-    return ({name: statistics.median(statistics.median(r) for r in t) for name, t in times.items()},
-            {name: min(min(r) for r in t) for name, t in times.items()})
+    return (
+        {name: statistics.median(statistics.median(r) for r in t) for name, t in times.items()},
+        {name: min(min(r) for r in t) for name, t in times.items()},
+    )
 
 
 def main():
@@ -43,37 +45,71 @@ def main():
     mix = hmm.mixture([hmm.get_process("mess3", x=x, alpha=a) for x, a in COMPONENTS])
     keys = iter(jax.random.split(jax.random.key(0), 10 * args.rounds * (args.repeats + 1)))
     B, L = args.batch_size, args.seq_len
-    sampling, sampling_best = alternating({"single": lambda: hmm.sample(single, next(keys), B, L),
-                                           "mixture": lambda: hmm.sample(mix, next(keys), B, L)},
-                                          args.rounds, args.repeats)
+    sampling, sampling_best = alternating(
+        {"single": lambda: hmm.sample(single, next(keys), B, L), "mixture": lambda: hmm.sample(mix, next(keys), B, L)},
+        args.rounds,
+        args.repeats,
+    )
     trees = {name: hmm.mixed_state_presentation(p, args.depth) for name, p in (("single", single), ("mixture", mix))}
-    tree_seconds, tree_best = alternating({"single": lambda: hmm.mixed_state_presentation(single, args.depth),
-                                           "mixture": lambda: hmm.mixed_state_presentation(mix, args.depth)},
-                                          args.rounds, max(3, args.repeats // 4))
+    tree_seconds, tree_best = alternating(
+        {
+            "single": lambda: hmm.mixed_state_presentation(single, args.depth),
+            "mixture": lambda: hmm.mixed_state_presentation(mix, args.depth),
+        },
+        args.rounds,
+        max(3, args.repeats // 4),
+    )
     per_prefix = {name: tree_seconds[name] / trees[name].num_prefixes for name in trees}
 
     family = hmm.DirichletMarkov(args.vocab_size, 1.0)
     n_icl = max(B // 16, 1) * 16
     tokens = family.sample(next(keys), n_icl, args.icl_seq_len)
-    icl, _ = alternating({"dirichlet_sample": lambda: family.sample(next(keys), n_icl, args.icl_seq_len),
-                          "dirichlet_predictive": lambda: family.predictive(tokens)}, 1, max(3, args.repeats // 4))
-    tokens_per_second = {"median": {k: B * L / s for k, s in sampling.items()},
-                         "fastest": {k: B * L / s for k, s in sampling_best.items()}}
-    print(json.dumps({
-        "benchmark": "icl", "components": COMPONENTS, "batch_size": B, "seq_len": L,
-        "sampling_tokens_per_second": tokens_per_second,
-        "sampling_mixture_over_single_throughput": {"median": sampling["single"] / sampling["mixture"],
-                                                    "fastest": sampling_best["single"] / sampling_best["mixture"]},
-        "tree_depth": args.depth, "tree_prefixes": {k: t.num_prefixes for k, t in trees.items()},
-        "tree_seconds": {"median": tree_seconds, "fastest": tree_best}, "tree_seconds_per_prefix": per_prefix,
-        "tree_mixture_over_single_time_per_prefix": {"median": per_prefix["mixture"] / per_prefix["single"],
-                                                     "fastest": tree_best["mixture"] / tree_best["single"]},
-        "dirichlet": {"vocab_size": args.vocab_size, "batch_size": n_icl, "seq_len": args.icl_seq_len,
-                      "sample_tokens_per_second": n_icl * args.icl_seq_len / icl["dirichlet_sample"],
-                      "bayes_predictive_tokens_per_second": n_icl * args.icl_seq_len / icl["dirichlet_predictive"]},
-        "load_average_1_5_15": os.getloadavg(), "cpu_count": os.cpu_count(),
-        "backend": jax.default_backend(), "devices": jax.device_count(),
-    }))
+    icl, _ = alternating(
+        {
+            "dirichlet_sample": lambda: family.sample(next(keys), n_icl, args.icl_seq_len),
+            "dirichlet_predictive": lambda: family.predictive(tokens),
+        },
+        1,
+        max(3, args.repeats // 4),
+    )
+    tokens_per_second = {
+        "median": {k: B * L / s for k, s in sampling.items()},
+        "fastest": {k: B * L / s for k, s in sampling_best.items()},
+    }
+    print(
+        json.dumps(
+            {
+                "benchmark": "icl",
+                "components": COMPONENTS,
+                "batch_size": B,
+                "seq_len": L,
+                "sampling_tokens_per_second": tokens_per_second,
+                "sampling_mixture_over_single_throughput": {
+                    "median": sampling["single"] / sampling["mixture"],
+                    "fastest": sampling_best["single"] / sampling_best["mixture"],
+                },
+                "tree_depth": args.depth,
+                "tree_prefixes": {k: t.num_prefixes for k, t in trees.items()},
+                "tree_seconds": {"median": tree_seconds, "fastest": tree_best},
+                "tree_seconds_per_prefix": per_prefix,
+                "tree_mixture_over_single_time_per_prefix": {
+                    "median": per_prefix["mixture"] / per_prefix["single"],
+                    "fastest": tree_best["mixture"] / tree_best["single"],
+                },
+                "dirichlet": {
+                    "vocab_size": args.vocab_size,
+                    "batch_size": n_icl,
+                    "seq_len": args.icl_seq_len,
+                    "sample_tokens_per_second": n_icl * args.icl_seq_len / icl["dirichlet_sample"],
+                    "bayes_predictive_tokens_per_second": n_icl * args.icl_seq_len / icl["dirichlet_predictive"],
+                },
+                "load_average_1_5_15": os.getloadavg(),
+                "cpu_count": os.cpu_count(),
+                "backend": jax.default_backend(),
+                "devices": jax.device_count(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -33,15 +33,30 @@ def main():
     result = patching(model, prefixes, pairs, sites)
     first_s, first_cpu = time.perf_counter() - start, time.process_time() - cpu
     warm_s = median_seconds(lambda: patching(model, prefixes, pairs, sites), args.repeats)
-    print(json.dumps({
-        "benchmark": "interventions_patching", "process": "mess3(0.05, 0.85)", "context": 10, "model": kind,
-        "tokens_seen": tokens, "pairs": len(pairs), "sites": len(sites), "modes": result["modes"],
-        "forwards_per_pair": 2 + len(sites) * len(result["modes"]),
-        "draw_pairs_seconds": pairs_s, "first_call_seconds": first_s, "first_call_cpu_seconds": first_cpu,
-        "warm_seconds": warm_s, "closed_last": result["closed"]["last"],
-        "backend": jax.default_backend(), "devices": jax.device_count(), "cpus": os.cpu_count(),
-        "load_average_before_after": [load_before, os.getloadavg()[0]],
-    }))
+    print(
+        json.dumps(
+            {
+                "benchmark": "interventions_patching",
+                "process": "mess3(0.05, 0.85)",
+                "context": 10,
+                "model": kind,
+                "tokens_seen": tokens,
+                "pairs": len(pairs),
+                "sites": len(sites),
+                "modes": result["modes"],
+                "forwards_per_pair": 2 + len(sites) * len(result["modes"]),
+                "draw_pairs_seconds": pairs_s,
+                "first_call_seconds": first_s,
+                "first_call_cpu_seconds": first_cpu,
+                "warm_seconds": warm_s,
+                "closed_last": result["closed"]["last"],
+                "backend": jax.default_backend(),
+                "devices": jax.device_count(),
+                "cpus": os.cpu_count(),
+                "load_average_before_after": [load_before, os.getloadavg()[0]],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

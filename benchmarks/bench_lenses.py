@@ -33,16 +33,30 @@ def main():
     _, first_s, first_cpu = _timed(lambda: fit_tuned_lens(readout, inputs, train, recipe=recipe))
     _, warm_s, warm_cpu = _timed(lambda: fit_tuned_lens(readout, inputs, train, recipe=recipe))
     section, stage_s, stage_cpu = _timed(lambda: toy_lenses(model, process))
-    print(json.dumps({
-        "benchmark": "lenses", "process": "mess3(0.05, 0.85)", "model": kind, "prefixes": prefixes.num_prefixes,
-        "sites": len(sites), "steps": recipe.steps, "batch_size": recipe.batch_size,
-        "activations_seconds": acts_s,
-        "tuned_all_sites_first_call_seconds": first_s, "tuned_all_sites_first_call_cpu_seconds": first_cpu,
-        "tuned_all_sites_warm_seconds": warm_s, "tuned_all_sites_warm_cpu_seconds": warm_cpu,
-        "lens_stage_seconds": stage_s, "lens_stage_cpu_seconds": stage_cpu,
-        "lens_stage_parts_seconds": section["seconds"],
-        "cpu_count": os.cpu_count(), "load_average_before": load_before, "load_average_after": os.getloadavg()[0],
-    }))
+    print(
+        json.dumps(
+            {
+                "benchmark": "lenses",
+                "process": "mess3(0.05, 0.85)",
+                "model": kind,
+                "prefixes": prefixes.num_prefixes,
+                "sites": len(sites),
+                "steps": recipe.steps,
+                "batch_size": recipe.batch_size,
+                "activations_seconds": acts_s,
+                "tuned_all_sites_first_call_seconds": first_s,
+                "tuned_all_sites_first_call_cpu_seconds": first_cpu,
+                "tuned_all_sites_warm_seconds": warm_s,
+                "tuned_all_sites_warm_cpu_seconds": warm_cpu,
+                "lens_stage_seconds": stage_s,
+                "lens_stage_cpu_seconds": stage_cpu,
+                "lens_stage_parts_seconds": section["seconds"],
+                "cpu_count": os.cpu_count(),
+                "load_average_before": load_before,
+                "load_average_after": os.getloadavg()[0],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ def torch_forward(model, tokens):
     def forward():
         with torch.inference_mode():
             return model(batch).logits
+
     return forward
 
 
@@ -77,7 +78,7 @@ def compile_sweep(hf: dict, tensors: dict, shapes: list, layers: list, precision
         sub_hf = {**hf, "num_hidden_layers": n_layers}
         sub = {k: v for k, v in tensors.items() if not k.startswith("model.layers.") or int(k.split(".")[2]) < n_layers}
         model = random_jax_llama(sub_hf, sub, precision)
-        for B, L in (shapes if n_layers == max(layers) else shapes[:1]):
+        for B, L in shapes if n_layers == max(layers) else shapes[:1]:
             tokens = np.zeros((B, L), np.int32)
             rows.append({"layers": n_layers, "batch": B, "length": L, "compile_s": compile_seconds(model, tokens)})
             if n_layers == max(layers) and (B, L) in (shapes[0], shapes[-1]):
@@ -91,20 +92,33 @@ def main(argv=None):
     parser.add_argument("--length", type=int, default=512)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--random-weights", action="store_true", help="SmolLM2-135M's shape, random weights")
-    parser.add_argument("--precision", default=None, choices=["default", "high", "highest"],
-                        help="JAX float32 matrix-product precision (default: JAX's default)")
+    parser.add_argument(
+        "--precision",
+        default=None,
+        choices=["default", "high", "highest"],
+        help="JAX float32 matrix-product precision (default: JAX's default)",
+    )
     parser.add_argument("--no-torch", action="store_true", help="skip the transformers comparison")
-    parser.add_argument("--sweep-shapes", default="8x512,8x128,8x1024,8x2048,32x1024",
-                        help="compile-time sweep: batch x length list, the first also used for depths ('' for none)")
+    parser.add_argument(
+        "--sweep-shapes",
+        default="8x512,8x128,8x1024,8x2048,32x1024",
+        help="compile-time sweep: batch x length list, the first also used for depths ('' for none)",
+    )
     parser.add_argument("--sweep-layers", default="30,10,2", help="compile-time sweep depths")
     parser.add_argument("--out", default=None, help="also write the JSON here")
     args = parser.parse_args(argv)
 
-    result = {"model": "random SmolLM2-135M shape" if args.random_weights else "smollm2-135m",
-              "batch": args.batch, "length": args.length, "repeats": args.repeats,
-              "jax_precision": args.precision or "JAX default (float32 on a CPU)",
-              "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores", "jax_backend": jax.default_backend(),
-              "jax_devices": [str(d) for d in jax.devices()], "load_average_at_start": os.getloadavg()}
+    result = {
+        "model": "random SmolLM2-135M shape" if args.random_weights else "smollm2-135m",
+        "batch": args.batch,
+        "length": args.length,
+        "repeats": args.repeats,
+        "jax_precision": args.precision or "JAX default (float32 on a CPU)",
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
+        "jax_backend": jax.default_backend(),
+        "jax_devices": [str(d) for d in jax.devices()],
+        "load_average_at_start": os.getloadavg(),
+    }
     jax.block_until_ready(jnp.ones(1) + 1)  # start the runtime outside every timing
     tensors = random_llama_tensors(SMOLLM2_135M) if (args.random_weights or args.sweep_shapes) else None
     if args.random_weights:
@@ -134,8 +148,9 @@ def main(argv=None):
             from models.pretrained.load import shipped_model_path
 
             path = shipped_model_path("smollm2-135m")
-            reference = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name,
-                                                             dtype=torch.float32).eval()
+            reference = AutoModelForCausalLM.from_pretrained(
+                path.parent, gguf_file=path.name, dtype=torch.float32
+            ).eval()
         result["torch_threads"] = torch.get_num_threads()
         result["torch_attention"] = reference.config._attn_implementation
         contestants["torch"] = torch_forward(reference, tokens)
@@ -152,8 +167,9 @@ def main(argv=None):
         result["jax_speedup_over_torch_per_round"] = per_round.tolist()
     shapes = [tuple(int(n) for n in shape.split("x")) for shape in args.sweep_shapes.split(",") if shape]
     if shapes:
-        result["compile_sweep"] = compile_sweep(SMOLLM2_135M, tensors, shapes,
-                                                [int(x) for x in args.sweep_layers.split(",")], args.precision)
+        result["compile_sweep"] = compile_sweep(
+            SMOLLM2_135M, tensors, shapes, [int(x) for x in args.sweep_layers.split(",")], args.precision
+        )
     result["load_average_at_end"] = os.getloadavg()
     text = json.dumps(result, indent=1)
     print(text)

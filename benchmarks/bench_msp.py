@@ -20,7 +20,9 @@ def main():
         tree = hmm.mixed_state_presentation(process, depth)
         results[str(depth)] = {
             "prefixes": tree.num_prefixes,
-            "tree_seconds": median_seconds(lambda depth=depth: hmm.mixed_state_presentation(process, depth), args.repeats),
+            "tree_seconds": median_seconds(
+                lambda depth=depth: hmm.mixed_state_presentation(process, depth), args.repeats
+            ),
             "distinct_states_seconds": median_seconds(lambda tree=tree: distinct_states(tree), args.repeats),
         }
     print(json.dumps({"benchmark": "mixed_state_presentation", "process": args.process, "depths": results}))

@@ -18,14 +18,22 @@ def main():
     args = parser.parse_args()
     process = hmm.get_process(args.process)
     keys = iter(jax.random.split(jax.random.key(0), args.repeats + 1))
-    seconds = median_seconds(lambda: hmm.sample(process, next(keys), args.batch_size, args.seq_len),
-                             args.repeats)
+    seconds = median_seconds(lambda: hmm.sample(process, next(keys), args.batch_size, args.seq_len), args.repeats)
     tokens = args.batch_size * args.seq_len
-    print(json.dumps({
-        "benchmark": "sampling", "process": args.process, "batch_size": args.batch_size,
-        "seq_len": args.seq_len, "median_seconds": seconds, "tokens_per_second": tokens / seconds,
-        "backend": jax.default_backend(), "devices": jax.device_count(),
-    }))
+    print(
+        json.dumps(
+            {
+                "benchmark": "sampling",
+                "process": args.process,
+                "batch_size": args.batch_size,
+                "seq_len": args.seq_len,
+                "median_seconds": seconds,
+                "tokens_per_second": tokens / seconds,
+                "backend": jax.default_backend(),
+                "devices": jax.device_count(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -36,8 +36,13 @@ def throughput(process, mc, tc, members=None, calls=5) -> dict:
         times.append(time.perf_counter() - t0)
     E = len(members) if members else 1
     tokens = tc.steps_per_call * tc.batch_size * mc.n_ctx * E
-    return {"tokens_per_s": tokens / float(np.median(times)), "best_tokens_per_s": tokens / min(times),
-            "first_call_s": compile_s, "members": E, "batch_size": tc.batch_size}
+    return {
+        "tokens_per_s": tokens / float(np.median(times)),
+        "best_tokens_per_s": tokens / min(times),
+        "first_call_s": compile_s,
+        "members": E,
+        "batch_size": tc.batch_size,
+    }
 
 
 def converge(process, target: float, budget_s: float) -> dict:
@@ -52,11 +57,18 @@ def converge(process, target: float, budget_s: float) -> dict:
 
     result = models.train(process, mc, tc, on_eval=on_eval, progress=False)
     final = result.final_metrics
-    return {"train_config": tc.to_dict(), "model_config": result.model_config.to_dict(), "target": target,
-            "reached": reached or None, "final_relative_loss": final["eval/relative_loss"],
-            "final_kl": final["eval/kl"], "wall_s": time.perf_counter() - t0, "budget_s": budget_s,
-            "within_budget": bool(reached) and reached["wall_s"] <= budget_s,
-            "curve": [(m["step"], m["eval/relative_loss"]) for m in result.metrics]}
+    return {
+        "train_config": tc.to_dict(),
+        "model_config": result.model_config.to_dict(),
+        "target": target,
+        "reached": reached or None,
+        "final_relative_loss": final["eval/relative_loss"],
+        "final_kl": final["eval/kl"],
+        "wall_s": time.perf_counter() - t0,
+        "budget_s": budget_s,
+        "within_budget": bool(reached) and reached["wall_s"] <= budget_s,
+        "curve": [(m["step"], m["eval/relative_loss"]) for m in result.metrics],
+    }
 
 
 def main(argv=None):
@@ -81,14 +93,16 @@ def main(argv=None):
         "devices": [str(d) for d in jax.devices()],
         "cpu_count": os.cpu_count(),
         "load_average_at_start": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-        "jax": jax.__version__, "python": platform.python_version(),
+        "jax": jax.__version__,
+        "python": platform.python_version(),
         "xla_flags": os.environ.get("XLA_FLAGS", ""),
     }
     out["single"] = throughput(process, mc, base.replace(batch_size=args.batch_size), calls=args.calls)
     tc_e = base.replace(batch_size=args.ensemble_batch_size)
     one = throughput(process, mc, tc_e, calls=args.calls)
-    many = throughput(process, mc, tc_e, Members(tuple(range(args.seeds)), (tc_e.learning_rate,) * args.seeds),
-                      calls=args.calls)
+    many = throughput(
+        process, mc, tc_e, Members(tuple(range(args.seeds)), (tc_e.learning_rate,) * args.seeds), calls=args.calls
+    )
     out["ensemble"] = {"one_seed": one, "vmapped": many, "speedup": many["tokens_per_s"] / one["tokens_per_s"]}
     if args.converge:
         out["converge"] = converge(process, args.target, args.budget_s)

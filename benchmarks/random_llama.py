@@ -7,10 +7,21 @@ from models.pretrained import llama
 from models.pretrained.decoder import PretrainedDecoder
 from models.pretrained.tensors import TensorSource
 
-SMOLLM2_135M = {"model_type": "llama", "vocab_size": 49152, "hidden_size": 576, "num_hidden_layers": 30,
-                "num_attention_heads": 9, "num_key_value_heads": 3, "head_dim": 64, "intermediate_size": 1536,
-                "max_position_embeddings": 8192, "rms_norm_eps": 1e-5, "rope_theta": 100000.0,
-                "tie_word_embeddings": True, "hidden_act": "silu"}
+SMOLLM2_135M = {
+    "model_type": "llama",
+    "vocab_size": 49152,
+    "hidden_size": 576,
+    "num_hidden_layers": 30,
+    "num_attention_heads": 9,
+    "num_key_value_heads": 3,
+    "head_dim": 64,
+    "intermediate_size": 1536,
+    "max_position_embeddings": 8192,
+    "rms_norm_eps": 1e-5,
+    "rope_theta": 100000.0,
+    "tie_word_embeddings": True,
+    "hidden_act": "silu",
+}
 
 
 def random_llama_tensors(hf: dict, seed: int = 0) -> dict:
@@ -22,15 +33,23 @@ def random_llama_tensors(hf: dict, seed: int = 0) -> dict:
     shapes = {"model.embed_tokens.weight": (V, D), "model.norm.weight": (D,)}
     for layer in range(hf["num_hidden_layers"]):
         p = f"model.layers.{layer}."
-        shapes |= {p + "input_layernorm.weight": (D,), p + "post_attention_layernorm.weight": (D,),
-                   p + "self_attn.q_proj.weight": (q, D), p + "self_attn.k_proj.weight": (kv, D),
-                   p + "self_attn.v_proj.weight": (kv, D), p + "self_attn.o_proj.weight": (D, q),
-                   p + "mlp.gate_proj.weight": (F, D), p + "mlp.up_proj.weight": (F, D),
-                   p + "mlp.down_proj.weight": (D, F)}
+        shapes |= {
+            p + "input_layernorm.weight": (D,),
+            p + "post_attention_layernorm.weight": (D,),
+            p + "self_attn.q_proj.weight": (q, D),
+            p + "self_attn.k_proj.weight": (kv, D),
+            p + "self_attn.v_proj.weight": (kv, D),
+            p + "self_attn.o_proj.weight": (D, q),
+            p + "mlp.gate_proj.weight": (F, D),
+            p + "mlp.up_proj.weight": (F, D),
+            p + "mlp.down_proj.weight": (D, F),
+        }
     if not hf["tie_word_embeddings"]:
         shapes["lm_head.weight"] = (V, D)
-    return {name: (1 + rng.normal(0, 0.1, shape) if len(shape) == 1 else rng.normal(0, 0.02, shape))
-            .astype(np.float32) for name, shape in shapes.items()}
+    return {
+        name: (1 + rng.normal(0, 0.1, shape) if len(shape) == 1 else rng.normal(0, 0.02, shape)).astype(np.float32)
+        for name, shape in shapes.items()
+    }
 
 
 def random_jax_llama(hf: dict, tensors: dict, precision=None) -> PretrainedDecoder:

@@ -2,10 +2,16 @@
 
 # (figure-key prefix, section); the first matching prefix wins
 FIGURE_SECTIONS = (
-    ("interventions_", "interventions"), ("lens_", "lenses"), ("icl_", "icl"), ("geometry_by_length", "ladder"),
+    ("interventions_", "interventions"),
+    ("lens_", "lenses"),
+    ("icl_", "icl"),
+    ("geometry_by_length", "ladder"),
     ("ladder", "ladder"),
-    ("r2_vs_tokens", "training"), ("emergence", "training"), ("training_curves", "loss"),
-    ("geometry", "trained"), ("r2_by_site", "trained"),
+    ("r2_vs_tokens", "training"),
+    ("emergence", "training"),
+    ("training_curves", "loss"),
+    ("geometry", "trained"),
+    ("r2_by_site", "trained"),
 )
 RENAMED = {"baselines": "ladder"}  # a section's old name in analysis.json files written before
 
@@ -21,8 +27,11 @@ def _has(report: dict, section: str) -> bool:
 
 def figures_with_numbers(report: dict) -> dict:
     """`report["figures"]` without the figures whose section is absent (a figure never outlives its numbers)."""
-    return {key: path for key, path in (report.get("figures") or {}).items()
-            if (section := figure_section(key)) is None or _has(report, section)}
+    return {
+        key: path
+        for key, path in (report.get("figures") or {}).items()
+        if (section := figure_section(key)) is None or _has(report, section)
+    }
 
 
 def carry_over(old: dict, new: dict, run_dir) -> list[str]:
@@ -31,8 +40,9 @@ def carry_over(old: dict, new: dict, run_dir) -> list[str]:
     exist; returns the names of the sections kept."""
     from pathlib import Path
 
-    kept = [k for k, v in old.items() if k not in new and k != "figures" and v
-            and not (k in RENAMED and RENAMED[k] in new)]
+    kept = [
+        k for k, v in old.items() if k not in new and k != "figures" and v and not (k in RENAMED and RENAMED[k] in new)
+    ]
     sections = {RENAMED.get(k, k) for k in kept}
     for key in kept:
         new[key] = old[key]

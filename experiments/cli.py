@@ -40,9 +40,12 @@ EXAMPLES = """common commands:
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every registered subcommand; each subcommand's `run` is its `func`."""
     parser = argparse.ArgumentParser(
-        prog="belieflab", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="belieflab",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Hidden-Markov processes, small transformers trained on them, and the belief state in "
-                    "their residual stream (with shuffle nulls, cross-validation and an untrained control).")
+        "their residual stream (with shuffle nulls, cross-validation and an untrained control).",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         module = importlib.import_module(name)

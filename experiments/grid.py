@@ -6,8 +6,13 @@ import yaml
 
 from models.config import ConfigError
 
-ALIASES = {"seed": "train.seed", "lr": "train.learning_rate", "learning_rate": "train.learning_rate",
-           "pool_size": "process.params.num_chains", "process.pool_size": "process.params.num_chains"}
+ALIASES = {
+    "seed": "train.seed",
+    "lr": "train.learning_rate",
+    "learning_rate": "train.learning_rate",
+    "pool_size": "process.params.num_chains",
+    "process.pool_size": "process.params.num_chains",
+}
 VMAPPABLE = ("train.seed", "train.learning_rate")  # axes one compiled ensemble can cover
 
 

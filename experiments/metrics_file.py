@@ -21,7 +21,9 @@ def check_steps_increase(path) -> None:
         if step is None:
             continue
         if previous is not None and step <= previous[1]:
-            raise DamagedFileError(f"{path}, line {number}: step {step} follows step {previous[1]} (line "
-                                   f"{previous[0]}); steps must increase: two runs wrote into this directory? "
-                                   f"Delete the run directory and run again")
+            raise DamagedFileError(
+                f"{path}, line {number}: step {step} follows step {previous[1]} (line "
+                f"{previous[0]}); steps must increase: two runs wrote into this directory? "
+                f"Delete the run directory and run again"
+            )
         previous = (number, step)

@@ -40,16 +40,26 @@ PROBES = {int: (-1, 0, 1, 2**40), float: (-1.0, 0.0, 1.0, 1.5, 1e12), str: ("?",
 
 def type_name(annotation) -> str:
     """`int | None` -> "integer or null", as a YAML user reads it."""
-    names = {int: "integer", float: "number", str: "string", bool: "true/false", tuple: "list", dict: "mapping",
-             type(None): "null"}
+    names = {
+        int: "integer",
+        float: "number",
+        str: "string",
+        bool: "true/false",
+        tuple: "list",
+        dict: "mapping",
+        type(None): "null",
+    }
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         return " or ".join(type_name(a) for a in typing.get_args(annotation))
     return names.get(annotation, getattr(annotation, "__name__", str(annotation)))
 
 
 def _probe_values(annotation) -> list:
-    options = typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, types.UnionType) \
+    options = (
+        typing.get_args(annotation)
+        if typing.get_origin(annotation) in (typing.Union, types.UnionType)
         else (annotation,)
+    )
     return [value for option in options for value in PROBES.get(option, ())]
 
 
@@ -102,43 +112,76 @@ def config_tree(cls=ExperimentConfig, path: str = "") -> list[tuple]:
             nested += config_tree(annotation, f"{path}{f.name}.")
         else:
             field_path = f"{path}{f.name}"
-            leaves.append((field_path, type_name(annotation), _yaml_value(getattr(defaults, f.name)),
-                           NOTES.get(field_path) or allowed(cls, f.name, annotation)))
+            leaves.append(
+                (
+                    field_path,
+                    type_name(annotation),
+                    _yaml_value(getattr(defaults, f.name)),
+                    NOTES.get(field_path) or allowed(cls, f.name, annotation),
+                )
+            )
     return [(path.rstrip("."), cls, leaves)] + nested
 
 
 def config_page() -> str:
-    lines = ["# Config reference", "", GENERATED, "",
-             "A config is a YAML file of overrides of these defaults (`base: NAME` inherits a shipped config or "
-             "another file); `belieflab run CONFIG key.path=value ...` overrides single fields. \"Allowed\" quotes "
-             "the validation's own messages for out-of-range values, found by trying such values with every other "
-             "field at its default: a bound that depends on another field (for example `train.warmup_steps` at "
-             "most `train.num_steps`) shows that field's default.", ""]
+    lines = [
+        "# Config reference",
+        "",
+        GENERATED,
+        "",
+        "A config is a YAML file of overrides of these defaults (`base: NAME` inherits a shipped config or "
+        'another file); `belieflab run CONFIG key.path=value ...` overrides single fields. "Allowed" quotes '
+        "the validation's own messages for out-of-range values, found by trying such values with every other "
+        "field at its default: a bound that depends on another field (for example `train.warmup_steps` at "
+        "most `train.num_steps`) shows that field's default.",
+        "",
+    ]
     for section, cls, leaves in config_tree():
-        lines += [f"## `{section or 'top level'}` ({cls.__name__})", "", _docstring(cls), "",
-                  "| field | type | default | allowed |", "| --- | --- | --- | --- |"]
+        lines += [
+            f"## `{section or 'top level'}` ({cls.__name__})",
+            "",
+            _docstring(cls),
+            "",
+            "| field | type | default | allowed |",
+            "| --- | --- | --- | --- |",
+        ]
         lines += [f"| `{name}` | {kind} | `{default}` | {_cell(rule)} |" for name, kind, default, rule in leaves]
         lines.append("")
-    lines += ["## Processes (`process.name`, `process.params`)", "",
-              "A registered name with its parameters, or a process file (YAML/JSON with `transition_matrices`, or "
-              "`.npz`; parameters do not apply to files).", "", "| name | summary; parameters (default, range) |",
-              "| --- | --- |"]
+    lines += [
+        "## Processes (`process.name`, `process.params`)",
+        "",
+        "A registered name with its parameters, or a process file (YAML/JSON with `transition_matrices`, or "
+        "`.npz`; parameters do not apply to files).",
+        "",
+        "| name | summary; parameters (default, range) |",
+        "| --- | --- |",
+    ]
     lines += [f"| `{name}` | {_cell(text)} |" for name, text in hmm.list_processes().items()]
-    lines += ["", "## `belieflab lens-llm` settings (LensLLMSettings)", "", _docstring(LensLLMSettings), "",
-              "Given as command-line options (`--heldout-tokens 512`), not in a YAML file; a field without an "
-              "option keeps its default.", "",
-              "| field | option | type | default | allowed |", "| --- | --- | --- | --- | --- |"]
+    lines += [
+        "",
+        "## `belieflab lens-llm` settings (LensLLMSettings)",
+        "",
+        _docstring(LensLLMSettings),
+        "",
+        "Given as command-line options (`--heldout-tokens 512`), not in a YAML file; a field without an "
+        "option keeps its default.",
+        "",
+        "| field | option | type | default | allowed |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     hints = typing.get_type_hints(LensLLMSettings)
     flags = {o for a in _subcommands(build_parser())["lens-llm"]._actions for o in a.option_strings}
     for f in dataclasses.fields(LensLLMSettings):
         flag = f"--{f.name.replace('_', '-')}"
-        lines.append(f"| `{f.name}` | {f'`{flag}`' if flag in flags else '–'} | {type_name(hints[f.name])} | "
-                     f"`{_yaml_value(f.default)}` | {_cell(allowed(LensLLMSettings, f.name, hints[f.name]))} |")
+        lines.append(
+            f"| `{f.name}` | {f'`{flag}`' if flag in flags else '–'} | {type_name(hints[f.name])} | "
+            f"`{_yaml_value(f.default)}` | {_cell(allowed(LensLLMSettings, f.name, hints[f.name]))} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def python_minor() -> str:
-    """"3.11": argparse's help layout changes between Python versions."""
+    """ "3.11": argparse's help layout changes between Python versions."""
     return f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
@@ -153,8 +196,20 @@ def cli_page() -> str:
     os.environ["COLUMNS"] = HELP_COLUMNS
     try:
         parser = build_parser()
-        parts = ["# Command-line reference", "", GENERATED, "", f"{ARGPARSE_NOTE} {python_minor()}.", "",
-                 "## `belieflab`", "", "```", parser.format_help().rstrip(), "```", ""]
+        parts = [
+            "# Command-line reference",
+            "",
+            GENERATED,
+            "",
+            f"{ARGPARSE_NOTE} {python_minor()}.",
+            "",
+            "## `belieflab`",
+            "",
+            "```",
+            parser.format_help().rstrip(),
+            "```",
+            "",
+        ]
         for name, command in _subcommands(parser).items():
             parts += [f"## `belieflab {name}`", "", "```", command.format_help().rstrip(), "```", ""]
     finally:
@@ -181,12 +236,15 @@ def pages() -> dict:
             "Written by `belieflab run` and `belieflab analyze` into the run directory; every number of "
             "`report.html` comes from it. Losses and KL in nats. `<group>` is a site name or a concatenation "
             "(`concat`); `<target>` is `belief` or `next_token`; `<w>` a weighting (`prob`, `uniform`).",
-            ANALYSIS_JSON),
+            ANALYSIS_JSON,
+        ),
         "lenses-json.md": schema_page(
             f"`lenses.json` (schema `{LENS_LLM_SCHEMA}`)",
             "Written by `belieflab lens-llm` into its run directory. Nats. Lists indexed `[S]` run over `sites`; "
             "there is no Bayes answer for real text, so the metrics are against the model's own output and the "
-            "observed next token. (A toy run's lenses are in `analysis.json` → `lenses`.)", LENSES_JSON),
+            "observed next token. (A toy run's lenses are in `analysis.json` → `lenses`.)",
+            LENSES_JSON,
+        ),
     }
 
 

@@ -80,8 +80,9 @@ class Run:
         self.analysis = self._json("analysis.json")
         self.lenses = self._json("lenses.json")
         if self.analysis is None and self.lenses is None:
-            raise MissingFileError(f"{self.path} has neither analysis.json nor lenses.json: run "
-                                    f"`belieflab analyze {self.path}` first")
+            raise MissingFileError(
+                f"{self.path} has neither analysis.json nor lenses.json: run `belieflab analyze {self.path}` first"
+            )
 
     def _json(self, name: str):
         path = self.path / name
@@ -128,8 +129,11 @@ def command_line(run: Run) -> str:
     run (its options that differ from the defaults)."""
     if "lens_llm" in run.config:
         defaults = LensLLMSettings().__dict__
-        flags = [f"--{k.replace('_', '-')} {v}" for k, v in run.config["lens_llm"].items()
-                 if k in defaults and v != defaults[k]]
+        flags = [
+            f"--{k.replace('_', '-')} {v}"
+            for k, v in run.config["lens_llm"].items()
+            if k in defaults and v != defaults[k]
+        ]
         return " ".join(["belieflab lens-llm", *flags, f"--output-dir {run.path}"])
     if run.name not in shipped_configs():
         return f"belieflab run {run.path / 'config.yaml'}"
@@ -154,19 +158,35 @@ def header(runs: list[Run], argv: list[str]) -> list[str]:
     dates = sorted({r.recorded for r in runs})
     date = dates[0].isoformat() if len(dates) == 1 else f"{dates[0].isoformat()} to {dates[-1].isoformat()}"
     devices = ", ".join(env.get("devices", [])) or "not recorded"
-    machine = (f"{env.get('cpu', 'CPU not recorded')}, {env.get('cpu_count', '?')} cores; JAX backend "
-               f"{env.get('backend', '?')} ({devices}); {env.get('platform', '')}") if env else "not recorded"
-    versions = (", ".join(f"{k} {env[k]}" for k in ("python", "jax", "jaxlib", "numpy") if k in env)
-                or "not recorded")
+    machine = (
+        (
+            f"{env.get('cpu', 'CPU not recorded')}, {env.get('cpu_count', '?')} cores; JAX backend "
+            f"{env.get('backend', '?')} ({devices}); {env.get('platform', '')}"
+        )
+        if env
+        else "not recorded"
+    )
+    versions = ", ".join(f"{k} {env[k]}" for k in ("python", "jax", "jaxlib", "numpy") if k in env) or "not recorded"
     commands = sorted({command_line(r) for r in runs})
-    lines = [f"# {', '.join(sorted({r.name for r in runs}))}: {process} ({date})", "",
-             "| | |", "| --- | --- |", f"| date | {date} (when the runs' results were written, UTC) |",
-             f"| machine | {machine} |",
-             "| load | not recorded in the run directory |", f"| versions | {versions} |",
-             f"| command | {'; '.join(f'`{c}`' for c in commands)} |",
-             f"| runs | {', '.join(f'`{r.path}`' for r in runs)} |", "",
-             "Generated from the run directories' files by", "", "```",
-             f"python -m experiments.results_page {shlex.join(argv)}", "```", ""]
+    lines = [
+        f"# {', '.join(sorted({r.name for r in runs}))}: {process} ({date})",
+        "",
+        "| | |",
+        "| --- | --- |",
+        f"| date | {date} (when the runs' results were written, UTC) |",
+        f"| machine | {machine} |",
+        "| load | not recorded in the run directory |",
+        f"| versions | {versions} |",
+        f"| command | {'; '.join(f'`{c}`' for c in commands)} |",
+        f"| runs | {', '.join(f'`{r.path}`' for r in runs)} |",
+        "",
+        "Generated from the run directories' files by",
+        "",
+        "```",
+        f"python -m experiments.results_page {shlex.join(argv)}",
+        "```",
+        "",
+    ]
     return lines
 
 
@@ -180,17 +200,25 @@ def training(runs: list[Run]) -> list[str]:
     rows = [r for r in runs if r.section("loss")]
     if not rows:
         return []
-    lines = ["## Training", "", "| run | steps | tokens | loss (nats) | optimum (nats) | relative loss | KL to Bayes |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "## Training",
+        "",
+        "| run | steps | tokens | loss (nats) | optimum (nats) | relative loss | KL to Bayes |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for r in rows:
         loss = r.section("loss")
         tokens = next((m.get("tokens") for m in reversed(r.metrics) if m.get("step") == loss.get("step")), None)
-        lines.append(f"| `{r.path.name}` | {fmt(loss.get('step'))} | {fmt(tokens)} | {fmt(loss.get('final'), 5)} | "
-                     f"{fmt(loss.get('optimal'), 5)} | {fmt(loss.get('relative'), 5)} | {fmt(loss.get('kl'))} |")
+        lines.append(
+            f"| `{r.path.name}` | {fmt(loss.get('step'))} | {fmt(tokens)} | {fmt(loss.get('final'), 5)} | "
+            f"{fmt(loss.get('optimal'), 5)} | {fmt(loss.get('relative'), 5)} | {fmt(loss.get('kl'))} |"
+        )
     if len(rows) > 1:
         five = lambda v: fmt(v, 5)
-        lines.append(f"| mean ± sd | | | {mean_sd([r.section('loss', 'final') for r in rows], five)} | | "
-                     f"{mean_sd([r.section('loss', 'relative') for r in rows], five)} | |")
+        lines.append(
+            f"| mean ± sd | | | {mean_sd([r.section('loss', 'final') for r in rows], five)} | | "
+            f"{mean_sd([r.section('loss', 'relative') for r in rows], five)} | |"
+        )
     return lines + [""]
 
 
@@ -204,29 +232,52 @@ def site_table(runs: list[Run], target: str = "belief") -> list[str]:
     data = first.section("data") or {}
     settings = first.section("settings") or {}
     title = "the belief state" if target == "belief" else f"the {target.replace('_', '-')}"
-    lines = [f"## Belief regression onto {title}", "",
-             f"{fmt(data.get('num_prefixes'))} distinct prefixes ({data.get('source')}, context "
-             f"{data.get('context_length')}), weighting `{settings.get('weighting')}` (effective sample size "
-             f"{fmt(data.get('effective_sample_size'), 1)}); shuffle null of {fmt(settings.get('num_shuffles'))} "
-             f"permutations; {settings.get('cv_folds')}-fold cross-validation over prefixes (one random fold "
-             f"assignment, `rcond` {settings.get('rcond')}) with a held-out null of "
-             f"{fmt(settings.get('num_cv_shuffles'))} permutations. \"Fold mean ± sd\" is the spread over the "
-             f"{settings.get('cv_folds')} folds of that one assignment (population sd)"
-             + ("." if len(runs) == 1 else f"; with {len(runs)} runs every cell is mean ± sd (ddof 1) over the runs "
-                                          "(the fold column: of each run's fold mean)."),
-             "",
-             "| site | R² | shuffle null mean / q99 | p | held-out R² | fold mean ± sd | held-out null q99 | "
-             "untrained R² | untrained held-out R² |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        f"## Belief regression onto {title}",
+        "",
+        f"{fmt(data.get('num_prefixes'))} distinct prefixes ({data.get('source')}, context "
+        f"{data.get('context_length')}), weighting `{settings.get('weighting')}` (effective sample size "
+        f"{fmt(data.get('effective_sample_size'), 1)}); shuffle null of {fmt(settings.get('num_shuffles'))} "
+        f"permutations; {settings.get('cv_folds')}-fold cross-validation over prefixes (one random fold "
+        f"assignment, `rcond` {settings.get('rcond')}) with a held-out null of "
+        f'{fmt(settings.get("num_cv_shuffles"))} permutations. "Fold mean ± sd" is the spread over the '
+        f"{settings.get('cv_folds')} folds of that one assignment (population sd)"
+        + (
+            "."
+            if len(runs) == 1
+            else f"; with {len(runs)} runs every cell is mean ± sd (ddof 1) over the runs "
+            "(the fold column: of each run's fold mean)."
+        ),
+        "",
+        "| site | R² | shuffle null mean / q99 | p | held-out R² | fold mean ± sd | held-out null q99 | "
+        "untrained R² | untrained held-out R² |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for group in first.section("trained"):
         cells = [[r.section(*path) for r in runs] for path in _site_paths(group, target)]
         fit, null_mean, null_q99, p, cv, fold_mean, fold_sd, cv_q99, untrained, untrained_cv, perms = cells
         if len(runs) == 1:
-            row = [r2(fit[0]), f"{r2(null_mean[0])} / {r2(null_q99[0])}", format_p(p[0], perms[0], compact=True),
-                   r2(cv[0]), f"{r2(fold_mean[0])} ± {sd(fold_sd[0])}", r2(cv_q99[0]), r2(untrained[0]),
-                   r2(untrained_cv[0])]
+            row = [
+                r2(fit[0]),
+                f"{r2(null_mean[0])} / {r2(null_q99[0])}",
+                format_p(p[0], perms[0], compact=True),
+                r2(cv[0]),
+                f"{r2(fold_mean[0])} ± {sd(fold_sd[0])}",
+                r2(cv_q99[0]),
+                r2(untrained[0]),
+                r2(untrained_cv[0]),
+            ]
         else:
-            row = [mean_sd(fit), f"{mean_sd(null_mean)} / {mean_sd(null_q99)}", mean_sd(p, fmt), mean_sd(cv),
-                   mean_sd(fold_mean), mean_sd(cv_q99), mean_sd(untrained), mean_sd(untrained_cv)]
+            row = [
+                mean_sd(fit),
+                f"{mean_sd(null_mean)} / {mean_sd(null_q99)}",
+                mean_sd(p, fmt),
+                mean_sd(cv),
+                mean_sd(fold_mean),
+                mean_sd(cv_q99),
+                mean_sd(untrained),
+                mean_sd(untrained_cv),
+            ]
         lines.append(f"| `{group}` | " + " | ".join(row) + " |")
     return lines + [""]
 
@@ -234,9 +285,19 @@ def site_table(runs: list[Run], target: str = "belief") -> list[str]:
 def _site_paths(group: str, target: str) -> list[tuple]:
     t = ("trained", group, "targets", target)
     u = ("untrained", group, "targets", target)
-    return [t + ("r2",), t + ("shuffle", "mean"), t + ("shuffle", "q99"), t + ("shuffle", "p_value"),
-            t + ("cv", "r2"), t + ("cv", "r2_fold_mean"), t + ("cv", "r2_fold_std"), t + ("cv", "shuffle", "q99"),
-            u + ("r2",), u + ("cv", "r2"), t + ("shuffle", "num_permutations")]
+    return [
+        t + ("r2",),
+        t + ("shuffle", "mean"),
+        t + ("shuffle", "q99"),
+        t + ("shuffle", "p_value"),
+        t + ("cv", "r2"),
+        t + ("cv", "r2_fold_mean"),
+        t + ("cv", "r2_fold_std"),
+        t + ("cv", "shuffle", "q99"),
+        u + ("r2",),
+        u + ("cv", "r2"),
+        t + ("shuffle", "num_permutations"),
+    ]
 
 
 def headline(runs: list[Run]) -> list[str]:
@@ -244,20 +305,29 @@ def headline(runs: list[Run]) -> list[str]:
     runs = [r for r in runs if r.section("headline", "belief")]
     if not runs:
         return []
-    lines = ["## Headline", "", "| run | best site | R² | held-out R² (random folds) | held-out R² (ladder: mean ± sd "
-             "over stratified fold assignments) | untrained R² |", "| --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "## Headline",
+        "",
+        "| run | best site | R² | held-out R² (random folds) | held-out R² (ladder: mean ± sd "
+        "over stratified fold assignments) | untrained R² |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     ladder_means = []
     for r in runs:
         head = r.section("headline", "belief")
         ladder = r.section("ladder", "weightings", "prob", "network", head["site"], "cv", "r2") or {}
         ladder_means.append(ladder.get("mean"))
-        lines.append(f"| `{r.path.name}` | `{head['site']}` | {r2(head['r2'])} | {r2(head['cv_r2'])} | "
-                     f"{spread(ladder)} | {r2(head['untrained_r2'])} |")
+        lines.append(
+            f"| `{r.path.name}` | `{head['site']}` | {r2(head['r2'])} | {r2(head['cv_r2'])} | "
+            f"{spread(ladder)} | {r2(head['untrained_r2'])} |"
+        )
     if len(runs) > 1:
         heads = [r.section("headline", "belief") for r in runs]
-        lines.append(f"| mean ± sd over {len(runs)} runs | | {mean_sd([h['r2'] for h in heads])} | "
-                     f"{mean_sd([h['cv_r2'] for h in heads])} | {mean_sd(ladder_means)} | "
-                     f"{mean_sd([h['untrained_r2'] for h in heads])} |")
+        lines.append(
+            f"| mean ± sd over {len(runs)} runs | | {mean_sd([h['r2'] for h in heads])} | "
+            f"{mean_sd([h['cv_r2'] for h in heads])} | {mean_sd(ladder_means)} | "
+            f"{mean_sd([h['untrained_r2'] for h in heads])} |"
+        )
     return lines + [""]
 
 
@@ -267,28 +337,62 @@ def ladder(run: Run) -> list[str]:
     if not base:
         return []
     settings = base.get("settings", {})
-    lines = [f"## The referee's ladder (`{run.path.name}`)", "",
-             f"Held out: mean ± sd over {settings.get('fold_seeds')} fold assignments stratified by belief state "
-             f"({settings.get('cv_folds')} folds each), `rcond` chosen by nested cross-validation.", "",
-             "| rung | " + " | ".join(base["weightings"]) + " |", "| --- |" + " --- |" * len(base["weightings"])]
+    lines = [
+        f"## The referee's ladder (`{run.path.name}`)",
+        "",
+        f"Held out: mean ± sd over {settings.get('fold_seeds')} fold assignments stratified by belief state "
+        f"({settings.get('cv_folds')} folds each), `rcond` chosen by nested cross-validation.",
+        "",
+        "| rung | " + " | ".join(base["weightings"]) + " |",
+        "| --- |" + " --- |" * len(base["weightings"]),
+    ]
     weightings = base["weightings"].values()
     rows = [("effective sample size", [fmt(w.get("effective_sample_size"), 1) for w in weightings])]
     for group in base.get("groups", {}):
-        rows.append((f"network `{group}`, in sample / held out",
-                     [f"{r2(_get(w, 'network', group, 'r2'))} / {spread(_get(w, 'network', group, 'cv', 'r2'))}"
-                      for w in weightings]))
-        rows.append((f"network `{group}`, leave belief state out",
-                     [spread(_get(w, "network", group, "leave_belief_state_out", "r2")) for w in weightings]))
+        rows.append(
+            (
+                f"network `{group}`, in sample / held out",
+                [
+                    f"{r2(_get(w, 'network', group, 'r2'))} / {spread(_get(w, 'network', group, 'cv', 'r2'))}"
+                    for w in weightings
+                ],
+            )
+        )
+        rows.append(
+            (
+                f"network `{group}`, leave belief state out",
+                [spread(_get(w, "network", group, "leave_belief_state_out", "r2")) for w in weightings],
+            )
+        )
     for kind in ("linear", "lookup"):
-        rows.append((f"best {kind} token-history baseline (k), held out",
-                     [_best(_get(w, "token_history", f"best_{kind}")) for w in weightings]))
-    rows.append(("affine map of the Bayes next-token distribution / best function of it (in sample)",
-                 [f"{r2(_get(w, 'prediction_ceiling', 'affine_r2'))} / "
-                  f"{r2(_get(w, 'prediction_ceiling', 'best_function_r2'))}" for w in weightings]))
+        rows.append(
+            (
+                f"best {kind} token-history baseline (k), held out",
+                [_best(_get(w, "token_history", f"best_{kind}")) for w in weightings],
+            )
+        )
+    rows.append(
+        (
+            "affine map of the Bayes next-token distribution / best function of it (in sample)",
+            [
+                f"{r2(_get(w, 'prediction_ceiling', 'affine_r2'))} / "
+                f"{r2(_get(w, 'prediction_ceiling', 'best_function_r2'))}"
+                for w in weightings
+            ],
+        )
+    )
     for group, control in (base.get("controls") or {}).items():
-        rows.append((f"untrained `{group}`, held out (random folds) / held-out null q99",
-                     [f"{r2(control.get('untrained_cv_r2'))} / {r2((control.get('heldout_null') or {}).get('q99'))}"
-                      if control.get("weighting") == name else "–" for name in base["weightings"]]))
+        rows.append(
+            (
+                f"untrained `{group}`, held out (random folds) / held-out null q99",
+                [
+                    f"{r2(control.get('untrained_cv_r2'))} / {r2((control.get('heldout_null') or {}).get('q99'))}"
+                    if control.get("weighting") == name
+                    else "–"
+                    for name in base["weightings"]
+                ],
+            )
+        )
     lines += [f"| {label} | " + " | ".join(cells) + " |" for label, cells in rows]
     return lines + [""]
 
@@ -314,8 +418,12 @@ def lens_table(run: Run) -> list[str]:
     belief = run.section("lenses", "belief") or {}
     methods = [m for m in LENS_METHODS if section.get(m)]
     header = "| site | " + " | ".join(f"KL(model ‖ {m})" for m in methods) + (" | belief R² |" if belief else " |")
-    lines = [f"## Lenses (`{run.path.name}`, held-out rows, nats)", "", header,
-             "| --- |" + " --- |" * (len(methods) + bool(belief))]
+    lines = [
+        f"## Lenses (`{run.path.name}`, held-out rows, nats)",
+        "",
+        header,
+        "| --- |" + " --- |" * (len(methods) + bool(belief)),
+    ]
     belief_r2 = dict(zip(belief.get("sites", []), belief.get("r2", [])))
     for i, site in enumerate(section["sites"]):
         cells = [fmt(section[m]["kl_model"][i]) if i < len(section[m]["kl_model"]) else "–" for m in methods]

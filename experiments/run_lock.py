@@ -61,12 +61,13 @@ def run_lock(run_dir, command: str = "belieflab", progress: bool = True):
             held_here = True  # this process holds it already
             break
         if holder.get("host") == me["host"] and isinstance(holder.get("pid"), int) and not _alive(holder["pid"]):
-            say(f"{run_dir}: taking over the stale lock of {_describe(holder)}, which is no longer running",
-                progress)
+            say(f"{run_dir}: taking over the stale lock of {_describe(holder)}, which is no longer running", progress)
             path.unlink(missing_ok=True)
             continue
-        raise RunInUseError(f"{run_dir} is in use by {_describe(holder)}: wait for it to finish"
-                            f" (or delete {path} if that process is gone)")
+        raise RunInUseError(
+            f"{run_dir} is in use by {_describe(holder)}: wait for it to finish"
+            f" (or delete {path} if that process is gone)"
+        )
     try:
         yield path
     finally:

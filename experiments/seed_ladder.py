@@ -6,14 +6,13 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.atomic import write_json
+from analysis.atomic import atomic_write_text, write_json
 from experiments.config.experiment import resolve_process
-from analysis.atomic import atomic_write_text
 from experiments.report.ladder import ladder_section
 from experiments.runner import analysis_stage, load_run_config, report_stage
+from hmm.errors import MissingFileError
 from models.checkpoint import CheckpointError, Store, list_checkpoints
 from models.restore import load_checkpoint
-from hmm.errors import MissingFileError
 
 
 def member_source(run_dir: Path) -> tuple[Path, int | None]:
@@ -54,11 +53,13 @@ def headline_rungs(report: dict, weighting: str) -> dict:
     ladder, group = ladder_section(report), report["headline"]["belief"]["site"]
     section = ladder["weightings"][weighting]
     history = section.get("token_history") or {}
-    out = {"relative_loss": (report.get("loss") or {}).get("relative"),
-           "best_linear_cv_r2": (history.get("best_linear") or {}).get("cv_r2"),
-           "best_lookup_cv_r2": (history.get("best_lookup") or {}).get("cv_r2"),
-           "prediction_affine_cv_r2": section["prediction_ceiling"]["affine_cv"]["mean"],
-           "prediction_best_function_r2": section["prediction_ceiling"]["best_function_r2"]}
+    out = {
+        "relative_loss": (report.get("loss") or {}).get("relative"),
+        "best_linear_cv_r2": (history.get("best_linear") or {}).get("cv_r2"),
+        "best_lookup_cv_r2": (history.get("best_lookup") or {}).get("cv_r2"),
+        "prediction_affine_cv_r2": section["prediction_ceiling"]["affine_cv"]["mean"],
+        "prediction_best_function_r2": section["prediction_ceiling"]["best_function_r2"],
+    }
     controls = ladder["controls"].get(group, {})
     if controls.get("weighting") == weighting:
         out["untrained_cv_r2"] = controls.get("untrained_cv_r2")
@@ -77,16 +78,23 @@ def headline_rungs(report: dict, weighting: str) -> dict:
 
 def summarise(reports: list[dict]) -> dict:
     """`{weighting: {rung: {mean, sd, values}}}` over the runs (sd with ddof 1), plus the headline sites."""
-    out = {"num_seeds": len(reports), "headline_sites": [r["headline"]["belief"]["site"] for r in reports],
-           "steps": [(r.get("checkpoint") or {}).get("step") for r in reports], "weightings": {}}
+    out = {
+        "num_seeds": len(reports),
+        "headline_sites": [r["headline"]["belief"]["site"] for r in reports],
+        "steps": [(r.get("checkpoint") or {}).get("step") for r in reports],
+        "weightings": {},
+    }
     for weighting in ladder_section(reports[0])["weightings"]:
         rows = [headline_rungs(r, weighting) for r in reports]
         keys = list(dict.fromkeys(k for row in rows for k in row))
         summary = {}
         for key in keys:
             values = [row.get(key) for row in rows if row.get(key) is not None]
-            summary[key] = {"mean": float(np.mean(values)) if values else None,
-                            "sd": float(np.std(values, ddof=1)) if len(values) > 1 else None, "values": values}
+            summary[key] = {
+                "mean": float(np.mean(values)) if values else None,
+                "sd": float(np.std(values, ddof=1)) if len(values) > 1 else None,
+                "values": values,
+            }
         out["weightings"][weighting] = summary
     return out
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
+from analysis.atomic import append_jsonl, atomic_write_text
 from experiments.config.experiment import ExperimentConfig, from_dict, load_config, resolve_process, save_config
 from experiments.config.tree import set_path
 from experiments.grid import expand, group_for_ensembles
 from experiments.report.html import write_sweep_report
-from analysis.atomic import append_jsonl, atomic_write_text
-from experiments.runner import analysis_stage, prepare_metrics, report_stage, run
 from experiments.run_lock import run_lock
+from experiments.runner import analysis_stage, prepare_metrics, report_stage, run
 from experiments.writable import check_writable
 from models.ensemble import train_ensemble
 
@@ -61,11 +61,17 @@ def _train_locked_group(configs, run_dirs, group_dir, process, progress) -> list
         save_config(config, run_dir / "config.yaml")
     metrics_paths = prepare_metrics(run_dirs, group_dir / "checkpoints")
     result = train_ensemble(
-        process, first.model, first.train, seeds=[c.train.seed for c in configs],
-        learning_rates=[c.train.learning_rate for c in configs], checkpoint_dir=group_dir / "checkpoints",
-        on_eval=lambda step, per_member: [append_jsonl(p, {"step": step, **m})
-                                          for p, m in zip(metrics_paths, per_member)],
-        progress=progress)
+        process,
+        first.model,
+        first.train,
+        seeds=[c.train.seed for c in configs],
+        learning_rates=[c.train.learning_rate for c in configs],
+        checkpoint_dir=group_dir / "checkpoints",
+        on_eval=lambda step, per_member: [
+            append_jsonl(p, {"step": step, **m}) for p, m in zip(metrics_paths, per_member)
+        ],
+        progress=progress,
+    )
     reports = []
     for config, run_dir, model in zip(configs, run_dirs, result.models):
         report = analysis_stage(config, process, run_dir, model)
@@ -78,12 +84,15 @@ def _row(point: dict, report: dict, site: str) -> dict:
     trained = report["trained"]
     target = trained.get(site, {}).get("targets", {}).get("belief", {})
     concat = trained.get("concat", {}).get("targets", {}).get("belief", {})
-    return {**{SHORT.get(k, k): v for k, v in point.items()},
-            "relative_loss": report["loss"]["relative"], f"r2[{site}]": target.get("r2"),
-            f"cv_r2[{site}]": (target.get("cv") or {}).get("r2"),
-            f"mse_paper[{site}]": target.get("mse_paper"),
-            "shuffle_p": (target.get("shuffle") or {}).get("p_value"),
-            "cv_r2[concat]": (concat.get("cv") or {}).get("r2")}
+    return {
+        **{SHORT.get(k, k): v for k, v in point.items()},
+        "relative_loss": report["loss"]["relative"],
+        f"r2[{site}]": target.get("r2"),
+        f"cv_r2[{site}]": (target.get("cv") or {}).get("r2"),
+        f"mse_paper[{site}]": target.get("mse_paper"),
+        "shuffle_p": (target.get("shuffle") or {}).get("p_value"),
+        "cv_r2[concat]": (concat.get("cv") or {}).get("r2"),
+    }
 
 
 def aggregate(rows: list[dict], group_keys: list[str]) -> list[dict]:
@@ -135,14 +144,17 @@ def sweep(config_name, axes: list[str], output_dir: str | None = None, progress:
     atomic_write_text(sweep_dir / "summary.csv", _csv(summary))
     header = list(summary[0])
     write_sweep_report(sweep_dir, [[_format(r[h]) for h in header] for r in summary], header)
-    lines = [f"sweep {base.name}: {len(points)} runs in {time.perf_counter() - start:.0f} s "
-             f"({sum(len(g) > 1 for g in group_for_ensembles(points))} vmapped ensembles)"]
+    lines = [
+        f"sweep {base.name}: {len(points)} runs in {time.perf_counter() - start:.0f} s "
+        f"({sum(len(g) > 1 for g in group_for_ensembles(points))} vmapped ensembles)"
+    ]
     for entry in summary:
         setting = ", ".join(f"{k}={entry[k]}" for k in group_keys) or "all"
         r2, sd = entry.get(f"r2[{site}]_mean"), entry.get(f"r2[{site}]_sd")
         rel, rel_sd = entry.get("relative_loss_mean"), entry.get("relative_loss_sd")
-        lines.append(f"  {setting}: n={entry['n_seeds']}  R²[{site}] = {_pm(r2, sd)}  "
-                     f"relative loss = {_pm(rel, rel_sd)}")
+        lines.append(
+            f"  {setting}: n={entry['n_seeds']}  R²[{site}] = {_pm(r2, sd)}  relative loss = {_pm(rel, rel_sd)}"
+        )
     lines.append(f"  summary: {sweep_dir / 'summary.csv'}  report: {sweep_dir / 'report.html'}")
     return SweepOutcome(sweep_dir, "\n".join(lines), rows)
 
@@ -151,4 +163,3 @@ def _pm(mean, sd) -> str:
     if mean is None:
         return "-"
     return f"{mean:.5f}" + (f" ± {sd:.5f}" if sd is not None else "")
-

@@ -23,7 +23,10 @@ def check_writable(directory, what: str = "output directory") -> Path:
         if not path.is_dir():
             raise UnwritableError(f"{what} {directory} cannot be written: {path} is a file, not a directory")
         if not os.access(path, os.W_OK | os.X_OK):
-            why = f"{path} is not writable" if path != existing or existing == directory else \
-                f"it does not exist and its parent {path} is not writable"
+            why = (
+                f"{path} is not writable"
+                if path != existing or existing == directory
+                else f"it does not exist and its parent {path} is not writable"
+            )
             raise UnwritableError(f"{what} {directory} cannot be written: {why} by this user (permission denied)")
     return directory

@@ -9,8 +9,12 @@ from hmm.registry import Param, register
 _PROB_OPEN = dict(low=0.0, high=1.0, low_open=True, high_open=True)
 
 
-@register("mess3", "Mess3 (Marzen & Crutchfield 2017): 3 states, 3 tokens, fractal mixed-state presentation",
-          x=Param(0.05, 0.0, 0.5, low_open=True), alpha=Param(0.85, 0.0, 1.0))
+@register(
+    "mess3",
+    "Mess3 (Marzen & Crutchfield 2017): 3 states, 3 tokens, fractal mixed-state presentation",
+    x=Param(0.05, 0.0, 0.5, low_open=True),
+    alpha=Param(0.85, 0.0, 1.0),
+)
 def mess3(x: float, alpha: float):
     """Mess3: stay with prob 1-2x, hop to each other state with x; emit the new state's token with alpha."""
     beta = (1.0 - alpha) / 2.0
@@ -31,15 +35,24 @@ def _rrxor_matrices(p1: float, p2: float) -> np.ndarray:
     return T
 
 
-@register("rrxor", "Random-random-XOR: two random bits then their XOR; 5 states, period 3",
-          p1=Param(0.5, **_PROB_OPEN), p2=Param(0.5, **_PROB_OPEN))
+@register(
+    "rrxor",
+    "Random-random-XOR: two random bits then their XOR; 5 states, period 3",
+    p1=Param(0.5, **_PROB_OPEN),
+    p2=Param(0.5, **_PROB_OPEN),
+)
 def rrxor(p1: float, p2: float):
     """RRXOR: states S, 0, 1, T, F; p1 = P(first bit 0), p2 = P(second bit 0)."""
     return from_matrices(_rrxor_matrices(p1, p2), name="rrxor", params=dict(p1=p1, p2=p2))
 
 
-@register("leaky_rrxor", "RRXOR mixed with uniform noise: (1-eps) T_rrxor + eps/10 on every entry",
-          p1=Param(0.5, **_PROB_OPEN), p2=Param(0.5, **_PROB_OPEN), eps=Param(0.05, 0.0, 1.0))
+@register(
+    "leaky_rrxor",
+    "RRXOR mixed with uniform noise: (1-eps) T_rrxor + eps/10 on every entry",
+    p1=Param(0.5, **_PROB_OPEN),
+    p2=Param(0.5, **_PROB_OPEN),
+    eps=Param(0.05, 0.0, 1.0),
+)
 def leaky_rrxor(p1: float, p2: float, eps: float):
     """Leaky RRXOR: every (token, next state) pair gets probability eps/10 on top of (1-eps) RRXOR."""
     T = (1 - eps) * _rrxor_matrices(p1, p2) + eps / 10.0
@@ -70,25 +83,38 @@ def golden_mean(p: float):
     return from_matrices(T, name="golden_mean", params=dict(p=p))
 
 
-@register("sns", "Simple non-unifilar source: 2 states, infinite mixed-state presentation",
-          p=Param(0.5, 0.0, 1.0, low_open=True), q=Param(0.5, 0.0, 1.0, low_open=True))
+@register(
+    "sns",
+    "Simple non-unifilar source: 2 states, infinite mixed-state presentation",
+    p=Param(0.5, 0.0, 1.0, low_open=True),
+    q=Param(0.5, 0.0, 1.0, low_open=True),
+)
 def sns(p: float, q: float):
     """SNS; p = P(A -> B, emitting 0), q = P(B -> A, emitting 1)."""
     T = np.array([[[1 - p, p], [0.0, 1 - q]], [[0.0, 0.0], [q, 0.0]]])
     return from_matrices(T, name="sns", params=dict(p=p, q=q))
 
 
-@register("random_hmm", "Random HMM: each state's (token, next state) row drawn from a Dirichlet",
-          num_states=Param(4, 1, 64, integer=True), vocab_size=Param(3, 1, 64, integer=True),
-          seed=Param(0, 0, 2**31 - 1, integer=True), concentration=Param(1.0, 0.0, 1e6, low_open=True))
+@register(
+    "random_hmm",
+    "Random HMM: each state's (token, next state) row drawn from a Dirichlet",
+    num_states=Param(4, 1, 64, integer=True),
+    vocab_size=Param(3, 1, 64, integer=True),
+    seed=Param(0, 0, 2**31 - 1, integer=True),
+    concentration=Param(1.0, 0.0, 1e6, low_open=True),
+)
 def random_hmm(num_states: int, vocab_size: int, seed: int, concentration: float):
     """Random HMM: rows of the joint over (token, next state) ~ Dirichlet(concentration), seeded."""
     rng = np.random.default_rng(seed)
     rows = rng.dirichlet(np.full(vocab_size * num_states, concentration), size=num_states)
     T = rows.reshape(num_states, vocab_size, num_states).transpose(1, 0, 2)
     try:
-        return from_matrices(T, name="random_hmm", params=dict(
-            num_states=num_states, vocab_size=vocab_size, seed=seed, concentration=concentration))
+        return from_matrices(
+            T,
+            name="random_hmm",
+            params=dict(num_states=num_states, vocab_size=vocab_size, seed=seed, concentration=concentration),
+        )
     except ProcessError as err:
-        raise ProcessError(f"random_hmm(seed={seed}) drew a non-ergodic process ({err}); try another seed"
-                           " or a larger concentration") from None
+        raise ProcessError(
+            f"random_hmm(seed={seed}) drew a non-ergodic process ({err}); try another seed or a larger concentration"
+        ) from None

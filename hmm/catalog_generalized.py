@@ -8,21 +8,31 @@ from hmm.process import from_matrices, generalized_from_matrices
 from hmm.registry import Param, register
 
 
-@register("post_quantum", "Post-quantum generalized HMM: 3 tokens, 3 states (needs alpha > 1 > beta > 0)",
-          alpha=Param(math.e, 1.0, math.inf, low_open=True), beta=Param(0.5, 0.0, 1.0, low_open=True, high_open=True))
+@register(
+    "post_quantum",
+    "Post-quantum generalized HMM: 3 tokens, 3 states (needs alpha > 1 > beta > 0)",
+    alpha=Param(math.e, 1.0, math.inf, low_open=True),
+    beta=Param(0.5, 0.0, 1.0, low_open=True, high_open=True),
+)
 def post_quantum(alpha: float, beta: float):
     """Post-quantum process; matrices divided by the spectral radius of their sum, w its right eigenvector."""
-    T = np.stack([
-        np.outer([1.0, 1.0, 0.0], [1.0, -1.0, -1.0]),
-        np.array([[alpha, 0, 0], [0, 1, 0], [0, math.log(alpha), 1]]),
-        np.array([[beta, 0, 0], [0, 1, 0], [0, math.log(beta), 1]]),
-    ])
+    T = np.stack(
+        [
+            np.outer([1.0, 1.0, 0.0], [1.0, -1.0, -1.0]),
+            np.array([[alpha, 0, 0], [0, 1, 0], [0, math.log(alpha), 1]]),
+            np.array([[beta, 0, 0], [0, 1, 0], [0, math.log(beta), 1]]),
+        ]
+    )
     T = T / np.max(np.abs(np.linalg.eigvals(T.sum(axis=0))))
     return generalized_from_matrices(T, name="post_quantum", params=dict(alpha=alpha, beta=beta))
 
 
-@register("bloch_walk", "Bloch-sphere walk: measure z or x with a rotation; 4 tokens, basis [trace, b_x, b_z]",
-          phi=Param(1.0, 0.0, math.pi, low_open=True, high_open=True), p_z=Param(0.5, 0.0, 1.0))
+@register(
+    "bloch_walk",
+    "Bloch-sphere walk: measure z or x with a rotation; 4 tokens, basis [trace, b_x, b_z]",
+    phi=Param(1.0, 0.0, math.pi, low_open=True, high_open=True),
+    p_z=Param(0.5, 0.0, 1.0),
+)
 def bloch_walk(phi: float, p_z: float):
     """Tokens z+, z-, x+, x-: measure z with prob p_z (else x); state vector [1, b_x, b_z], w = e_0."""
     s, c = math.sin(phi), math.cos(phi)
@@ -34,13 +44,16 @@ def bloch_walk(phi: float, p_z: float):
         M[0, axis] = M[axis, 0] = sign * s
         return p / 2 * M
 
-    T = np.stack([measurement(p_z, +1, 2), measurement(p_z, -1, 2),
-                  measurement(p_x, +1, 1), measurement(p_x, -1, 1)])
+    T = np.stack([measurement(p_z, +1, 2), measurement(p_z, -1, 2), measurement(p_x, +1, 1), measurement(p_x, -1, 1)])
     return from_matrices(T, np.array([1.0, 0.0, 0.0]), name="bloch_walk", params=dict(phi=phi, p_z=p_z))
 
 
-@register("fanizza", "Fanizza's generalized HMM: 2 tokens, 4 states, no finite HMM equivalent",
-          alpha=Param(2000.0), lam=Param(0.49, 0.0, 1.0, low_open=True, high_open=True))
+@register(
+    "fanizza",
+    "Fanizza's generalized HMM: 2 tokens, 4 states, no finite HMM equivalent",
+    alpha=Param(2000.0),
+    lam=Param(0.49, 0.0, 1.0, low_open=True, high_open=True),
+)
 def fanizza(alpha: float, lam: float):
     """Fanizza process: T[a] = r pi0^T (rank one), T[b] = lam diag(0, 1, R(alpha)).
 

@@ -3,12 +3,32 @@
 from hmm.process import Process
 from hmm.registry import registered_params
 
-NAMES = {"mess3": "Mess3", "rrxor": "RRXOR", "leaky_rrxor": "leaky RRXOR", "z1r": "Z1R", "even": "even process",
-         "golden_mean": "golden mean", "sns": "SNS", "random_hmm": "random HMM", "post_quantum": "post-quantum",
-         "bloch_walk": "Bloch walk", "fanizza": "Fanizza", "markov_chain": "Markov chain",
-         "markov_pool": "Markov pool", "dirichlet_markov": "Dirichlet Markov chains"}
-SYMBOLS = {"alpha": "α", "beta": "β", "lam": "λ", "phi": "φ", "eps": "ε", "p_z": "p_z", "vocab_size": "V",
-           "num_chains": "M"}
+NAMES = {
+    "mess3": "Mess3",
+    "rrxor": "RRXOR",
+    "leaky_rrxor": "leaky RRXOR",
+    "z1r": "Z1R",
+    "even": "even process",
+    "golden_mean": "golden mean",
+    "sns": "SNS",
+    "random_hmm": "random HMM",
+    "post_quantum": "post-quantum",
+    "bloch_walk": "Bloch walk",
+    "fanizza": "Fanizza",
+    "markov_chain": "Markov chain",
+    "markov_pool": "Markov pool",
+    "dirichlet_markov": "Dirichlet Markov chains",
+}
+SYMBOLS = {
+    "alpha": "α",
+    "beta": "β",
+    "lam": "λ",
+    "phi": "φ",
+    "eps": "ε",
+    "p_z": "p_z",
+    "vocab_size": "V",
+    "num_chains": "M",
+}
 
 
 def _value(v) -> str:

@@ -46,8 +46,10 @@ def _read(path: Path) -> dict:
     except ValueError as err:
         if "allow_pickle" not in str(err):
             raise ProcessError(f"cannot read process file {path}: {str(err).splitlines()[0]}; {ACCEPTED}") from None
-        raise ProcessError(f"process file {path} holds an object array (stored as a pickle, never loaded); "
-                           f"save plain numeric arrays; {ACCEPTED}") from None
+        raise ProcessError(
+            f"process file {path} holds an object array (stored as a pickle, never loaded); "
+            f"save plain numeric arrays; {ACCEPTED}"
+        ) from None
     except (OSError, yaml.YAMLError) as err:
         raise ProcessError(f"cannot read process file {path}: {str(err).splitlines()[0]}; {ACCEPTED}") from None
 

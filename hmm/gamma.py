@@ -30,8 +30,7 @@ def log_gamma(key, alpha, shape: tuple):
         ok = (v > 0) & (log_u < 0.5 * x * x + d - d * v + d * log_v)
         return i + 1, jnp.where(ok & ~done, jnp.log(d) + log_v, log_g), done | ok
 
-    _, log_g, _ = jax.lax.while_loop(lambda s: ~jnp.all(s[2]), propose,
-                                     (0, jnp.zeros(shape), jnp.zeros(shape, bool)))
+    _, log_g, _ = jax.lax.while_loop(lambda s: ~jnp.all(s[2]), propose, (0, jnp.zeros(shape), jnp.zeros(shape, bool)))
     boost = jnp.log(jax.random.uniform(boost_key, shape, minval=1e-38)) / alpha
     return log_g + jnp.where(alpha < 1.0, boost, 0.0)
 

@@ -114,8 +114,12 @@ def pool_predictive(matrices_MxVxV, tokens_BxL, weights=None):
     check_token_array(tokens_BxL, V, "pool_predictive")
     with np.errstate(divide="ignore"):
         log_P = np.log(matrices)
-    return _pool_predictive(jnp.asarray(log_P, jnp.float32), jnp.asarray(matrices, jnp.float32),
-                            jnp.asarray(log_w, jnp.float32), jnp.asarray(tokens_BxL, jnp.int32))
+    return _pool_predictive(
+        jnp.asarray(log_P, jnp.float32),
+        jnp.asarray(matrices, jnp.float32),
+        jnp.asarray(log_w, jnp.float32),
+        jnp.asarray(tokens_BxL, jnp.int32),
+    )
 
 
 def next_token_log_loss(predictive_BxLxV, tokens_BxL):
@@ -123,8 +127,9 @@ def next_token_log_loss(predictive_BxLxV, tokens_BxL):
     tokens = jnp.asarray(tokens_BxL, jnp.int32)
     pred = jnp.asarray(predictive_BxLxV)
     if pred.ndim != 3 or pred.shape[:2] != tokens.shape:
-        raise ProcessError(f"predictive must have shape [B, L, V] matching tokens {list(tokens.shape)}, "
-                           f"got {list(pred.shape)}")
+        raise ProcessError(
+            f"predictive must have shape [B, L, V] matching tokens {list(tokens.shape)}, got {list(pred.shape)}"
+        )
     p = jnp.take_along_axis(pred[:, :-1], tokens[:, 1:, None], axis=-1)[..., 0]
     return -jnp.log(p)
 
@@ -134,8 +139,9 @@ def position_curve(predictive_BxLxV, tokens_BxL):
     return next_token_log_loss(predictive_BxLxV, tokens_BxL).mean(axis=0)
 
 
-def icl_curves(tokens_BxL, vocab_size: int, alpha: float, matrices_MxVxV=None, weights=None,
-               smoothing: float = 1.0) -> dict:
+def icl_curves(
+    tokens_BxL, vocab_size: int, alpha: float, matrices_MxVxV=None, weights=None, smoothing: float = 1.0
+) -> dict:
     """Per-position loss curves `[L-1]` of the in-context predictors on `tokens`.
 
     `dirichlet`: Bayes under the Dirichlet(alpha) prior (ridge's analogue); `pool`: Bayes under the finite
@@ -159,8 +165,10 @@ def dirichlet_myopic_entropy(vocab_size: int, alpha: float, max_len: int) -> np.
     sequence of length max_len (h[0] = log V). `h[1:]` is the expected Bayes curve that `icl_curves`'s
     `dirichlet` entry estimates from samples."""
     if vocab_size**max_len > MAX_ENUMERATED:
-        raise ProcessError(f"dirichlet_myopic_entropy would enumerate {vocab_size}^{max_len} sequences "
-                           f"(limit {MAX_ENUMERATED:,}); use a smaller max_len or estimate with icl_curves")
+        raise ProcessError(
+            f"dirichlet_myopic_entropy would enumerate {vocab_size}^{max_len} sequences "
+            f"(limit {MAX_ENUMERATED:,}); use a smaller max_len or estimate with icl_curves"
+        )
     codes = np.arange(vocab_size**max_len)
     tokens = (codes[:, None] // vocab_size ** np.arange(max_len - 1, -1, -1)) % vocab_size
     log_loss = np.asarray(next_token_log_loss(bigram_predictive(tokens, vocab_size, alpha), tokens), np.float64)

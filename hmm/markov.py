@@ -18,21 +18,22 @@ def check_transition_matrix(matrix, field: str = "matrix") -> np.ndarray:
     except (TypeError, ValueError):
         raise ProcessError(f"{field} must be a [V, V] numeric matrix, got {type(matrix).__name__}") from None
     if P.ndim != 2 or P.shape[0] != P.shape[1] or P.shape[0] < 1:
-        raise ProcessError(f"{field} must have shape [V, V] (row = current token, column = next), "
-                           f"got {list(P.shape)}")
+        raise ProcessError(f"{field} must have shape [V, V] (row = current token, column = next), got {list(P.shape)}")
     bad = np.argwhere(~np.isfinite(P) | (P < 0))
     if len(bad):
         i, j = bad[0]
         raise ProcessError(f"{field}[{i}, {j}] = {P[i, j]} is invalid: entries must be finite and non-negative")
     worst = int(np.argmax(np.abs(P.sum(axis=1) - 1.0)))
     if abs(P[worst].sum() - 1.0) > ROW_SUM_TOL:
-        raise ProcessError(f"{field}: rows must sum to 1 (tolerance {ROW_SUM_TOL}); row {worst} sums to "
-                           f"{P[worst].sum():.8g}")
+        raise ProcessError(
+            f"{field}: rows must sum to 1 (tolerance {ROW_SUM_TOL}); row {worst} sums to {P[worst].sum():.8g}"
+        )
     return P
 
 
-def markov_chain(matrix_VxV, first: str = "stationary", *, name: str = "markov_chain",
-                 params: dict | None = None) -> Process:
+def markov_chain(
+    matrix_VxV, first: str = "stationary", *, name: str = "markov_chain", params: dict | None = None
+) -> Process:
     """A Markov chain `P[i, j] = P(next token j | token i)` as an HMM whose state is the last token.
 
     `first="stationary"`: x_0 comes from the chain's stationary distribution (it must be unique, i.e. the
@@ -73,10 +74,15 @@ def pool_matrices(vocab_size: int, alpha: float, num_chains: int, seed: int) -> 
     return rng.dirichlet(np.full(vocab_size, alpha), size=(num_chains, vocab_size))
 
 
-@register("markov_pool", "A pool of Markov chains drawn once from a Dirichlet prior; each sequence uses one chain"
-          " (uniform weights); the first token is uniform",
-          vocab_size=Param(3, 1, 64, integer=True), alpha=Param(1.0, 0.0, 1e6, low_open=True),
-          num_chains=Param(4, 1, 4096, integer=True), seed=Param(0, 0, 2**31 - 1, integer=True))
+@register(
+    "markov_pool",
+    "A pool of Markov chains drawn once from a Dirichlet prior; each sequence uses one chain"
+    " (uniform weights); the first token is uniform",
+    vocab_size=Param(3, 1, 64, integer=True),
+    alpha=Param(1.0, 0.0, 1e6, low_open=True),
+    num_chains=Param(4, 1, 4096, integer=True),
+    seed=Param(0, 0, 2**31 - 1, integer=True),
+)
 def markov_pool(vocab_size: int, alpha: float, num_chains: int, seed: int) -> Process:
     """`mixture` of `num_chains` uniform-first Markov chains from `pool_matrices`, with uniform weights.
 
@@ -84,5 +90,6 @@ def markov_pool(vocab_size: int, alpha: float, num_chains: int, seed: int) -> Pr
     `pool_matrices` with `sample_pool` and `pool_predictive`, which never build the process.
     """
     chains = [markov_chain(P, first="uniform") for P in pool_matrices(vocab_size, alpha, num_chains, seed)]
-    return mixture(chains, name="markov_pool",
-                   params=dict(vocab_size=vocab_size, alpha=alpha, num_chains=num_chains, seed=seed))
+    return mixture(
+        chains, name="markov_pool", params=dict(vocab_size=vocab_size, alpha=alpha, num_chains=num_chains, seed=seed)
+    )

@@ -18,8 +18,10 @@ def check_weights(weights, num_components: int, field: str = "weights") -> np.nd
     except (TypeError, ValueError):
         raise ProcessError(f"{field}={weights!r} must be a list of {num_components} numbers") from None
     if w.shape != (num_components,):
-        raise ProcessError(f"{field} must hold one number per component ({num_components}), "
-                           f"got shape {list(w.shape)}: {np.asarray(weights).tolist()}")
+        raise ProcessError(
+            f"{field} must hold one number per component ({num_components}), "
+            f"got shape {list(w.shape)}: {np.asarray(weights).tolist()}"
+        )
     if not np.all(np.isfinite(w)) or np.any(w < 0):
         bad = int(np.flatnonzero(~np.isfinite(w) | (w < 0))[0])
         raise ProcessError(f"{field}[{bad}]={float(w[bad])!r} is invalid: weights must be finite and non-negative")
@@ -36,11 +38,14 @@ def _check_components(components) -> list[Process]:
         if not isinstance(c, Process):
             raise ProcessError(f"components[{m}] must be a Process (e.g. from hmm.get_process), got {type(c).__name__}")
         if c.is_mixture:
-            raise ProcessError(f"components[{m}] is itself a mixture; list its components instead "
-                               "(with weights multiplied out)")
+            raise ProcessError(
+                f"components[{m}] is itself a mixture; list its components instead (with weights multiplied out)"
+            )
         if c.vocab_size != components[0].vocab_size:
-            raise ProcessError(f"components must share one vocabulary: components[{m}] has V={c.vocab_size}, "
-                               f"components[0] has V={components[0].vocab_size}")
+            raise ProcessError(
+                f"components must share one vocabulary: components[{m}] has V={c.vocab_size}, "
+                f"components[0] has V={components[0].vocab_size}"
+            )
     return components
 
 
@@ -50,7 +55,7 @@ def _block_diagonal(mats: list[np.ndarray]) -> np.ndarray:
     stops = np.cumsum(sizes)
     out = np.zeros((mats[0].shape[0], stops[-1], stops[-1]))
     for mat, stop, size in zip(mats, stops, sizes):
-        out[:, stop - size:stop, stop - size:stop] = mat
+        out[:, stop - size : stop, stop - size : stop] = mat
     return out
 
 
@@ -70,9 +75,11 @@ def mixture(components, weights=None, *, name: str = "mixture", params: dict | N
     weights = np.full(M, 1.0 / M) if weights is None else check_weights(weights, M)
     V, S = components[0].vocab_size, sum(c.num_states for c in components)
     if V * S * S * 8 > MAX_MATRIX_BYTES:
-        raise ProcessError(f"a mixture of {M} components with {S} states in all needs {V * S * S * 8 / 2**30:.1f} GiB"
-                           f" of transition matrices (limit {MAX_MATRIX_BYTES / 2**30:.0f} GiB); use fewer components"
-                           " (for a large pool of Markov chains use hmm.sample_pool and hmm.pool_predictive)")
+        raise ProcessError(
+            f"a mixture of {M} components with {S} states in all needs {V * S * S * 8 / 2**30:.1f} GiB"
+            f" of transition matrices (limit {MAX_MATRIX_BYTES / 2**30:.0f} GiB); use fewer components"
+            " (for a large pool of Markov chains use hmm.sample_pool and hmm.pool_predictive)"
+        )
 
     def stacked(attr, scale=False):
         return np.concatenate([getattr(c, attr) * (w if scale else 1.0) for c, w in zip(components, weights)])
@@ -108,4 +115,3 @@ def component_posterior(process: Process, beliefs):
         indicator_SxM[start:stop, m] = process.right_vector[start:stop]
     share = beliefs @ xp.asarray(indicator_SxM, beliefs.dtype)
     return share / share.sum(axis=-1, keepdims=True)
-

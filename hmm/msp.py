@@ -89,8 +89,10 @@ def _block_advance(T: np.ndarray, blocks: tuple):
     each written straight into its slice of the output. Each block's beliefs are copied to a contiguous
     array first: numpy multiplies a strided slice without BLAS, ~10x slower."""
     V = T.shape[0]
-    per_block = [(start, stop, T[:, start:stop, start:stop].transpose(1, 0, 2).reshape(stop - start, -1))
-                 for start, stop in blocks]
+    per_block = [
+        (start, stop, T[:, start:stop, start:stop].transpose(1, 0, 2).reshape(stop - start, -1))
+        for start, stop in blocks
+    ]
     if len(per_block) == 1:
         return lambda beliefs: (beliefs @ per_block[0][2]).reshape(len(beliefs), V, -1)
 
@@ -104,8 +106,9 @@ def _block_advance(T: np.ndarray, blocks: tuple):
     return advance
 
 
-def mixed_state_presentation(process: Process, max_len: int, min_prob: float = 0.0,
-                             max_bytes: int = DEFAULT_MAX_BYTES) -> MixedStatePresentation:
+def mixed_state_presentation(
+    process: Process, max_len: int, min_prob: float = 0.0, max_bytes: int = DEFAULT_MAX_BYTES
+) -> MixedStatePresentation:
     """Build the prefix tree to depth `max_len`, vectorised one level at a time.
 
     Prefixes whose probability is below `min_prob` are dropped with their descendants. If the tree
@@ -117,9 +120,10 @@ def mixed_state_presentation(process: Process, max_len: int, min_prob: float = 0
         raise ProcessError(f"min_prob must be in [0, 1), got {min_prob!r}")
     T, w = process.transition_matrices, process.right_vector
     V, S = process.vocab_size, process.num_states
-    if V ** max_len >= 2**62:
-        raise ProcessError(f"max_len={max_len} is too deep for integer prefix codes with V={V}; "
-                           f"use max_len <= {int(62 / np.log2(V))}")
+    if V**max_len >= 2**62:
+        raise ProcessError(
+            f"max_len={max_len} is too deep for integer prefix codes with V={V}; use max_len <= {int(62 / np.log2(V))}"
+        )
     advance = _block_advance(T, process.blocks)
     codes, beliefs, probs = np.zeros(1, np.int64), process.initial_belief[None], np.ones(1)
     levels, total = [], 0
@@ -129,7 +133,8 @@ def mixed_state_presentation(process: Process, max_len: int, min_prob: float = 0
             raise ProcessError(
                 f"the mixed-state tree to depth {max_len} would hold up to {projected:,} prefixes"
                 f" (~{estimate_bytes(projected, S) / 2**30:.1f} GiB, limit {max_bytes / 2**30:.1f} GiB);"
-                f" use min_prob > 0 to prune improbable prefixes or a smaller max_len")
+                f" use min_prob > 0 to prune improbable prefixes or a smaller max_len"
+            )
         next_NxVxS = advance(beliefs)
         cond_NxV = next_NxVxS @ w
         child_NxV = probs[:, None] * cond_NxV

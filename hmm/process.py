@@ -70,8 +70,9 @@ class Process:
         return f"Process({self.name}({args}), {kind}, V={self.vocab_size}, S={self.num_states})"
 
 
-def from_matrices(transition_matrices, w=None, *, name: str = "custom", params: dict | None = None,
-                  initial_belief=None) -> Process:
+def from_matrices(
+    transition_matrices, w=None, *, name: str = "custom", params: dict | None = None, initial_belief=None
+) -> Process:
     """Validate `T` (and `w` for a generalized HMM) and build a Process.
 
     Without `w` the process is an HMM: entries must be non-negative and `sum_x T[x]` row-stochastic.

@@ -1,8 +1,8 @@
 """Named processes: `get_process(name, **params)` with parameter ranges checked, `list_processes()`."""
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from hmm.errors import ProcessError
 from hmm.process import Process
@@ -66,8 +66,7 @@ def registered_params(name: str) -> tuple[str, ...]:
 def list_processes() -> dict[str, str]:
     """Every registered name with a one-line summary and its parameters (default, range)."""
     return {
-        name: entry.summary
-        + "".join(f"; {k}={p.default} {p.describe()}" for k, p in entry.params.items())
+        name: entry.summary + "".join(f"; {k}={p.default} {p.describe()}" for k, p in entry.params.items())
         for name, entry in sorted(_REGISTRY.items())
     }
 

@@ -76,8 +76,10 @@ def _step_unrolled(blocks, T, Tw_VxS, carry, u_B):
     V, S = T.shape[0], T.shape[1]
     block_of = [next(b for b in blocks if b[0] <= t < b[1]) for t in range(S)]
     inv_norm_B = 1.0 / p_x_B
-    eta = tuple(sum(eta[s] * _select(x_B, [T[v, s, t] for v in range(V)]) for s in range(*block_of[t])) * inv_norm_B
-                for t in range(S))
+    eta = tuple(
+        sum(eta[s] * _select(x_B, [T[v, s, t] for v in range(V)]) for s in range(*block_of[t])) * inv_norm_B
+        for t in range(S)
+    )
     p = _token_probs(Tw_VxS, eta)
     next_B = _draw(u_B, p)
     return (eta, next_B, _select(next_B, p)), (x_B, jnp.stack(eta, axis=-1))

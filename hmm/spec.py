@@ -15,8 +15,11 @@ from hmm.mixture import check_weights, mixture
 from hmm.process import Process
 from hmm.registry import Param, build_checked, param_specs
 
-STRUCTURED = {"mixture": ("components", "weights"), "markov_chain": ("matrix", "first"),
-              "dirichlet_markov": tuple(DIRICHLET_PARAMS)}
+STRUCTURED = {
+    "mixture": ("components", "weights"),
+    "markov_chain": ("matrix", "first"),
+    "dirichlet_markov": tuple(DIRICHLET_PARAMS),
+}
 
 
 def _fields(spec, path: str) -> tuple[str, dict]:
@@ -59,8 +62,10 @@ def _mixture(fields: dict, path: str) -> Process:
     built = [process_from_spec(c, f"{path}.components[{i}]") for i, c in enumerate(components)]
     for i, c in enumerate(built):
         if not isinstance(c, Process):
-            raise ProcessError(f"{path}.components[{i}]: {c.name} has no finite states and cannot be a mixture "
-                               "component; use markov_pool for a finite pool of chains")
+            raise ProcessError(
+                f"{path}.components[{i}]: {c.name} has no finite states and cannot be a mixture "
+                "component; use markov_pool for a finite pool of chains"
+            )
     weights = fields.get("weights")
     if weights is not None:
         check_weights(weights, len(built), field=f"{path}.weights")

@@ -15,9 +15,7 @@ def as_matrices(transition_matrices) -> np.ndarray:
     except (TypeError, ValueError) as err:
         raise ProcessError(f"transition_matrices must be numeric nested lists or an array: {err}") from None
     if T.ndim != 3 or T.shape[1] != T.shape[2] or T.shape[0] < 1 or T.shape[1] < 1:
-        raise ProcessError(
-            f"transition_matrices must have shape [V, S, S] (V tokens, S states), got {list(T.shape)}"
-        )
+        raise ProcessError(f"transition_matrices must have shape [V, S, S] (V tokens, S states), got {list(T.shape)}")
     bad = np.argwhere(~np.isfinite(T))
     if len(bad):
         x, i, j = bad[0]
@@ -60,9 +58,7 @@ def check_right_eigenvector(T: np.ndarray, w: np.ndarray) -> None:
     residual = T.sum(axis=0) @ w - w
     worst = int(np.argmax(np.abs(residual)))
     if abs(residual[worst]) > ROW_SUM_TOL * max(1.0, np.abs(w).max()):
-        raise ProcessError(
-            f"(sum_x T[x]) w must equal w; component {worst} is off by {residual[worst]:.6g}"
-        )
+        raise ProcessError(f"(sum_x T[x]) w must equal w; component {worst} is off by {residual[worst]:.6g}")
 
 
 def unit_eigenvector(M: np.ndarray, side: str) -> np.ndarray:

@@ -6,8 +6,8 @@ from models.checkpoint import CheckpointError, list_checkpoints
 from models.config import ConfigError, ModelConfig, TrainConfig
 from models.data import context_length, inputs_from_context, position_beliefs, sample_batch
 from models.ensemble import EnsembleResult, train_ensemble
-from models.interface import Model
 from models.evaluation import EvalResult, EvalSet, build_eval_set, evaluate
+from models.interface import Model
 from models.loop import TrainingDiverged
 from models.optim import make_optimizer, make_schedule
 from models.pretrained import load_pretrained
@@ -17,10 +17,33 @@ from models.trainer import TrainResult, train
 from models.transformer import Transformer, residual_sites, site_names
 
 __all__ = [
-    "Checkpoint", "CheckpointError", "ConfigError", "EnsembleResult", "EvalResult", "EvalSet", "Model", "ModelConfig",
-    "ShardingError", "TrainConfig", "TrainResult", "Transformer", "TrainingDiverged", "build_eval_set",
-    "context_length", "data_mesh", "evaluate", "inputs_from_context", "list_checkpoints", "load_checkpoint",
+    "Checkpoint",
+    "CheckpointError",
+    "ConfigError",
+    "EnsembleResult",
+    "EvalResult",
+    "EvalSet",
+    "Model",
+    "ModelConfig",
+    "ShardingError",
+    "TrainConfig",
+    "TrainResult",
+    "Transformer",
+    "TrainingDiverged",
+    "build_eval_set",
+    "context_length",
+    "data_mesh",
+    "evaluate",
+    "inputs_from_context",
+    "list_checkpoints",
+    "load_checkpoint",
     "load_pretrained",
-    "make_optimizer", "make_schedule", "position_beliefs", "residual_sites", "sample_batch", "site_names",
-    "train", "train_ensemble",
+    "make_optimizer",
+    "make_schedule",
+    "position_beliefs",
+    "residual_sites",
+    "sample_batch",
+    "site_names",
+    "train",
+    "train_ensemble",
 ]

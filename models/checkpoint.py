@@ -12,6 +12,7 @@ from pathlib import Path
 import jax
 import numpy as np
 import orbax.checkpoint as ocp
+
 from hmm.errors import LabError
 
 FORMAT = "belieflab.models.checkpoint/1"
@@ -57,9 +58,13 @@ def process_record(process) -> dict:
     for a in (process.transition_matrices, process.right_vector):
         digest.update(np.ascontiguousarray(np.asarray(a, np.float64)).tobytes())
     params = json.loads(json.dumps(dict(process.params)))  # a mixture's nested tuples read back as lists
-    return {"name": process.name, "params": params,
-            "vocab_size": process.vocab_size, "num_states": process.num_states,
-            "fingerprint": digest.hexdigest()}
+    return {
+        "name": process.name,
+        "params": params,
+        "vocab_size": process.vocab_size,
+        "num_states": process.num_states,
+        "fingerprint": digest.hexdigest(),
+    }
 
 
 def _differences(saved, wanted, path, ignore=()):
@@ -81,8 +86,11 @@ def check_compatible(meta: dict, identity: dict, ignore_train_fields=(), where: 
         ignore = ignore_train_fields if key == "train_config" else ()
         diffs += _differences(meta.get(key, "<missing>"), value, key, ignore)
     if diffs:
-        raise CheckpointError(f"the checkpoint {where} belongs to a different run:\n  " + "\n  ".join(diffs)
-                              + "\nresume with the same configuration, or use another checkpoint directory")
+        raise CheckpointError(
+            f"the checkpoint {where} belongs to a different run:\n  "
+            + "\n  ".join(diffs)
+            + "\nresume with the same configuration, or use another checkpoint directory"
+        )
 
 
 class Store:
@@ -93,8 +101,11 @@ class Store:
         if read_only and not self.directory.is_dir():
             raise CheckpointError(f"no checkpoint directory at {self.directory}")
         options = ocp.CheckpointManagerOptions(
-            enable_async_checkpointing=False, create=not read_only, read_only=read_only,
-            preservation_policy=ocp.checkpoint_managers.LatestN(n=keep))
+            enable_async_checkpointing=False,
+            create=not read_only,
+            read_only=read_only,
+            preservation_policy=ocp.checkpoint_managers.LatestN(n=keep),
+        )
         self.manager = ocp.CheckpointManager(self.directory, options=options, item_names=("state", "meta"))
 
     def steps(self) -> list[int]:
@@ -104,9 +115,11 @@ class Store:
         foreign = foreign_entries(self.directory, steps) if self.directory.is_dir() else []
         if foreign:
             what = "a file" if (self.directory / foreign[0]).is_file() else "not an orbax checkpoint step"
-            raise CheckpointError(f"{self.directory / foreign[0]} is {what}: every entry of a checkpoint "
-                                  f"directory must be a step saved by belieflab (steps found: {steps}); "
-                                  f"move it out of {self.directory}")
+            raise CheckpointError(
+                f"{self.directory / foreign[0]} is {what}: every entry of a checkpoint "
+                f"directory must be a step saved by belieflab (steps found: {steps}); "
+                f"move it out of {self.directory}"
+            )
         return steps
 
     def save(self, step: int, state, meta: dict) -> None:
@@ -121,8 +134,9 @@ class Store:
         try:
             meta = self.manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore())).meta
         except Exception as e:  # orbax raises many types for damaged files
-            raise CheckpointError(f"checkpoint {self._where(step)} is unreadable (metadata): "
-                                  f"{library_message(e)}") from e
+            raise CheckpointError(
+                f"checkpoint {self._where(step)} is unreadable (metadata): {library_message(e)}"
+            ) from e
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise CheckpointError(f"{self._where(step)} is not a {FORMAT} checkpoint")
         if meta.get("step") != step:
@@ -133,10 +147,12 @@ class Store:
         """Arrays into the structure, shapes, dtypes and shardings of `abstract_state`."""
         try:
             restored = self.manager.restore(
-                step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract_state))).state
+                step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract_state))
+            ).state
         except Exception as e:
-            raise CheckpointError(f"checkpoint {self._where(step)} is damaged or does not fit this "
-                                  f"model/optimiser: {library_message(e)}") from e
+            raise CheckpointError(
+                f"checkpoint {self._where(step)} is damaged or does not fit this model/optimiser: {library_message(e)}"
+            ) from e
         if jax.tree.structure(restored) != jax.tree.structure(abstract_state):
             raise CheckpointError(f"checkpoint {self._where(step)} has a different state structure")
         return restored

@@ -2,6 +2,7 @@
 
 import dataclasses
 from dataclasses import dataclass, field
+
 from hmm.errors import LabError
 
 
@@ -42,8 +43,9 @@ class _Serialisable:
     """`to_dict` / `from_dict` round trip through plain JSON types; unknown keys are an error."""
 
     def to_dict(self) -> dict:
-        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
-                for f in dataclasses.fields(self)}
+        return {
+            f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in dataclasses.fields(self)
+        }
 
     @classmethod
     def from_dict(cls, d: dict):
@@ -194,5 +196,12 @@ class TrainConfig(_Serialisable):
         _check_int(own, "exact_eval_max_sequences", self.exact_eval_max_sequences, 0)
 
     # Fields that may change when a run resumes: they affect bookkeeping, never the parameters.
-    RESUMABLE_CHANGES = ("eval_every", "checkpoint_every", "checkpoint_steps", "keep_checkpoints",
-                         "steps_per_call", "eval_sequences", "exact_eval_max_sequences")
+    RESUMABLE_CHANGES = (
+        "eval_every",
+        "checkpoint_every",
+        "checkpoint_steps",
+        "keep_checkpoints",
+        "steps_per_call",
+        "eval_sequences",
+        "exact_eval_max_sequences",
+    )

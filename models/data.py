@@ -57,7 +57,7 @@ def sample_batch(process, key, batch_size: int, cfg: ModelConfig):
     `[B, n_ctx]` int32."""
     C = context_length(cfg)
     tokens_BxN = sample_tokens(process, key, batch_size, C + 1)
-    return inputs_from_context(tokens_BxN[:, :C], cfg), tokens_BxN[:, 1 - int(cfg.bos):]
+    return inputs_from_context(tokens_BxN[:, :C], cfg), tokens_BxN[:, 1 - int(cfg.bos) :]
 
 
 def cross_entropy(logits_BxLxV, targets_BxL):

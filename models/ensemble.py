@@ -29,16 +29,23 @@ def make_members(train_config: TrainConfig, seeds=None, learning_rates=None) -> 
     seeds = list(seeds) if seeds is not None else [train_config.seed] * n
     lrs = list(learning_rates) if learning_rates is not None else [train_config.learning_rate] * n
     if len(seeds) != len(lrs) or n == 0:
-        raise ConfigError(f"seeds ({len(seeds)}) and learning_rates ({len(lrs)}) must be non-empty and "
-                          f"equally long")
+        raise ConfigError(f"seeds ({len(seeds)}) and learning_rates ({len(lrs)}) must be non-empty and equally long")
     for s, lr in zip(seeds, lrs):  # validate each member as its own TrainConfig
         train_config.replace(seed=s, learning_rate=lr)
     return Members(tuple(int(s) for s in seeds), tuple(float(lr) for lr in lrs))
 
 
-def train_ensemble(process, model_config: ModelConfig | None = None, train_config: TrainConfig | None = None,
-                   seeds=None, learning_rates=None, checkpoint_dir=None, on_eval=None,
-                   progress: bool = True, mesh=None) -> EnsembleResult:
+def train_ensemble(
+    process,
+    model_config: ModelConfig | None = None,
+    train_config: TrainConfig | None = None,
+    seeds=None,
+    learning_rates=None,
+    checkpoint_dir=None,
+    on_eval=None,
+    progress: bool = True,
+    mesh=None,
+) -> EnsembleResult:
     """Train one member per seed / learning rate together; member i equals
     `train(process, model_config, result.member_config(i))` to float tolerance.
 
@@ -51,5 +58,13 @@ def train_ensemble(process, model_config: ModelConfig | None = None, train_confi
     program = Program(process, mc, tc, members=members, mesh=mesh)
     outcome = run(program, checkpoint_dir, on_eval, progress)
     models = [program.model(program.member_params(outcome.state, i)) for i in range(len(members))]
-    return EnsembleResult(models, outcome.metrics, members, step=tc.num_steps, model_config=mc, train_config=tc,
-                          resumed_from=outcome.resumed_from, timing=outcome.timing)
+    return EnsembleResult(
+        models,
+        outcome.metrics,
+        members,
+        step=tc.num_steps,
+        model_config=mc,
+        train_config=tc,
+        resumed_from=outcome.resumed_from,
+        timing=outcome.timing,
+    )

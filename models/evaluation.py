@@ -67,8 +67,9 @@ def _sampled_source_eval_set(source, cfg: ModelConfig, key, num_sampled: int) ->
     weights = np.full(num_sampled, 1.0 / num_sampled)
     optimal_by_position = weights @ _entropy(predictive)
     inputs = np.asarray(inputs_from_context(jnp.asarray(tokens, jnp.int32), cfg))
-    return EvalSet(inputs, weights, predictive.astype(np.float32), optimal_by_position,
-                   float(optimal_by_position.mean()), False)
+    return EvalSet(
+        inputs, weights, predictive.astype(np.float32), optimal_by_position, float(optimal_by_position.mean()), False
+    )
 
 
 def build_eval_set(process, cfg: ModelConfig, key, max_exact: int = 2**17, num_sampled: int = 16384) -> EvalSet:
@@ -78,7 +79,7 @@ def build_eval_set(process, cfg: ModelConfig, key, max_exact: int = 2**17, num_s
     if not isinstance(process, hmm.Process):
         return _sampled_source_eval_set(process, cfg, key, num_sampled)
     C = context_length(cfg)
-    exact = process.vocab_size ** C <= max_exact
+    exact = process.vocab_size**C <= max_exact
     if exact:
         tokens, probs, beliefs = hmm.mixed_state_presentation(process, C).sequences(C)
         weights = np.asarray(probs, np.float64)
@@ -93,8 +94,14 @@ def build_eval_set(process, cfg: ModelConfig, key, max_exact: int = 2**17, num_s
         optimal_by_position = h[: cfg.n_ctx] if cfg.bos else h[1:]
     optimal = float(hmm.optimal_loss(process, cfg.n_ctx, bos=cfg.bos)) if exact else float(optimal_by_position.mean())
     inputs = np.asarray(inputs_from_context(jnp.asarray(tokens, jnp.int32), cfg))
-    return EvalSet(inputs, weights / weights.sum(), predictive.astype(np.float32),
-                   np.asarray(optimal_by_position, np.float64), optimal, exact)
+    return EvalSet(
+        inputs,
+        weights / weights.sum(),
+        predictive.astype(np.float32),
+        np.asarray(optimal_by_position, np.float64),
+        optimal,
+        exact,
+    )
 
 
 def chunked(eval_set: EvalSet, multiple: int = 1):
@@ -161,16 +168,21 @@ def summarise(ce_by_position, kl_by_position, eval_set: EvalSet) -> EvalResult:
     ce = np.asarray(ce_by_position, np.float64)
     kl = np.asarray(kl_by_position, np.float64)
     return EvalResult(
-        loss_by_position=ce.tolist(), loss=float(ce.mean()),
+        loss_by_position=ce.tolist(),
+        loss=float(ce.mean()),
         relative_loss=float(ce.mean() / eval_set.optimal_loss),
-        kl_by_position=kl.tolist(), kl=float(kl.mean()),
-        optimal_loss=eval_set.optimal_loss, optimal_loss_by_position=eval_set.optimal_by_position.tolist(),
-        exact=eval_set.exact, num_sequences=eval_set.num_sequences,
+        kl_by_position=kl.tolist(),
+        kl=float(kl.mean()),
+        optimal_loss=eval_set.optimal_loss,
+        optimal_loss_by_position=eval_set.optimal_by_position.tolist(),
+        exact=eval_set.exact,
+        num_sequences=eval_set.num_sequences,
     )
 
 
-def evaluate(model, process, *, eval_set: EvalSet | None = None, max_exact: int = 2**17,
-             num_sampled: int = 16384, seed: int = 0) -> EvalResult:
+def evaluate(
+    model, process, *, eval_set: EvalSet | None = None, max_exact: int = 2**17, num_sampled: int = 16384, seed: int = 0
+) -> EvalResult:
     """Evaluate an nnx `Transformer` (or any callable `tokens -> (logits, _)` with a `.config`).
 
     Sampled sets (when the tree is too big) are drawn from the eval key of `seed`.
@@ -185,4 +197,3 @@ def evaluate(model, process, *, eval_set: EvalSet | None = None, max_exact: int 
     else:
         ce, kl = make_eval_fn(lambda _, x: model(x)[0])(None, *chunked(eval_set))
     return summarise(ce, kl, eval_set)
-

@@ -15,14 +15,29 @@ PURPOSES = ("init", "data", "eval")
 # Analysis purposes and their stream ids (ids of different stages may coincide: a stream is the whole
 # sequence [seed, id, *index], and stages that share an id use different index lengths).
 ANALYSIS_PURPOSES = {
-    "shuffle": 1, "cv": 2, "untrained": 3, "samples": 4, "cv_shuffle": 5,
-    "lens_rows": 10, "lens_example": 30,
+    "shuffle": 1,
+    "cv": 2,
+    "untrained": 3,
+    "samples": 4,
+    "cv_shuffle": 5,
+    "lens_rows": 10,
+    "lens_example": 30,
     **{f"lens_batches_{stream}": 20 + stream for stream in range(4)},  # tuned, shared, -, future
-    "ladder_folds": 11, "ladder_pairs": 12,
-    "intervention_pairs": 11, "intervention_carry_pairs": 12, "intervention_steering": 13,
-    "lens_windows": 40, "lens_samples": 41, "fv_words": 50, "fv_prompts": 51,  # lens-llm, function-vectors
-    "llm_sequences": 40, "llm_folds": 41, "llm_permuted_weights": 42,  # probe-llm (never in one run with lens-llm)
-    "icl_samples": 40, "icl_pool": 41, "icl_prior": 42,  # the icl stage and icl-diversity of toy runs
+    "ladder_folds": 11,
+    "ladder_pairs": 12,
+    "intervention_pairs": 11,
+    "intervention_carry_pairs": 12,
+    "intervention_steering": 13,
+    "lens_windows": 40,
+    "lens_samples": 41,
+    "fv_words": 50,
+    "fv_prompts": 51,  # lens-llm, function-vectors
+    "llm_sequences": 40,
+    "llm_folds": 41,
+    "llm_permuted_weights": 42,  # probe-llm (never in one run with lens-llm)
+    "icl_samples": 40,
+    "icl_pool": 41,
+    "icl_prior": 42,  # the icl stage and icl-diversity of toy runs
 }
 
 

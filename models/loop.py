@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
+from hmm.errors import LabError
 from models.checkpoint import FORMAT, CheckpointError, Store, check_compatible, process_record
 from models.config import TrainConfig
 from models.keys import key_record
@@ -18,7 +19,6 @@ from models.loss_log import LossLog, bin_width
 from models.optim import make_schedule
 from models.program import Program
 from models.sharding import is_main_process
-from hmm.errors import LabError
 
 
 class TrainingDiverged(LabError, RuntimeError):
@@ -46,9 +46,13 @@ class Outcome:
 
 def identity(program: Program) -> dict:
     """What a checkpoint of this run must match to be resumed."""
-    return {"format": FORMAT, "model_config": program.mc.to_dict(), "train_config": program.tc.to_dict(),
-            "process": process_record(program.process),
-            "members": program.members.to_dict() if program.members else None}
+    return {
+        "format": FORMAT,
+        "model_config": program.mc.to_dict(),
+        "train_config": program.tc.to_dict(),
+        "process": process_record(program.process),
+        "members": program.members.to_dict() if program.members else None,
+    }
 
 
 class _Tracker:
@@ -75,8 +79,11 @@ class _Tracker:
             self.loss_log.flush(step)
         rows = []
         for i, result in enumerate(results):
-            row = {"step": step, "tokens": step * tc.batch_size * mc.n_ctx,
-                   "train/learning_rate": float(lrs[i] * float(self.schedule(step)))}
+            row = {
+                "step": step,
+                "tokens": step * tc.batch_size * mc.n_ctx,
+                "train/learning_rate": float(lrs[i] * float(self.schedule(step))),
+            }
             if self.loss_count:
                 loss = self.loss_sum[i] / self.loss_count
                 row["train/loss"] = loss
@@ -90,9 +97,15 @@ class _Tracker:
 
     def meta(self, step: int, identity_: dict) -> dict:
         keys = [key_record(k) for k in self.program.keys]
-        return {**identity_, "step": step, "keys": keys if self.program.members else keys[0],
-                "metrics": self.history, "train_loss_sum": self.loss_sum, "train_loss_count": self.loss_count,
-                "loss_log": self.loss_log.state()}
+        return {
+            **identity_,
+            "step": step,
+            "keys": keys if self.program.members else keys[0],
+            "metrics": self.history,
+            "train_loss_sum": self.loss_sum,
+            "train_loss_count": self.loss_count,
+            "loss_log": self.loss_log.state(),
+        }
 
 
 def _resume(program: Program, store: Store, ident: dict):
@@ -105,8 +118,9 @@ def _resume(program: Program, store: Store, ident: dict):
     check_compatible(meta, ident, TrainConfig.RESUMABLE_CHANGES, where=str(store.directory / str(step)))
     state = store.restore_state(step, program.abstract_state())
     if int(np.asarray(state.step).reshape(-1)[0]) != step:
-        raise CheckpointError(f"checkpoint {store.directory / str(step)} holds state of step "
-                              f"{int(np.asarray(state.step).reshape(-1)[0])}")
+        raise CheckpointError(
+            f"checkpoint {store.directory / str(step)} holds state of step {int(np.asarray(state.step).reshape(-1)[0])}"
+        )
     return step, state, _Tracker(program, meta)
 
 
@@ -124,8 +138,9 @@ def run(program: Program, checkpoint_dir=None, on_eval=None, progress: bool = Tr
         main = is_main_process()
         trained_steps, t0, postfix = 0, time.perf_counter(), {}
         done = last_saved = resumed[0] if resumed else None  # a checkpoint's own eval and save are done
-        with tqdm(total=tc.num_steps, initial=step, unit="step", disable=not (progress and main),
-                  dynamic_ncols=True) as bar:
+        with tqdm(
+            total=tc.num_steps, initial=step, unit="step", disable=not (progress and main), dynamic_ncols=True
+        ) as bar:
             while True:
                 if step != done:
                     if step in evals:
@@ -162,16 +177,22 @@ def _check_finite(losses_ExK, start: int, program: Program, store, last_saved):
     if not bad.any():
         return
     member, offset = np.argwhere(bad)[np.argmin(np.argwhere(bad)[:, 1])]
-    who = (f" of member {member} (seed {program.members.seeds[member]}, learning rate "
-           f"{program.members.learning_rates[member]})" if program.members else "")
+    who = (
+        f" of member {member} (seed {program.members.seeds[member]}, learning rate "
+        f"{program.members.learning_rates[member]})"
+        if program.members
+        else ""
+    )
     if store is None:
         where = "; no checkpoint_dir was given"
     elif last_saved is None:
         where = f"; no checkpoint was written to {store.directory}"
     else:
         where = f"; the last good checkpoint is step {last_saved} in {store.directory}"
-    raise TrainingDiverged(f"training loss{who} became {losses_ExK[member, offset]} at step {start + offset}"
-                           f"{where}. Try a lower learning_rate, grad_clip or more warmup_steps.")
+    raise TrainingDiverged(
+        f"training loss{who} became {losses_ExK[member, offset]} at step {start + offset}"
+        f"{where}. Try a lower learning_rate, grad_clip or more warmup_steps."
+    )
 
 
 def _span(values) -> str:

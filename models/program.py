@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import jax
 import numpy as np
-from jax.sharding import NamedSharding, PartitionSpec as P
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec as P
 
 from models.checkpoint import process_record
 from models.config import ModelConfig, TrainConfig
@@ -55,8 +56,17 @@ def _key_data(keys):
 
 
 # TrainConfig fields that never change a compiled function.
-NOT_COMPILED = ("learning_rate", "seed", "steps_per_call", "eval_every", "checkpoint_every", "checkpoint_steps",
-                "keep_checkpoints", "eval_sequences", "exact_eval_max_sequences")
+NOT_COMPILED = (
+    "learning_rate",
+    "seed",
+    "steps_per_call",
+    "eval_every",
+    "checkpoint_every",
+    "checkpoint_steps",
+    "keep_checkpoints",
+    "eval_sequences",
+    "exact_eval_max_sequences",
+)
 
 
 def resolve_microbatches(tc: TrainConfig, mesh) -> int:
@@ -84,9 +94,14 @@ class Program:
         self._data_keys = self._stacked(_key_data([k.data for k in self.keys]))
         self._lrs = self._stacked(np.asarray(lrs, np.float32))
         # Compiled functions depend on these, not on seeds, learning rates or bookkeeping fields.
-        self._key = (json.dumps(process_record(process), sort_keys=True), _config_key(mc),
-                     _config_key(tc, NOT_COMPILED), len(members) if self.ensemble else None, self.mesh,
-                     self.microbatches)
+        self._key = (
+            json.dumps(process_record(process), sort_keys=True),
+            _config_key(mc),
+            _config_key(tc, NOT_COMPILED),
+            len(members) if self.ensemble else None,
+            self.mesh,
+            self.microbatches,
+        )
         start = self._vmap(lambda params, lr: state_from_params(params, tc, lr), (0, 0))
         self._start = _compiled(("start",) + self._key, lambda: jax.jit(start, out_shardings=self._rep))
         self._build_eval()
@@ -115,6 +130,7 @@ class Program:
     # -- training ----------------------------------------------------------------------------
     def steps(self, state, k: int):
         """`k` training steps in one compiled call: new state and losses (`[k]` or `[E, k]`)."""
+
         def build():
             run = make_train_steps(self.process, self.mc, self.tc, k, batch_sharding(self.mesh), self.microbatches)
             fn = self._vmap(lambda st, kd: run(st, jax.random.wrap_key_data(kd)), (0, 0))
@@ -125,8 +141,9 @@ class Program:
 
     # -- evaluation --------------------------------------------------------------------------
     def _build_eval(self):
-        make = lambda keys: build_eval_set(self.process, self.mc, keys.eval, self.tc.exact_eval_max_sequences,
-                                           self.tc.eval_sequences)
+        make = lambda keys: build_eval_set(
+            self.process, self.mc, keys.eval, self.tc.exact_eval_max_sequences, self.tc.eval_sequences
+        )
         first = make(self.keys[0])
         shared = first.exact or not self.ensemble
         self.eval_sets: list[EvalSet] = [first] * len(self.keys) if shared else [make(k) for k in self.keys]

@@ -37,9 +37,11 @@ def load_checkpoint(checkpoint_dir, step: int | None = None, member: int | None 
         mc, tc = ModelConfig.from_dict(meta["model_config"]), TrainConfig.from_dict(meta["train_config"])
         members = Members(**meta["members"]) if meta.get("members") else None
         if (members is None) != (member is None):
-            raise CheckpointError(f"{store.directory} holds an ensemble of {len(members)} members: pass member="
-                                  f"0..{len(members) - 1}" if members else
-                                  f"{store.directory} holds a single run; member must be None")
+            raise CheckpointError(
+                f"{store.directory} holds an ensemble of {len(members)} members: pass member=0..{len(members) - 1}"
+                if members
+                else f"{store.directory} holds a single run; member must be None"
+            )
         if members and not 0 <= member < len(members):
             raise CheckpointError(f"member={member} is out of range: the ensemble has {len(members)} members")
         device = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])

@@ -7,7 +7,9 @@ then runs the same `train` call and samples only its own part of each batch.
 
 import jax
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
+
 from hmm.errors import LabError
 
 AXIS = "data"
@@ -36,8 +38,10 @@ def check_batch(batch_size: int, mesh: Mesh) -> None:
     """A batch that does not divide the device count is an error, never silently padded."""
     n = mesh.devices.size
     if batch_size % n:
-        raise ShardingError(f"TrainConfig.batch_size={batch_size} does not divide over {n} devices; "
-                            f"use a multiple of {n} (e.g. {-(-batch_size // n) * n})")
+        raise ShardingError(
+            f"TrainConfig.batch_size={batch_size} does not divide over {n} devices; "
+            f"use a multiple of {n} (e.g. {-(-batch_size // n) * n})"
+        )
 
 
 def place(x, sharding: NamedSharding):

@@ -57,8 +57,9 @@ def batch_loss(params, graphdef, inputs_BxL, targets_BxL, microbatches: int = 1)
     return sum(cross_entropy(model(x)[0], y).mean() for x, y in parts) / microbatches
 
 
-def make_train_steps(process, cfg: ModelConfig, tc: TrainConfig, num_steps: int, batch_sharding=None,
-                     microbatches: int = 1):
+def make_train_steps(
+    process, cfg: ModelConfig, tc: TrainConfig, num_steps: int, batch_sharding=None, microbatches: int = 1
+):
     """`run(state, data_key) -> (state, losses[num_steps])`: `num_steps` steps under `lax.scan`.
 
     Step s draws its batch from `fold_in(data_key, s)`, so the result does not depend on how the
@@ -74,8 +75,7 @@ def make_train_steps(process, cfg: ModelConfig, tc: TrainConfig, num_steps: int,
             if batch_sharding is not None:
                 inputs_BxL = jax.lax.with_sharding_constraint(inputs_BxL, batch_sharding)
                 targets_BxL = jax.lax.with_sharding_constraint(targets_BxL, batch_sharding)
-            loss, grads = jax.value_and_grad(batch_loss)(state.params, graphdef, inputs_BxL, targets_BxL,
-                                                         microbatches)
+            loss, grads = jax.value_and_grad(batch_loss)(state.params, graphdef, inputs_BxL, targets_BxL, microbatches)
             updates, opt_state = tx.update(grads, state.opt_state, state.params)
             return TrainState(optax.apply_updates(state.params, updates), opt_state, state.step + 1), loss
 
@@ -93,6 +93,7 @@ def abstract_state(cfg: ModelConfig, tc: TrainConfig, num_members: int | None = 
     kd = jax.random.key_data(jax.random.key(0))
     lead = () if num_members is None else (num_members,)
     fn = one if num_members is None else jax.vmap(one)
-    shapes = jax.eval_shape(fn, jax.ShapeDtypeStruct(lead + kd.shape, kd.dtype),
-                            jax.ShapeDtypeStruct(lead, jnp.float32))
+    shapes = jax.eval_shape(
+        fn, jax.ShapeDtypeStruct(lead + kd.shape, kd.dtype), jax.ShapeDtypeStruct(lead, jnp.float32)
+    )
     return jax.tree.map(lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sharding), shapes)

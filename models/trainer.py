@@ -32,8 +32,15 @@ class TrainResult(RunRecord):
         return self.metrics[-1]
 
 
-def train(process, model_config: ModelConfig | None = None, train_config: TrainConfig | None = None,
-          checkpoint_dir=None, on_eval=None, progress: bool = True, mesh=None) -> TrainResult:
+def train(
+    process,
+    model_config: ModelConfig | None = None,
+    train_config: TrainConfig | None = None,
+    checkpoint_dir=None,
+    on_eval=None,
+    progress: bool = True,
+    mesh=None,
+) -> TrainResult:
     """Train a `Transformer` on batches sampled on device from `process`.
 
     If `checkpoint_dir` holds checkpoints, the run continues from the latest (its configs and
@@ -45,5 +52,12 @@ def train(process, model_config: ModelConfig | None = None, train_config: TrainC
     tc = train_config or TrainConfig()
     program = Program(process, mc, tc, members=None, mesh=mesh)
     outcome = run(program, checkpoint_dir, on_eval, progress)
-    return TrainResult(program.model(outcome.state.params), outcome.metrics[0], step=tc.num_steps,
-                       model_config=mc, train_config=tc, resumed_from=outcome.resumed_from, timing=outcome.timing)
+    return TrainResult(
+        program.model(outcome.state.params),
+        outcome.metrics[0],
+        step=tc.num_steps,
+        model_config=mc,
+        train_config=tc,
+        resumed_from=outcome.resumed_from,
+        timing=outcome.timing,
+    )

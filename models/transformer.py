@@ -107,10 +107,12 @@ class Attention(nnx.Module):
     def __call__(self, x_BxLxD):
         B, L, D = x_BxLxD.shape
         H, Dh = self.W_Q.shape[0], self.W_Q.shape[2]
-        W_Dx3HDh = jnp.concatenate([w[...].transpose(1, 0, 2).reshape(D, H * Dh)
-                                    for w in (self.W_Q, self.W_K, self.W_V)], axis=1)
-        b_3HDh = jnp.concatenate([self.b_Q[...].reshape(-1), jnp.zeros((H * Dh,), x_BxLxD.dtype),
-                                  self.b_V[...].reshape(-1)])
+        W_Dx3HDh = jnp.concatenate(
+            [w[...].transpose(1, 0, 2).reshape(D, H * Dh) for w in (self.W_Q, self.W_K, self.W_V)], axis=1
+        )
+        b_3HDh = jnp.concatenate(
+            [self.b_Q[...].reshape(-1), jnp.zeros((H * Dh,), x_BxLxD.dtype), self.b_V[...].reshape(-1)]
+        )
         qkv_BxLx3HDh = x_BxLxD @ W_Dx3HDh
         qkv_BxLx3xHxDh = (qkv_BxLx3HDh + lift(b_3HDh, qkv_BxLx3HDh)).reshape(B, L, 3, H, Dh)
         q_BxLxHxDh, k_BxLxHxDh, v_BxLxHxDh = (qkv_BxLx3xHxDh[:, :, i] for i in range(3))
@@ -192,12 +194,14 @@ class Transformer(nnx.Module):
                 if prefix + name in substitutes:
                     new = substitutes[prefix + name]
                     if new.shape != value.shape:
-                        raise ValueError(f"replace[{prefix + name!r}] has shape {new.shape}, "
-                                         f"the site has {value.shape}")
+                        raise ValueError(
+                            f"replace[{prefix + name!r}] has shape {new.shape}, the site has {value.shape}"
+                        )
                     value = jnp.asarray(new, value.dtype)
                 if prefix + name in wanted:
                     acts[prefix + name] = value
                 return value
+
             return record
 
         record = recorder("")

@@ -55,8 +55,7 @@ class BayesMachine:
         tokens_BxL = jnp.asarray(tokens_BxL)
         B, L = tokens_BxL.shape
         site("embed", jax.nn.one_hot(tokens_BxL, self.config.d_model))
-        mid = site("blocks.0.resid_mid", site("blocks.0.resid_pre", self.encode(hmm.beliefs(self.process,
-                                                                                             tokens_BxL))))
+        mid = site("blocks.0.resid_mid", site("blocks.0.resid_pre", self.encode(hmm.beliefs(self.process, tokens_BxL))))
         prev = jnp.concatenate([jnp.broadcast_to(self.pi, (B, 1, self.pi.shape[0])), self.decode(mid[:, :-1])], 1)
         nxt = jnp.einsum("bls,blst->blt", prev, self.T[tokens_BxL])
         post = site("blocks.0.resid_post", self.encode(nxt / jnp.maximum(nxt @ self.w, 1e-30)[..., None]))

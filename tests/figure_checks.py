@@ -12,8 +12,7 @@ def image_stats(path) -> dict:
         rgb = np.asarray(img.convert("RGB"), np.float64) / 255.0
     ink = (rgb.min(-1) < 0.9).mean()
     colour = ((rgb.max(-1) - rgb.min(-1)) > 0.3).mean()
-    return {"height": rgb.shape[0], "width": rgb.shape[1], "ink": float(ink), "colour": float(colour),
-            "frames": frames}
+    return {"height": rgb.shape[0], "width": rgb.shape[1], "ink": float(ink), "colour": float(colour), "frames": frames}
 
 
 def assert_drawn(path, *, coloured: bool = False, min_aspect: float = 0.0) -> dict:

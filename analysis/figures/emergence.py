@@ -19,8 +19,9 @@ def plot_emergence_grid(view: BeliefView, truth_NxS, frames: list, path, title: 
     return plot_panels(view, [("ground truth", truth_NxS)] + list(frames), path, title=title)
 
 
-def save_emergence_gif(view: BeliefView, truth_NxS, frames: list, path, title: str = "", fps: float = 2.0,
-                       dpi: int = 100) -> Path:
+def save_emergence_gif(
+    view: BeliefView, truth_NxS, frames: list, path, title: str = "", fps: float = 2.0, dpi: int = 100
+) -> Path:
     """An animation: ground truth on the left, one checkpoint's regressed beliefs per frame on the right.
 
     Written to a temporary file and renamed, like every other output.

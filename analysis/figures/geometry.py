@@ -4,8 +4,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hmm.display import display_name
-
 from analysis.figures.canvas import new_figure, save_figure
 from analysis.figures.labels import format_p, format_r2
 from analysis.figures.simplex import (
@@ -17,6 +15,7 @@ from analysis.figures.simplex import (
     class_centres,
     simplex_xy,
 )
+from hmm.display import display_name
 
 PANEL_INCHES = 4.0  # with 3 columns and 10-point titles, legible when a report page shrinks the figure
 # the simplex frame (vertices (0, 0), (1, 0), (1/2, 0.866)) with room for its corner labels; regressed
@@ -68,8 +67,17 @@ def _draw_simplex_frame(ax):
     corners = simplex_xy(np.eye(3))
     ax.plot(*np.vstack([corners, corners[:1]]).T, color="0.6", lw=0.8, zorder=0)
     for label, (x, y), dy in zip(("state 0", "state 1", "state 2"), corners, (-0.06, -0.06, 0.03)):
-        ax.text(x, y + dy, label, ha="center", va="bottom" if dy > 0 else "top", fontsize=8, color="0.2",
-                zorder=5, bbox=dict(facecolor="white", alpha=0.85, edgecolor="none", pad=1.0))
+        ax.text(
+            x,
+            y + dy,
+            label,
+            ha="center",
+            va="bottom" if dy > 0 else "top",
+            fontsize=8,
+            color="0.2",
+            zorder=5,
+            bbox=dict(facecolor="white", alpha=0.85, edgecolor="none", pad=1.0),
+        )
 
 
 RASTER_ABOVE = 20_000  # 2-D panels with more points are drawn as one image (fast, one pixel per point)
@@ -98,12 +106,17 @@ def _raster(ax, points_Nx2, colours_Nx3, limits_2x2, alpha: float, pixels: int =
         cy = (occupied // nx + 0.5) / ny * (y1 - y0) + y0
         ax.scatter(cx, cy, c=rgba[occupied, :3], s=12, linewidths=0, zorder=1)
         return
-    ax.imshow(rgba.reshape(ny, nx, 4), extent=(x0, x1, y0, y1), origin="lower", interpolation="nearest",
-              aspect="auto", zorder=1)
+    ax.imshow(
+        rgba.reshape(ny, nx, 4),
+        extent=(x0, x1, y0, y1),
+        origin="lower",
+        interpolation="nearest",
+        aspect="auto",
+        zorder=1,
+    )
 
 
-def draw_panel(ax, view: BeliefView, y_NxS, title: str, show_centres: bool = True,
-               pixels: int = RASTER_PIXELS):
+def draw_panel(ax, view: BeliefView, y_NxS, title: str, show_centres: bool = True, pixels: int = RASTER_PIXELS):
     """Draw the (true or regressed) beliefs `y_NxS` in the view's projection, coloured by the true belief."""
     points = view.projection(y_NxS)
     alpha = 0.35 if view.categorical else 0.6
@@ -112,8 +125,7 @@ def draw_panel(ax, view: BeliefView, y_NxS, title: str, show_centres: bool = Tru
     else:
         order = np.argsort(view.weights_N, kind="stable")  # the most probable prefixes are drawn last, on top
         size = point_size(len(points))
-        ax.scatter(*points[order].T, c=view.colours_Nx3[order], s=size, alpha=alpha, linewidths=0,
-                   rasterized=True)
+        ax.scatter(*points[order].T, c=view.colours_Nx3[order], s=size, alpha=alpha, linewidths=0, rasterized=True)
     if view.categorical and show_centres:
         ids, centres = class_centres(points, view.class_ids_N, view.weights_N)
         ax.scatter(*centres.T, c=categorical_colours(ids), s=40, edgecolors="black", linewidths=0.6, zorder=3)
@@ -139,15 +151,21 @@ def _add_axes(fig, rows, cols, index, dims):
     return fig.add_subplot(rows, cols, index + 1, **({"projection": "3d"} if dims == 3 else {}))
 
 
-def plot_panels(view: BeliefView, panels: list[tuple[str, np.ndarray]], path, title: str = "",
-                panel_inches: float = PANEL_INCHES):
+def plot_panels(
+    view: BeliefView, panels: list[tuple[str, np.ndarray]], path, title: str = "", panel_inches: float = PANEL_INCHES
+):
     """One figure, one panel per `(title, beliefs_NxS)`; returns the saved path."""
     cols = min(MAX_COLUMNS, len(panels))
     rows = -(-len(panels) // cols)
     fig = new_figure(panel_inches * cols, panel_inches * rows + (0.4 if title else 0.0))
     for i, (panel_title, y_NxS) in enumerate(panels):
-        draw_panel(_add_axes(fig, rows, cols, i, view.projection.dims), view, y_NxS, panel_title,
-                   pixels=int(PIXELS_PER_INCH * panel_inches))
+        draw_panel(
+            _add_axes(fig, rows, cols, i, view.projection.dims),
+            view,
+            y_NxS,
+            panel_title,
+            pixels=int(PIXELS_PER_INCH * panel_inches),
+        )
     if title:
         fig.suptitle(title, fontsize=11)
     return save_figure(fig, path)
@@ -172,15 +190,22 @@ def plot_ground_truth(tree, path, dims: int | None = None):
     """
     view = tree_view(tree, dims)
     states = tree.states
-    panel = (f"ground-truth beliefs after {tree.num_prefixes:,} prefixes (length 1..{tree.max_len})\n"
-             f"{states.num_states:,} distinct beliefs{', finite presentation' if states.is_finite else ''}")
+    panel = (
+        f"ground-truth beliefs after {tree.num_prefixes:,} prefixes (length 1..{tree.max_len})\n"
+        f"{states.num_states:,} distinct beliefs{', finite presentation' if states.is_finite else ''}"
+    )
     return plot_panels(view, [(panel, tree.beliefs)], path, title=display_name(tree.process), panel_inches=5.0)
 
 
 def prefix_view(prefixes, dims: int | None = None) -> BeliefView:
     """The view of a prefix set's true beliefs (categorical when it has few distinct beliefs)."""
-    return belief_view(prefixes.beliefs, prefixes.probs, simplex=_is_simplex(prefixes.process),
-                       class_ids_N=prefixes.class_ids, dims=dims)
+    return belief_view(
+        prefixes.beliefs,
+        prefixes.probs,
+        simplex=_is_simplex(prefixes.process),
+        class_ids_N=prefixes.class_ids,
+        dims=dims,
+    )
 
 
 def _fit_title(result, target: str) -> str:

@@ -4,9 +4,14 @@ import numpy as np
 
 from analysis.figures.canvas import new_figure, save_figure
 
-STYLES = {"model": {"color": "black", "lw": 2.4}, "pool": {"color": "tab:blue", "ls": "--"},
-          "bayes": {"color": "tab:blue", "ls": "--"}, "dirichlet": {"color": "tab:red", "ls": "--"},
-          "unigram": {"color": "tab:green", "ls": ":"}, "bigram": {"color": "tab:purple", "ls": ":"}}
+STYLES = {
+    "model": {"color": "black", "lw": 2.4},
+    "pool": {"color": "tab:blue", "ls": "--"},
+    "bayes": {"color": "tab:blue", "ls": "--"},
+    "dirichlet": {"color": "tab:red", "ls": "--"},
+    "unigram": {"color": "tab:green", "ls": ":"},
+    "bigram": {"color": "tab:purple", "ls": ":"},
+}
 
 
 def plot_icl_loss_by_position(section: dict, path, title: str = ""):
@@ -44,10 +49,20 @@ def plot_diversity(rows: list[dict], threshold: dict, path, title: str = ""):
     fig = new_figure(10.0, 3.8)
     for ax, which in zip(fig.subplots(1, 2), ("pool", "prior")):
         for bayes, style in (("pool", STYLES["pool"]), ("dirichlet", STYLES["dirichlet"])):
-            ax.plot(M, [r["distances"][which][bayes]["mean"] for r in rows], marker="o",
-                    label=f"model to {bayes} Bayes", **{**style, "ls": "-"})
-        ax.plot(M, [r["distances"][which]["bayes_gap"]["mean"] for r in rows], color="0.5", ls=":",
-                label="pool Bayes to Dirichlet Bayes")
+            ax.plot(
+                M,
+                [r["distances"][which][bayes]["mean"] for r in rows],
+                marker="o",
+                label=f"model to {bayes} Bayes",
+                **{**style, "ls": "-"},
+            )
+        ax.plot(
+            M,
+            [r["distances"][which]["bayes_gap"]["mean"] for r in rows],
+            color="0.5",
+            ls=":",
+            label="pool Bayes to Dirichlet Bayes",
+        )
         if threshold.get("threshold") is not None:
             ax.axvline(threshold["threshold"], color="0.3", lw=0.8, ls="--", label="threshold")
         ax.set_xscale("log", base=2)

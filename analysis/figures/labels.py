@@ -13,7 +13,7 @@ def format_r2(r2: float) -> str:
         return f"{r2:.3f}"
     decimals = min(6, max(3, math.ceil(-math.log10(1.0 - r2)) + 1))
     text = f"{r2:.{decimals}f}"
-    return f"> {1 - 10 ** -decimals:.{decimals}f}" if float(text) >= 1.0 else text
+    return f"> {1 - 10**-decimals:.{decimals}f}" if float(text) >= 1.0 else text
 
 
 def kl_shown(kl):

@@ -34,8 +34,9 @@ def _ladder_panel(ax, section: dict, controls: dict, group: str, weighting: str)
         ax.axhspan(low, high, color="black", alpha=0.15, lw=0)
     _hline(ax, net["r2"], "network in sample", color="black", ls=":")
     ceiling = section["prediction_ceiling"]
-    _hline(ax, ceiling["affine_cv"]["mean"], "affine map of the Bayes prediction (held out)", color="tab:green",
-           ls="--")
+    _hline(
+        ax, ceiling["affine_cv"]["mean"], "affine map of the Bayes prediction (held out)", color="tab:green", ls="--"
+    )
     _hline(ax, ceiling["best_function_r2"], "best function of the Bayes prediction", color="tab:green", ls=":")
     if controls and controls.get("weighting") == weighting:
         _hline(ax, controls.get("untrained_cv_r2"), "untrained, held out", color="tab:orange", ls="--")
@@ -91,19 +92,25 @@ def plot_geometry_at_length(prefixes, groups: dict, path, length: int | None = N
     length = int(prefixes.lengths.max()) if length is None else int(length)
     mask = prefixes.lengths == length
     if not mask.any():
-        raise ValueError(f"geometry_length={length} is invalid: prefix lengths are "
-                         f"{int(prefixes.lengths.min())}..{int(prefixes.lengths.max())}")
+        raise ValueError(
+            f"geometry_length={length} is invalid: prefix lengths are "
+            f"{int(prefixes.lengths.min())}..{int(prefixes.lengths.max())}"
+        )
     every = prefix_view(prefixes)
     ids = None if prefixes.class_ids is None else prefixes.class_ids[mask]
-    one = belief_view(prefixes.beliefs[mask], prefixes.probs[mask], simplex=_is_simplex(prefixes.process),
-                      class_ids_N=ids)
+    one = belief_view(
+        prefixes.beliefs[mask], prefixes.probs[mask], simplex=_is_simplex(prefixes.process), class_ids_N=ids
+    )
     rows = [("ground truth", prefixes.beliefs)] + [(g, r.targets["belief"].predicted_NxC) for g, r in groups.items()]
     fig = new_figure(2 * 3.4, 3.4 * len(rows) + 0.4)
     for i, (name, y_NxS) in enumerate(rows):
-        draw_panel(_add_axes(fig, len(rows), 2, 2 * i, every.projection.dims), every, y_NxS,
-                   f"{name}: all lengths")
-        draw_panel(_add_axes(fig, len(rows), 2, 2 * i + 1, one.projection.dims), one, y_NxS[mask],
-                   f"{name}: length {length} only ({int(mask.sum()):,} prefixes)")
+        draw_panel(_add_axes(fig, len(rows), 2, 2 * i, every.projection.dims), every, y_NxS, f"{name}: all lengths")
+        draw_panel(
+            _add_axes(fig, len(rows), 2, 2 * i + 1, one.projection.dims),
+            one,
+            y_NxS[mask],
+            f"{name}: length {length} only ({int(mask.sum()):,} prefixes)",
+        )
     if title:
         fig.suptitle(title, fontsize=9)
     return save_figure(fig, path)

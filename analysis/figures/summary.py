@@ -4,9 +4,13 @@ import numpy as np
 
 from analysis.figures.canvas import new_figure, save_figure
 
-TARGET_TITLES = {"belief": "belief state", "next_token": "next-token distribution",
-                 "component": "component posterior", "transition": "posterior-mean transition matrix (pool)",
-                 "transition_dirichlet": "posterior-mean transition matrix (Dirichlet prior)"}
+TARGET_TITLES = {
+    "belief": "belief state",
+    "next_token": "next-token distribution",
+    "component": "component posterior",
+    "transition": "posterior-mean transition matrix (pool)",
+    "transition_dirichlet": "posterior-mean transition matrix (Dirichlet prior)",
+}
 
 
 def plot_r2_by_site(trained: dict, untrained: dict | None, path, title: str = ""):
@@ -23,16 +27,30 @@ def plot_r2_by_site(trained: dict, untrained: dict | None, path, title: str = ""
         offset = -width / 2 if untrained else 0.0
         ax.bar(x + offset, [r.metrics["r2"] for r in res], width, color="tab:blue", label="trained: R² (weighted)")
         if untrained:
-            ax.bar(x + width / 2, [untrained[g].targets[target].metrics["r2"] for g in groups], width,
-                   color="tab:orange", alpha=0.8, label="untrained (same architecture at init)")
+            ax.bar(
+                x + width / 2,
+                [untrained[g].targets[target].metrics["r2"] for g in groups],
+                width,
+                color="tab:orange",
+                alpha=0.8,
+                label="untrained (same architecture at init)",
+            )
         if res[0].cv is not None:
-            ax.scatter(x + offset, [r.cv["r2"] for r in res], marker="_", s=300, color="black", zorder=4,
-                       label="trained: held-out R² (k-fold CV)")
+            ax.scatter(
+                x + offset,
+                [r.cv["r2"] for r in res],
+                marker="_",
+                s=300,
+                color="black",
+                zorder=4,
+                label="trained: held-out R² (k-fold CV)",
+            )
         if res[0].null is not None:
             for xi, r in zip(x + offset, res):
                 s = r.null.summary()
-                ax.fill_between([xi - width / 2, xi + width / 2], s["mean"], s["q99"], color="0.3", alpha=0.45,
-                                zorder=3, lw=0)
+                ax.fill_between(
+                    [xi - width / 2, xi + width / 2], s["mean"], s["q99"], color="0.3", alpha=0.45, zorder=3, lw=0
+                )
             ax.fill_between([], [], [], color="0.3", alpha=0.45, label="shuffle null: mean to 99th percentile")
         ax.set_xticks(x, groups, rotation=45, ha="right", fontsize=9)
         ax.set_ylim(min(0.0, ax.get_ylim()[0]), 1.02)
@@ -45,8 +63,15 @@ def plot_r2_by_site(trained: dict, untrained: dict | None, path, title: str = ""
     return save_figure(fig, path)
 
 
-def plot_r2_vs_tokens(tokens_T, r2_by_group: dict, path, target: str = "belief", title: str = "",
-                      null_band=None, band_label: str = "shuffle null"):
+def plot_r2_vs_tokens(
+    tokens_T,
+    r2_by_group: dict,
+    path,
+    target: str = "belief",
+    title: str = "",
+    null_band=None,
+    band_label: str = "shuffle null",
+):
     """R^2 of each group against training tokens (left) and the unexplained share 1 - R^2 on a log axis
     (right, where late training shows). Tokens on a log axis, linear near 0 so the initialisation shows.
 
@@ -61,8 +86,15 @@ def plot_r2_vs_tokens(tokens_T, r2_by_group: dict, path, target: str = "belief",
         right.plot(tokens_T, np.clip(1.0 - r2_T, 1e-12, None), marker="o", ms=3, label=group)
     if null_band is not None:
         mean_T, q99_T = null_band
-        left.fill_between(tokens_T, mean_T, q99_T, color="0.5", alpha=0.35, lw=0,
-                          label=f"{band_label}: mean to 99th percentile (right: 1 − those)")
+        left.fill_between(
+            tokens_T,
+            mean_T,
+            q99_T,
+            color="0.5",
+            alpha=0.35,
+            lw=0,
+            label=f"{band_label}: mean to 99th percentile (right: 1 − those)",
+        )
         right.fill_between(tokens_T, 1.0 - np.asarray(q99_T), 1.0 - np.asarray(mean_T), color="0.5", alpha=0.35, lw=0)
     positive = tokens_T[tokens_T > 0]
     for ax in (left, right):

@@ -21,8 +21,15 @@ def _program(graphdef, kind: str):
 
         def variants(edit_chunk):
             V = edit_chunk["mask" if kind == "heads" else "weight"].shape[1]
-            logits, _ = decode_step(model, tokens_BxP[:, -1], pos, caches, V, write=False,
-                                    **{"patch" if kind == "heads" else "add": edit_chunk})
+            logits, _ = decode_step(
+                model,
+                tokens_BxP[:, -1],
+                pos,
+                caches,
+                V,
+                write=False,
+                **{"patch" if kind == "heads" else "add": edit_chunk},
+            )
             logp = jax.nn.log_softmax(logits.astype(jnp.float32), axis=-1)
             answer = jnp.take_along_axis(logp, answers_B[:, None, None], axis=-1)[..., 0]
             return jnp.exp(answer), logits.argmax(-1)

@@ -35,8 +35,10 @@ class FVSettings:
 
 
 def _top1_accuracy(model, tokens_BxP, answers_B, batch: int = 8) -> float:
-    hits = [np.asarray(model(tokens_BxP[i:i + batch])[0])[:, -1].argmax(-1) == answers_B[i:i + batch]
-            for i in range(0, len(tokens_BxP), batch)]
+    hits = [
+        np.asarray(model(tokens_BxP[i : i + batch])[0])[:, -1].argmax(-1) == answers_B[i : i + batch]
+        for i in range(0, len(tokens_BxP), batch)
+    ]
     return float(np.concatenate(hits).mean())
 
 
@@ -54,14 +56,22 @@ def measure_task(model, task: TaskTokens, settings: FVSettings = FVSettings()) -
     hits = top1 == zero_answers[:, None]
     L = model.config.n_layers
     by_layer = hits[:, :L].mean(0)
-    return {"task": task.name, "pairs": task.size, "prompt_tokens": {"shots": int(clean.shape[1]),
-                                                                      "zero_shot": int(zero.shape[1])},
-            "accuracy": {"icl": _top1_accuracy(model, clean, clean_answers),
-                         "shuffled": _top1_accuracy(model, shuffled, shuffled_answers),
-                         "zero_shot": float(hits[:, L].mean()),
-                         "zero_shot_fv_by_layer": by_layer.tolist(),
-                         "zero_shot_fv_best": float(by_layer.max()), "best_layer": int(by_layer.argmax())},
-            "answer_probability": {"zero_shot": float(p[:, L].mean()), "fv_by_layer": p[:, :L].mean(0).tolist()},
-            "cie": cie.tolist(), "top_heads": [list(h) for h in heads],
-            "top_heads_cie": [float(cie[h]) for h in heads], "fv_norm": float(np.linalg.norm(vector)),
-            "seconds": time.perf_counter() - t0}
+    return {
+        "task": task.name,
+        "pairs": task.size,
+        "prompt_tokens": {"shots": int(clean.shape[1]), "zero_shot": int(zero.shape[1])},
+        "accuracy": {
+            "icl": _top1_accuracy(model, clean, clean_answers),
+            "shuffled": _top1_accuracy(model, shuffled, shuffled_answers),
+            "zero_shot": float(hits[:, L].mean()),
+            "zero_shot_fv_by_layer": by_layer.tolist(),
+            "zero_shot_fv_best": float(by_layer.max()),
+            "best_layer": int(by_layer.argmax()),
+        },
+        "answer_probability": {"zero_shot": float(p[:, L].mean()), "fv_by_layer": p[:, :L].mean(0).tolist()},
+        "cie": cie.tolist(),
+        "top_heads": [list(h) for h in heads],
+        "top_heads_cie": [float(cie[h]) for h in heads],
+        "fv_norm": float(np.linalg.norm(vector)),
+        "seconds": time.perf_counter() - t0,
+    }

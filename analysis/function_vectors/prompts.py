@@ -32,10 +32,18 @@ class TaskTokens:
         length = np.bincount([len(xs[i]) for i in single]).argmax()
         keep = [i for i in single if len(xs[i]) == length]
         if len(keep) < min_pairs:
-            raise ConfigError(f"task {name!r}: {len(keep)} usable pairs (one-token outputs, inputs of {length} "
-                              f"tokens): at least {min_pairs} needed")
-        return cls(name, np.array([xs[i] for i in keep], np.int32), np.array([ys[i][0] for i in keep], np.int32),
-                   enc("Q:"), enc("\nA:"), enc("\n\n"))
+            raise ConfigError(
+                f"task {name!r}: {len(keep)} usable pairs (one-token outputs, inputs of {length} "
+                f"tokens): at least {min_pairs} needed"
+            )
+        return cls(
+            name,
+            np.array([xs[i] for i in keep], np.int32),
+            np.array([ys[i][0] for i in keep], np.int32),
+            enc("Q:"),
+            enc("\nA:"),
+            enc("\n\n"),
+        )
 
     @property
     def size(self) -> int:

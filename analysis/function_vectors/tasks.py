@@ -13,11 +13,30 @@ from models.keys import numpy_rng
 
 NUMBERS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 ORDINAL_LISTS = (NUMBERS, DAYS, MONTHS)
-TASKS = ("capitalize", "first_letter", "last_letter", "next_item", "previous_item", "choose_first_of_3",
-         "choose_last_of_3")
+TASKS = (
+    "capitalize",
+    "first_letter",
+    "last_letter",
+    "next_item",
+    "previous_item",
+    "choose_first_of_3",
+    "choose_last_of_3",
+)
 INSTALL = "pip install wonderwords==3.0.1 (the project's `words` extra)"
 
 

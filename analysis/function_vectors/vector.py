@@ -15,7 +15,7 @@ def mean_head_outputs(model, tokens_BxP, batch: int = 8) -> np.ndarray:
     sites = tuple(head_site(layer) for layer in range(model.config.n_layers))
     total = 0.0
     for start in range(0, len(tokens_BxP), batch):
-        _, acts = model(tokens_BxP[start:start + batch], capture=sites)
+        _, acts = model(tokens_BxP[start : start + batch], capture=sites)
         total = total + np.stack([np.asarray(acts[s][:, -1], np.float64).sum(0) for s in sites])
     return total / len(tokens_BxP)
 
@@ -39,5 +39,5 @@ def function_vector(model, mean_LxHxDh, heads) -> np.ndarray:
     out = np.zeros(model.config.d_model)
     W_O = np.asarray(model.blocks.attn.W_O[...], np.float64)  # [layers, H * Dh, D]
     for layer, h in heads:
-        out += mean_LxHxDh[layer, h] @ W_O[layer, h * Dh:(h + 1) * Dh]
+        out += mean_LxHxDh[layer, h] @ W_O[layer, h * Dh : (h + 1) * Dh]
     return out

@@ -65,8 +65,9 @@ def model_eval_set(cfg, tokens_NxC, weights_N, target_NxCxV) -> EvalSet:
         target = np.concatenate([np.full((N, 1, V), 1.0 / V), target], axis=1)
     inputs = np.asarray(inputs_from_context(np.asarray(tokens_NxC, np.int32), cfg))
     optimal = expected_loss_curve(weights_N, target, target)
-    return EvalSet(inputs, np.asarray(weights_N, np.float64), target.astype(np.float32), optimal,
-                   float(optimal.mean()), False)
+    return EvalSet(
+        inputs, np.asarray(weights_N, np.float64), target.astype(np.float32), optimal, float(optimal.mean()), False
+    )
 
 
 def model_curves(model, tokens_NxC, weights_N, target_NxCxV) -> tuple[np.ndarray, np.ndarray]:
@@ -89,11 +90,14 @@ def icl_section(model, source, sequences: SequenceSet, smoothing: float = 1.0) -
     last = {k: float(v[-1]) for k, v in curves.items()}
     return {
         "positions": list(range(1, sequences.tokens.shape[1] + 1)),
-        "exact": sequences.exact, "num_sequences": len(sequences.weights), "smoothing": smoothing,
+        "exact": sequences.exact,
+        "num_sequences": len(sequences.weights),
+        "smoothing": smoothing,
         "training_bayes": training_bayes,
         "curves": {k: v.tolist() for k, v in curves.items()},
         "kl_to_bayes": model_kl.tolist(),
-        "last": last, "mean": {k: float(v.mean()) for k, v in curves.items()},
+        "last": last,
+        "mean": {k: float(v.mean()) for k, v in curves.items()},
         "relative_last": last["model"] / last[training_bayes],
         "labels": {k: CURVE_LABELS[k] for k in curves},
     }

@@ -31,9 +31,10 @@ def held_out_tokens(spec: dict, which: str, key, num_sequences: int, length: int
 
 def bayes_rows(spec: dict, tokens_NxC) -> dict:
     """Next-token rows `[N, C, V]` of both Bayes predictors (finite pool; Dirichlet prior)."""
-    return {"pool": np.asarray(hmm.pool_predictive(spec["matrices"], tokens_NxC), np.float64),
-            "dirichlet": np.asarray(hmm.bigram_predictive(tokens_NxC, spec["vocab_size"], spec["alpha"]),
-                                    np.float64)}
+    return {
+        "pool": np.asarray(hmm.pool_predictive(spec["matrices"], tokens_NxC), np.float64),
+        "dirichlet": np.asarray(hmm.bigram_predictive(tokens_NxC, spec["vocab_size"], spec["alpha"]), np.float64),
+    }
 
 
 def model_distances(model, process, keys: dict, num_sequences: int) -> dict:

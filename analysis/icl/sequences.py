@@ -23,7 +23,7 @@ class SequenceSet:
 def sequence_set(source, length: int, key, max_exact: int = MAX_EXACT, num_sampled: int = 8192) -> SequenceSet:
     """Every non-zero sequence of `length` tokens with its probability for a finite process with at most
     `max_exact` candidates; otherwise `num_sampled` sequences drawn from `key` with equal weights."""
-    if isinstance(source, hmm.Process) and source.vocab_size ** length <= max_exact:
+    if isinstance(source, hmm.Process) and source.vocab_size**length <= max_exact:
         tokens, probs, _ = hmm.mixed_state_presentation(source, length).sequences(length)
         probs = np.asarray(probs, np.float64)
         return SequenceSet(np.asarray(tokens, np.int32), probs / probs.sum(), True)

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis.regression.activations import collect_activations
+from analysis.regression.fit import RCOND, AffineFit, fit_affine
 from analysis.regression.measure import Settings, measure
 from analysis.regression.prefixes import PrefixSet
-from analysis.regression.fit import RCOND, AffineFit, fit_affine
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,9 @@ class SiteDecoder:
     def from_fit(cls, fit: AffineFit, num_states: int, belief_r2: float, encoder_SxD=None) -> "SiteDecoder":
         """Split a decoder of both targets side by side (belief columns first, as `measure` fits them)."""
         S = num_states
-        return cls(fit.coef_DxC[:, :S], fit.intercept_C[:S], fit.coef_DxC[:, S:], fit.intercept_C[S:], belief_r2,
-                   encoder_SxD)
+        return cls(
+            fit.coef_DxC[:, :S], fit.intercept_C[:S], fit.coef_DxC[:, S:], fit.intercept_C[S:], belief_r2, encoder_SxD
+        )
 
     def belief(self, h_NxD) -> np.ndarray:
         return np.asarray(h_NxD, np.float64) @ self.belief_DxS + self.belief_S
@@ -36,14 +37,20 @@ class SiteDecoder:
         return np.asarray(h_NxD, np.float64) @ self.next_DxV + self.next_V
 
 
-def fit_decoders(model, prefixes: PrefixSet, sites, rcond: float = RCOND, weighting: str = "prob",
-                 batch_size: int = 1024) -> dict:
+def fit_decoders(
+    model, prefixes: PrefixSet, sites, rcond: float = RCOND, weighting: str = "prob", batch_size: int = 1024
+) -> dict:
     """`{site: SiteDecoder}` fitted on every prefix of the set (no controls: the analysis runs those)."""
     acts = collect_activations(model, prefixes, tuple(sites), batch_size)
     settings = Settings(weighting=weighting, num_shuffles=0, num_cv_shuffles=0, cv_folds=0, rcond=rcond)
     groups = measure(acts, prefixes, {s: (s,) for s in sites}, settings)
     w = prefixes.weights(weighting)
-    return {s: SiteDecoder.from_fit(groups[s].decoder, prefixes.process.num_states,
-                                    groups[s].targets["belief"].metrics["r2"],
-                                    fit_affine(prefixes.beliefs, acts[s], w, rcond=rcond).coef_DxC)
-            for s in sites}
+    return {
+        s: SiteDecoder.from_fit(
+            groups[s].decoder,
+            prefixes.process.num_states,
+            groups[s].targets["belief"].metrics["r2"],
+            fit_affine(prefixes.beliefs, acts[s], w, rcond=rcond).coef_DxC,
+        )
+        for s in sites
+    }

@@ -8,9 +8,13 @@ from analysis.figures.canvas import new_figure, save_figure
 from analysis.figures.geometry import _draw_simplex_frame
 from analysis.figures.simplex import belief_projection
 
-KIND_LABELS = {"belief": "step along the belief decoder", "random": "random step, same norm",
-               "next_token": "step along the next-token decoder", "encoder": "step along the belief encoder",
-               "random_encoder": "random step, encoder step's norm"}
+KIND_LABELS = {
+    "belief": "step along the belief decoder",
+    "random": "random step, same norm",
+    "next_token": "step along the next-token decoder",
+    "encoder": "step along the belief encoder",
+    "random_encoder": "random step, encoder step's norm",
+}
 MAX_OFFSETS = 3
 SIMPLEX_PANELS = 4
 SIMPLEX_POINTS = 60  # pairs drawn per panel (more hide each other)
@@ -38,9 +42,12 @@ def plot_patching(section: dict, path, title: str = ""):
         ax.set_ylabel("fraction of the KL gap closed")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-        ax.set_title(f"{data['num_pairs']} pairs differing in belief, read at the patched position"
-                     if data is patch else f"{data['num_pairs']} pairs with one next-token distribution:"
-                                           " the belief carried forward", fontsize=8)
+        ax.set_title(
+            f"{data['num_pairs']} pairs differing in belief, read at the patched position"
+            if data is patch
+            else f"{data['num_pairs']} pairs with one next-token distribution: the belief carried forward",
+            fontsize=8,
+        )
     if title:
         fig.suptitle(title, fontsize=9)
     return save_figure(fig, path)
@@ -52,12 +59,18 @@ def plot_steering_kl(steer: dict, path, title: str = ""):
     fig = new_figure(max(6.0, 0.7 * len(sites) + 2.5) + 2.6, 3.6)
     ax = fig.subplots()
     x = np.arange(len(sites))
-    bars = [("before", "kl_before_nats", "0.6")] + [(KIND_LABELS[k], f"kl_{k}_nats", f"C{i}")
-                                                   for i, k in enumerate(steer["kinds"])]
+    bars = [("before", "kl_before_nats", "0.6")] + [
+        (KIND_LABELS[k], f"kl_{k}_nats", f"C{i}") for i, k in enumerate(steer["kinds"])
+    ]
     width = 0.8 / len(bars)
     for i, (label, key, colour) in enumerate(bars):
-        ax.bar(x + (i - (len(bars) - 1) / 2) * width, [steer["per_site"][s][key] for s in sites], width,
-               color=colour, label=label)
+        ax.bar(
+            x + (i - (len(bars) - 1) / 2) * width,
+            [steer["per_site"][s][key] for s in sites],
+            width,
+            color=colour,
+            label=label,
+        )
     ax.set_yscale("log")
     ax.set_xticks(x, list(sites), rotation=45, ha="right", fontsize=7)
     ax.set_ylabel("KL(Bayes prediction of target || output), nats")
@@ -89,8 +102,9 @@ def plot_steering_beliefs(points: dict, prefixes, readout_site: str, path, title
                 ax.plot([a[0], b[0]], [a[1], b[1]], color=colour, alpha=0.35, lw=0.5, zorder=1)
         ax.scatter(*p["base"].T, s=6, color="0.55", label="base belief", zorder=2)
         ax.scatter(*p["target"].T, s=10, marker="x", color="black", lw=0.7, label="target", zorder=3)
-        ax.scatter(*p["achieved"].T, s=6, color="C0", label=f"achieved by the decoder step (read at "
-                   f"{readout_site})", zorder=4)
+        ax.scatter(
+            *p["achieved"].T, s=6, color="C0", label=f"achieved by the decoder step (read at {readout_site})", zorder=4
+        )
         ax.scatter(*p["achieved_encoder"].T, s=6, color="C3", label="achieved by the encoder step", zorder=4)
         if projection.kind == "simplex":
             _draw_simplex_frame(ax)
@@ -113,8 +127,10 @@ def draw_figures(section: dict, points: dict, prefixes, out_dir: Path, title: st
         paths["interventions_patching"] = plot_patching(section, figure_dir / "interventions_patching.png", title)
     if section.get("steering"):
         steer = section["steering"]
-        paths["interventions_steering_kl"] = plot_steering_kl(steer, figure_dir / "interventions_steering_kl.png",
-                                                              title)
+        paths["interventions_steering_kl"] = plot_steering_kl(
+            steer, figure_dir / "interventions_steering_kl.png", title
+        )
         paths["interventions_steering_beliefs"] = plot_steering_beliefs(
-            points, prefixes, steer["readout_site"], figure_dir / "interventions_steering_beliefs.png", title)
+            points, prefixes, steer["readout_site"], figure_dir / "interventions_steering_beliefs.png", title
+        )
     return {name: str(Path(p).relative_to(out_dir)) for name, p in paths.items()}

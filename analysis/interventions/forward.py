@@ -44,8 +44,10 @@ def check_sites(model, sites) -> tuple[str, ...]:
     valid = residual_stream(model)
     unknown = [s for s in sites if s not in valid]
     if unknown or not sites:
-        raise ConfigError(f"site {unknown[0] if unknown else sites!r} is not a residual site of this model: "
-                          f"use 'residual' or names from {list(valid)}")
+        raise ConfigError(
+            f"site {unknown[0] if unknown else sites!r} is not a residual site of this model: "
+            f"use 'residual' or names from {list(valid)}"
+        )
     return tuple(s for s in valid if s in set(sites))
 
 

@@ -64,12 +64,14 @@ def _continuations(prefixes: PrefixSet, rows_P: np.ndarray, rng) -> np.ndarray:
     cum = np.concatenate([[0.0], np.cumsum(prefixes.probs[full])])
     target = cum[lo] + rng.random(len(rows_P)) * (cum[hi] - cum[lo])
     pick = np.clip(np.searchsorted(cum, target, side="right") - 1, lo, np.maximum(hi - 1, lo))
-    return np.where(hi > lo, prefixes.sequence_index[full[np.minimum(pick, len(full) - 1)]],
-                    prefixes.sequence_index[rows_P])
+    return np.where(
+        hi > lo, prefixes.sequence_index[full[np.minimum(pick, len(full) - 1)]], prefixes.sequence_index[rows_P]
+    )
 
 
-def draw_pairs(prefixes: PrefixSet, num_pairs: int, rng: np.random.Generator, same_prediction: bool = False,
-               min_lookahead: int = 0) -> Pairs:
+def draw_pairs(
+    prefixes: PrefixSet, num_pairs: int, rng: np.random.Generator, same_prediction: bool = False, min_lookahead: int = 0
+) -> Pairs:
     """`num_pairs` base/donor pairs (fewer if too few prefixes have a partner; none if none has).
 
     `same_prediction`: donors share the base's Bayes next-token distribution. `min_lookahead`: the base must leave

@@ -20,8 +20,9 @@ def _masks(positions_B: np.ndarray, L: int, modes) -> np.ndarray:
     return np.stack([table[m] for m in modes])
 
 
-def patched_log_probs(model, base_PxL, donor_PxL, positions_P, sites, modes=MODES, batch_size: int = 1024,
-                      progress: bool = False):
+def patched_log_probs(
+    model, base_PxL, donor_PxL, positions_P, sites, modes=MODES, batch_size: int = 1024, progress: bool = False
+):
     """Log-probabilities `[P, L, V]` unpatched, and `{(site, mode): [P, L, V]}` with the site patched.
 
     Per batch: one forward captures every site of the bases and of the donors; then one forward per site and mode
@@ -63,8 +64,9 @@ def _inputs(prefixes: PrefixSet, pairs: Pairs):
     return base, donor, prefixes.positions[pairs.base]
 
 
-def patching(model, prefixes: PrefixSet, pairs: Pairs, sites, modes=MODES, batch_size: int = 1024,
-             progress: bool = False) -> dict:
+def patching(
+    model, prefixes: PrefixSet, pairs: Pairs, sites, modes=MODES, batch_size: int = 1024, progress: bool = False
+) -> dict:
     """The patching curve: per mode and site, the fraction of the KL gap to the donor's Bayes prediction that
     patching closes, read at the patched (last) position. The gap is measured from the unpatched output (the base
     prefix's prediction; `unpatched_kl_to_base_bayes_nats` says how close that is to the base's Bayes prediction):
@@ -76,7 +78,10 @@ def patching(model, prefixes: PrefixSet, pairs: Pairs, sites, modes=MODES, batch
     q_donor = bayes_prediction(prefixes.process, prefixes.beliefs[pairs.donor])
     own = unpatched[rows, pos]
     return {
-        "num_pairs": len(pairs), "eligible_mass": pairs.eligible_mass, "sites": list(sites), "modes": list(modes),
+        "num_pairs": len(pairs),
+        "eligible_mass": pairs.eligible_mass,
+        "sites": list(sites),
+        "modes": list(modes),
         "gap_nats": float(kl(q_donor, own).mean()),
         "unpatched_kl_to_base_bayes_nats": float(kl(q_base, own).mean()),
         "closed": {m: {s: fraction_closed(q_donor, own, lp[s, m][rows, pos]) for s in sites} for m in modes},
@@ -84,8 +89,9 @@ def patching(model, prefixes: PrefixSet, pairs: Pairs, sites, modes=MODES, batch
     }
 
 
-def carry_forward(model, prefixes: PrefixSet, pairs: Pairs, sites, modes=MODES, batch_size: int = 1024,
-                  progress: bool = False) -> dict:
+def carry_forward(
+    model, prefixes: PrefixSet, pairs: Pairs, sites, modes=MODES, batch_size: int = 1024, progress: bool = False
+) -> dict:
     """Pairs that share a next-token distribution but differ in belief: patch at the base's position t, read at
     t + k (k = 1, 2, ...) on the base's continuation. The truth after patching is the donor's belief carried along
     the base's later tokens; `closed[mode][site][k-1]` is the fraction of the KL gap from the unpatched output to
@@ -109,15 +115,23 @@ def carry_forward(model, prefixes: PrefixSet, pairs: Pairs, sites, modes=MODES, 
 
     def per_offset(log_r_PxLxV):
         log_r = log_r_PxLxV[rows, read]
-        return [fraction_closed(q_d[valid[:, k], k], own[valid[:, k], k], log_r[valid[:, k], k])
-                if valid[:, k].any() else None for k in range(len(offsets))]
+        return [
+            fraction_closed(q_d[valid[:, k], k], own[valid[:, k], k], log_r[valid[:, k], k])
+            if valid[:, k].any()
+            else None
+            for k in range(len(offsets))
+        ]
 
     def mean_per_offset(x_PxK):
         return [float(x_PxK[valid[:, k], k].mean()) if valid[:, k].any() else None for k in range(len(offsets))]
 
     return {
-        "num_pairs": P, "eligible_mass": pairs.eligible_mass, "sites": list(sites), "modes": list(modes),
-        "offsets": offsets.tolist(), "num_read": valid.sum(0).tolist(),
+        "num_pairs": P,
+        "eligible_mass": pairs.eligible_mass,
+        "sites": list(sites),
+        "modes": list(modes),
+        "offsets": offsets.tolist(),
+        "num_read": valid.sum(0).tolist(),
         "gap_nats": mean_per_offset(kl(q_d, own)),
         "unpatched_kl_to_base_bayes_nats": mean_per_offset(kl(q_b, own)),
         "closed": {m: {s: per_offset(lp[s, m]) for s in sites} for m in modes},

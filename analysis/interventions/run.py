@@ -12,11 +12,10 @@ from analysis.interventions.pairs import draw_pairs
 from analysis.interventions.patching import MODES, carry_forward, patching
 from analysis.interventions.steering import steering
 from analysis.interventions.truth import check_belief
-from analysis.regression.prefixes import input_layout, prefix_set
 from analysis.regression.fit import RCOND
-from models.keys import jax_key, numpy_rng
+from analysis.regression.prefixes import input_layout, prefix_set
 from models.config import ConfigError
-
+from models.keys import jax_key, numpy_rng
 
 
 def _check_counts(**counts) -> None:
@@ -25,10 +24,26 @@ def _check_counts(**counts) -> None:
             raise ConfigError(f"{name}={value!r} is invalid: must be an integer >= 0")
 
 
-def interventions(model, process: hmm.Process, *, sites="residual", num_pairs: int = 2000, carry_pairs: int = 1000,
-                  steering_pairs: int = 1000, modes=MODES, target_belief=None, seed: int = 0, rcond: float = RCOND,
-                  tree=None, prefixes=None, decoders: dict | None = None, batch_size: int = 1024, out_dir=None,
-                  figures: bool = True, progress: bool = False) -> tuple[dict, dict]:
+def interventions(
+    model,
+    process: hmm.Process,
+    *,
+    sites="residual",
+    num_pairs: int = 2000,
+    carry_pairs: int = 1000,
+    steering_pairs: int = 1000,
+    modes=MODES,
+    target_belief=None,
+    seed: int = 0,
+    rcond: float = RCOND,
+    tree=None,
+    prefixes=None,
+    decoders: dict | None = None,
+    batch_size: int = 1024,
+    out_dir=None,
+    figures: bool = True,
+    progress: bool = False,
+) -> tuple[dict, dict]:
     """Patching curve, carry-forward of same-prediction pairs, and belief steering with controls.
 
     Returns `(section, figure paths)`: `section` is the `interventions` entry of analysis.json. Pairs come from
@@ -47,20 +62,40 @@ def interventions(model, process: hmm.Process, *, sites="residual", num_pairs: i
     if prefixes is None:
         prefixes = prefix_set(process, input_layout(model), tree=tree, key=jax_key(seed, "samples"))
     seconds = {"prefixes": time.perf_counter() - start}
-    section = {"settings": {"sites": list(sites), "num_pairs": num_pairs, "carry_pairs": carry_pairs,
-                            "steering_pairs": steering_pairs, "modes": list(modes), "seed": seed, "rcond": rcond,
-                            "target_belief": None if target is None else target.tolist(),
-                            "prefix_source": prefixes.source, "num_prefixes": prefixes.num_prefixes}}
+    section = {
+        "settings": {
+            "sites": list(sites),
+            "num_pairs": num_pairs,
+            "carry_pairs": carry_pairs,
+            "steering_pairs": steering_pairs,
+            "modes": list(modes),
+            "seed": seed,
+            "rcond": rcond,
+            "target_belief": None if target is None else target.tolist(),
+            "prefix_source": prefixes.source,
+            "num_prefixes": prefixes.num_prefixes,
+        }
+    }
     pairs = draw_pairs(prefixes, max(num_pairs, steering_pairs), numpy_rng(seed, "intervention_pairs"))
     t0 = time.perf_counter()
-    section["patching"] = patching(model, prefixes, pairs.head(num_pairs), sites, modes, batch_size, progress) \
-        if num_pairs and len(pairs) else None
+    section["patching"] = (
+        patching(model, prefixes, pairs.head(num_pairs), sites, modes, batch_size, progress)
+        if num_pairs and len(pairs)
+        else None
+    )
     seconds["patching"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    same = draw_pairs(prefixes, carry_pairs, numpy_rng(seed, "intervention_carry_pairs"), same_prediction=True, min_lookahead=1)
-    section["carry_forward"] = carry_forward(model, prefixes, same, sites, modes, batch_size, progress) \
-        if len(same) else {"num_pairs": 0, "note": "no two prefixes of one length share a next-token "
-                                                     "distribution but differ in belief"}
+    same = draw_pairs(
+        prefixes, carry_pairs, numpy_rng(seed, "intervention_carry_pairs"), same_prediction=True, min_lookahead=1
+    )
+    section["carry_forward"] = (
+        carry_forward(model, prefixes, same, sites, modes, batch_size, progress)
+        if len(same)
+        else {
+            "num_pairs": 0,
+            "note": "no two prefixes of one length share a next-token distribution but differ in belief",
+        }
+    )
     seconds["carry_forward"] = time.perf_counter() - t0
     points = {}
     if steering_pairs and len(pairs):
@@ -72,8 +107,18 @@ def interventions(model, process: hmm.Process, *, sites="residual", num_pairs: i
             decoders.update(fit_decoders(model, prefixes, missing, rcond=rcond, batch_size=batch_size))
         seconds["decoders"] = time.perf_counter() - t0
         targets = prefixes.beliefs[steer.donor] if target is None else np.tile(target, (len(steer), 1))
-        section["steering"], points = steering(model, prefixes, steer.base, steer.sequence, targets, sites, decoders,
-                                               numpy_rng(seed, "intervention_steering"), batch_size, progress)
+        section["steering"], points = steering(
+            model,
+            prefixes,
+            steer.base,
+            steer.sequence,
+            targets,
+            sites,
+            decoders,
+            numpy_rng(seed, "intervention_steering"),
+            batch_size,
+            progress,
+        )
         seconds["steering"] = time.perf_counter() - t0 - seconds["decoders"]
     else:
         section["steering"] = None

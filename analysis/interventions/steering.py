@@ -48,8 +48,19 @@ def random_step(norms_N, dim: int, rng) -> np.ndarray:
     return z / np.linalg.norm(z, axis=1, keepdims=True) * np.asarray(norms_N)[:, None]
 
 
-def steered_outputs(model, tokens_PxL, positions_P, targets_PxS, process, site: str, decoders: dict, readout,
-                    rng, base_acts: dict, batch_size: int = 1024):
+def steered_outputs(
+    model,
+    tokens_PxL,
+    positions_P,
+    targets_PxS,
+    process,
+    site: str,
+    decoders: dict,
+    readout,
+    rng,
+    base_acts: dict,
+    batch_size: int = 1024,
+):
     """Per kind: log-probabilities at the steered position `[P, V]`, decoded beliefs `{later site: [P, S]}`, and
     the step norms. `base_acts[site]`: each pair's activation `[P, L, D]` (unsteered)."""
     P, L = tokens_PxL.shape
@@ -68,8 +79,7 @@ def steered_outputs(model, tokens_PxL, positions_P, targets_PxS, process, site: 
     for start, stop, index in padded_chunks(P, batch_size):
         onehot_BxLx1 = (np.arange(L)[None, :] == positions_P[index][:, None])[..., None]
         acts = jnp.asarray(base_acts[site][index])
-        repl = jnp.concatenate([acts + onehot_BxLx1 * steps[k][index][:, None, :].astype(np.float32)
-                                for k in KINDS])
+        repl = jnp.concatenate([acts + onehot_BxLx1 * steps[k][index][:, None, :].astype(np.float32) for k in KINDS])
         lp, caught = run(jnp.tile(jnp.asarray(tokens_PxL[index]), (K, 1)), {site: repl})
         lp = np.asarray(lp).reshape(K, len(index), L, -1)
         keep, pos = stop - start, positions_P[index][: stop - start]
@@ -84,8 +94,19 @@ def steered_outputs(model, tokens_PxL, positions_P, targets_PxS, process, site: 
     return log_probs, decoded, norms
 
 
-def steering(model, prefixes, base_rows, sequences, targets_PxS, sites, decoders: dict, rng,
-             batch_size: int = 1024, progress: bool = False, keep_points: int = 300) -> tuple[dict, dict]:
+def steering(
+    model,
+    prefixes,
+    base_rows,
+    sequences,
+    targets_PxS,
+    sites,
+    decoders: dict,
+    rng,
+    batch_size: int = 1024,
+    progress: bool = False,
+    keep_points: int = 300,
+) -> tuple[dict, dict]:
     """Steer each base prefix's last position toward its target belief at every site.
 
     Returns `(summary, points)`: the summary (JSON) has, per site, the mean KL from the target's Bayes prediction to
@@ -115,28 +136,43 @@ def steering(model, prefixes, base_rows, sequences, targets_PxS, sites, decoders
     summary, points = {}, {}
     for i, site in enumerate(tqdm(sites, desc="steering", disable=not progress, leave=False)):
         readout = sites[i:]
-        lp, decoded, norms = steered_outputs(model, tokens, pos, targets_PxS, process, site, decoders, readout,
-                                             rng, base_acts, batch_size)
+        lp, decoded, norms = steered_outputs(
+            model, tokens, pos, targets_PxS, process, site, decoders, readout, rng, base_acts, batch_size
+        )
         kls = {k: kl(q_target, lp[k]) for k in KINDS}
         summary[site] = {
             "decoder_r2": decoders[site].belief_r2,
             "kl_before_nats": float(kl_before.mean()),
             **{f"kl_{k}_nats": float(kls[k].mean()) for k in KINDS},
-            "kl_removed": {k: float(1.0 - kls[k].sum() / kl_before.sum()) if kl_before.sum() > 0 else None
-                           for k in KINDS},
+            "kl_removed": {
+                k: float(1.0 - kls[k].sum() / kl_before.sum()) if kl_before.sum() > 0 else None for k in KINDS
+            },
             "step_norm": {k: float(norms[k].mean()) for k in KINDS},
             "activation_norm": float(np.linalg.norm(base_acts[site][rows, pos], axis=1).mean()),
-            "readback_distance": {s: {"steered": _distance(decoded["belief"][s], targets_PxS),
-                                      "random": _distance(decoded["random"][s], targets_PxS),
-                                      "encoder": _distance(decoded["encoder"][s], targets_PxS),
-                                      "unsteered": _distance(unsteered[s], targets_PxS)} for s in readout},
+            "readback_distance": {
+                s: {
+                    "steered": _distance(decoded["belief"][s], targets_PxS),
+                    "random": _distance(decoded["random"][s], targets_PxS),
+                    "encoder": _distance(decoded["encoder"][s], targets_PxS),
+                    "unsteered": _distance(unsteered[s], targets_PxS),
+                }
+                for s in readout
+            },
         }
         n = min(keep_points, P)
-        points[site] = {"base": prefixes.beliefs[base_rows[:n]], "target": targets_PxS[:n],
-                        "achieved": decoded["belief"][sites[-1]][:n],
-                        "achieved_encoder": decoded["encoder"][sites[-1]][:n]}
-    return {"num_pairs": P, "sites": list(sites), "kinds": list(KINDS), "readout_site": sites[-1],
-            "per_site": summary}, points
+        points[site] = {
+            "base": prefixes.beliefs[base_rows[:n]],
+            "target": targets_PxS[:n],
+            "achieved": decoded["belief"][sites[-1]][:n],
+            "achieved_encoder": decoded["encoder"][sites[-1]][:n],
+        }
+    return {
+        "num_pairs": P,
+        "sites": list(sites),
+        "kinds": list(KINDS),
+        "readout_site": sites[-1],
+        "per_site": summary,
+    }, points
 
 
 def _distance(a_NxS, b_NxS) -> float:

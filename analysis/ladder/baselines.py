@@ -6,11 +6,11 @@ backing off to the finest cell the training folds saw."""
 import numpy as np
 
 from analysis.ladder.heldout_summary import seed_summary
+from analysis.ladder.nested_cv import nested_cv
+from analysis.ladder.token_history import history_groups, onehot_blocks, suffix_keys, suffix_keys_any_length
+from analysis.regression.fit import RCOND, solve
 from analysis.regression.metrics import weighted_r2
 from analysis.regression.moments import design, moments
-from analysis.ladder.nested_cv import nested_cv
-from analysis.regression.fit import RCOND, solve
-from analysis.ladder.token_history import history_groups, onehot_blocks, suffix_keys, suffix_keys_any_length
 
 
 def in_sample(blocks: dict, groups: dict, y_NxC, w_N, rcond: float = RCOND) -> dict:
@@ -28,10 +28,15 @@ def linear_history(prefixes, y_NxC, w_N, folds: list, max_k: int, rcond: float =
     groups = history_groups(max_k)
     fitted = in_sample(blocks, groups, y_NxC, w_N, rcond)
     held = [nested_cv(blocks, groups, y_NxC, w_N, fold_N, [rcond]) for fold_N in folds]
-    return [{"k": k, "columns": int(sum(blocks[b].shape[1] for b in groups[k])),
-             "r2": weighted_r2(y_NxC, fitted[k], w_N),
-             "cv": seed_summary(y_NxC, [h[k].yhat_NxC for h in held], w_N, prefixes.lengths)}
-            for k in groups]
+    return [
+        {
+            "k": k,
+            "columns": int(sum(blocks[b].shape[1] for b in groups[k])),
+            "r2": weighted_r2(y_NxC, fitted[k], w_N),
+            "cv": seed_summary(y_NxC, [h[k].yhat_NxC for h in held], w_N, prefixes.lengths),
+        }
+        for k in groups
+    ]
 
 
 def _cell_sums(keys_N, num_cells: int, y_NxC, w_N):
@@ -106,6 +111,7 @@ def lookup_history(prefixes, y_NxC, w_N, folds: list, max_k: int) -> list[dict]:
         means = _cell_means(inverse, n, y_NxC, w)
         cv = seed_summary(y_NxC, [preds[level] for preds, _ in held], w, prefixes.lengths)
         cv["coverage"] = float(np.mean([coverage[level] for _, coverage in held]))
-        out.append({"k": k, "cells": n, "mean_cell_size": len(w) / n,
-                    "r2": weighted_r2(y_NxC, means[inverse], w), "cv": cv})
+        out.append(
+            {"k": k, "cells": n, "mean_cell_size": len(w) / n, "r2": weighted_r2(y_NxC, means[inverse], w), "cv": cv}
+        )
     return out

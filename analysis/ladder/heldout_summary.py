@@ -19,21 +19,26 @@ def mean_sd(values) -> dict:
     data = np.array([v for v in values if v is not None], float)
     if not len(data):
         return {"mean": None, "sd": None, "values": list(values)}
-    return {"mean": float(data.mean()), "sd": float(data.std(ddof=1)) if len(data) > 1 else None,
-            "values": [float(v) for v in data]}
+    return {
+        "mean": float(data.mean()),
+        "sd": float(data.std(ddof=1)) if len(data) > 1 else None,
+        "values": [float(v) for v in data],
+    }
 
 
-def seed_summary(y_NxC, yhats, w_N, lengths_N=None, subsets: dict | None = None,
-                 folds: str = STRATIFIED_BY_BELIEF) -> dict:
+def seed_summary(
+    y_NxC, yhats, w_N, lengths_N=None, subsets: dict | None = None, folds: str = STRATIFIED_BY_BELIEF
+) -> dict:
     """Held-out R^2 of each fold seed's out-of-fold predictions `yhats` (a list of `[N, C]`): `r2` as
     `mean_sd`, `r2_by_length {length: mean over seeds}` and `{subset: mean_sd}` for boolean row masks;
     `folds` names the fold scheme (`analysis.regression.folds`), also inside `r2`."""
     w = np.asarray(w_N, np.float64)
     out = {"folds": folds, "r2": {**mean_sd([weighted_r2(y_NxC, yhat, w) for yhat in yhats]), "folds": folds}}
     if lengths_N is not None:
-        out["r2_by_length"] = {int(length): mean_sd([subset_r2(y_NxC, yhat, w, lengths_N == length)
-                                                     for yhat in yhats])["mean"]
-                               for length in np.unique(lengths_N)}
+        out["r2_by_length"] = {
+            int(length): mean_sd([subset_r2(y_NxC, yhat, w, lengths_N == length) for yhat in yhats])["mean"]
+            for length in np.unique(lengths_N)
+        }
     for name, mask in (subsets or {}).items():
         out[name] = mean_sd([subset_r2(y_NxC, yhat, w, mask) for yhat in yhats])
         out[name]["num_prefixes"] = int(np.count_nonzero(mask))

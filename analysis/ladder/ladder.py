@@ -6,19 +6,24 @@ import time
 
 import numpy as np
 
+from analysis.ladder.baselines import in_sample, linear_history, lookup_history
+from analysis.ladder.heldout_summary import seed_summary, unexplained_ratio
+from analysis.ladder.nested_cv import RCOND_GRID, nested_cv
+from analysis.ladder.prediction_ceiling import pair_separation, prediction_ceiling, shared_prediction_pairs
 from analysis.regression.activations import DEFAULT_BATCH, collect_activations
 from analysis.regression.analyze import CONCAT
-from analysis.ladder.baselines import in_sample, linear_history, lookup_history
-from analysis.regression.icl_targets import icl_targets
-from analysis.regression.folds import (LEAVE_BELIEF_STATE_OUT, RANDOM, belief_classes, class_sizes, group_folds,
-                                       stratified_folds)
-from analysis.ladder.heldout_summary import seed_summary, unexplained_ratio
-from analysis.regression.metrics import weighted_r2
-from analysis.ladder.nested_cv import RCOND_GRID, nested_cv
 from analysis.regression.fit import one_blas_thread
+from analysis.regression.folds import (
+    LEAVE_BELIEF_STATE_OUT,
+    RANDOM,
+    belief_classes,
+    class_sizes,
+    group_folds,
+    stratified_folds,
+)
+from analysis.regression.icl_targets import icl_targets
+from analysis.regression.metrics import weighted_r2
 from models.keys import numpy_rng
-from analysis.ladder.prediction_ceiling import pair_separation, prediction_ceiling, shared_prediction_pairs
-
 
 
 def ladder_groups(result, concat_max_cost: float) -> dict:
@@ -48,16 +53,20 @@ def _network(acts, groups, y_NxC, beyond_NxS, w, folds, lbo_folds, subsets, leng
     beyond_total = float(np.sum(w @ (beyond_NxS - w @ beyond_NxS / w.sum()) ** 2))
     out = {}
     for g in groups:
-        entry = {"r2": weighted_r2(y_NxC, fitted[g][:, :S], w),
-                 "cv": seed_summary(y_NxC, [h[g].yhat_NxC[:, :S] for h in held], w, lengths, subsets),
-                 "rcond_chosen": sorted({r for h in held for r in h[g].rcond_F})}
+        entry = {
+            "r2": weighted_r2(y_NxC, fitted[g][:, :S], w),
+            "cv": seed_summary(y_NxC, [h[g].yhat_NxC[:, :S] for h in held], w, lengths, subsets),
+            "rcond_chosen": sorted({r for h in held for r in h[g].rcond_F}),
+        }
         if lbo:
-            entry["leave_belief_state_out"] = seed_summary(y_NxC, [h[g].yhat_NxC[:, :S] for h in lbo], w,
-                                                           folds=LEAVE_BELIEF_STATE_OUT)
+            entry["leave_belief_state_out"] = seed_summary(
+                y_NxC, [h[g].yhat_NxC[:, :S] for h in lbo], w, folds=LEAVE_BELIEF_STATE_OUT
+            )
         if beyond_total > 1e-12 * w.sum():
             entry["beyond_prediction"] = {
                 "r2": weighted_r2(beyond_NxS, fitted[g][:, S:], w),
-                "cv": seed_summary(beyond_NxS, [h[g].yhat_NxC[:, S:] for h in held], w)["r2"]}
+                "cv": seed_summary(beyond_NxS, [h[g].yhat_NxC[:, S:] for h in held], w)["r2"],
+            }
         else:
             entry["beyond_prediction"] = None  # the belief is a function of the next-token distribution
         out[g] = entry
@@ -69,8 +78,10 @@ def _ratios(network: dict, linear: list, lookup: list) -> dict:
     out = {}
     for g, entry in network.items():
         r2 = entry["cv"]["r2"]["mean"]
-        out[g] = {"linear": [{"k": b["k"], **unexplained_ratio(r2, b["cv"]["r2"]["mean"])} for b in linear],
-                  "lookup": [{"k": b["k"], **unexplained_ratio(r2, b["cv"]["r2"]["mean"])} for b in lookup]}
+        out[g] = {
+            "linear": [{"k": b["k"], **unexplained_ratio(r2, b["cv"]["r2"]["mean"])} for b in linear],
+            "lookup": [{"k": b["k"], **unexplained_ratio(r2, b["cv"]["r2"]["mean"])} for b in lookup],
+        }
     return out
 
 
@@ -97,12 +108,14 @@ def _controls(result, groups) -> dict:
     for g in groups:
         trained = result.trained[g].targets["belief"]
         untrained = result.untrained[g].targets["belief"] if result.untrained else None
-        out[g] = {"weighting": result.settings.weighting,
-                  "untrained_r2": untrained.metrics["r2"] if untrained else None,
-                  "untrained_cv_r2": (untrained.cv or {}).get("r2") if untrained else None,
-                  "folds": RANDOM,  # of untrained_cv_r2, heldout_null and random_folds_cv_r2
-                  "heldout_null": trained.cv_null.summary() if trained.cv_null else None,
-                  "random_folds_cv_r2": (trained.cv or {}).get("r2")}
+        out[g] = {
+            "weighting": result.settings.weighting,
+            "untrained_r2": untrained.metrics["r2"] if untrained else None,
+            "untrained_cv_r2": (untrained.cv or {}).get("r2") if untrained else None,
+            "folds": RANDOM,  # of untrained_cv_r2, heldout_null and random_folds_cv_r2
+            "heldout_null": trained.cv_null.summary() if trained.cv_null else None,
+            "random_folds_cv_r2": (trained.cv or {}).get("r2"),
+        }
     return out
 
 
@@ -113,9 +126,20 @@ def referee_ladder(result, model, **options) -> dict:
         return _ladder(result, model, **options)
 
 
-def _ladder(result, model, *, max_k: int | None = None, fold_seeds: int = 5, rcond_grid=RCOND_GRID,
-                   weightings=("prob", "uniform"), leave_belief_state_out: bool = True, pairs: bool = True,
-                   concat_max_cost: float = 5e9, token_history: bool = True, batch_size: int = DEFAULT_BATCH) -> dict:
+def _ladder(
+    result,
+    model,
+    *,
+    max_k: int | None = None,
+    fold_seeds: int = 5,
+    rcond_grid=RCOND_GRID,
+    weightings=("prob", "uniform"),
+    leave_belief_state_out: bool = True,
+    pairs: bool = True,
+    concat_max_cost: float = 5e9,
+    token_history: bool = True,
+    batch_size: int = DEFAULT_BATCH,
+) -> dict:
     """`max_k`: longest token history (None: the context); `fold_seeds` stratified fold assignments;
     `rcond_grid` for the nested choice; `weightings` side by side; `concat_max_cost` bounds prefixes x
     columns² of the concatenation's fits; `pairs`: the per-site separation of shared-prediction pairs;
@@ -130,8 +154,11 @@ def _ladder(result, model, *, max_k: int | None = None, fold_seeds: int = 5, rco
     subsets = {"singleton_beliefs": singleton, "shared_beliefs": ~singleton}
     folds = [stratified_folds(classes, folds_k, numpy_rng(settings.seed, "ladder_folds", i)) for i in range(fold_seeds)]
     num_classes = int(classes.max()) + 1
-    lbo_folds = ([group_folds(classes, folds_k, numpy_rng(settings.seed, "ladder_folds", 1000 + i))
-                  for i in range(fold_seeds)] if leave_belief_state_out and num_classes >= folds_k else [])
+    lbo_folds = (
+        [group_folds(classes, folds_k, numpy_rng(settings.seed, "ladder_folds", 1000 + i)) for i in range(fold_seeds)]
+        if leave_belief_state_out and num_classes >= folds_k
+        else []
+    )
     groups = ladder_groups(result, concat_max_cost)
     pair_list = shared_prediction_pairs(p)[1] if pairs else []
     singles = [g for g, sites in result.groups.items() if len(sites) == 1]
@@ -140,38 +167,61 @@ def _ladder(result, model, *, max_k: int | None = None, fold_seeds: int = 5, rco
     if acts is None or not set(every_site) <= set(acts):
         acts = collect_activations(model, p, every_site, batch_size)  # the analysis' compiled forward pass
     seconds["activations"] = time.perf_counter() - start
-    out = {"groups": {g: list(s) for g, s in groups.items()},
-           "settings": {"max_k": max_k, "fold_seeds": fold_seeds, "cv_folds": folds_k, "rcond_grid": list(rcond_grid),
-                        "weightings": list(weightings), "leave_belief_state_out": bool(lbo_folds),
-                        "in_sample_rcond": settings.rcond},
-           "classes": {"num_belief_classes": num_classes, "num_singleton_prefixes": int(singleton.sum()),
-                       "num_shared_prefixes": int((~singleton).sum())},
-           "controls": _controls(result, groups), "weightings": {}}
+    out = {
+        "groups": {g: list(s) for g, s in groups.items()},
+        "settings": {
+            "max_k": max_k,
+            "fold_seeds": fold_seeds,
+            "cv_folds": folds_k,
+            "rcond_grid": list(rcond_grid),
+            "weightings": list(weightings),
+            "leave_belief_state_out": bool(lbo_folds),
+            "in_sample_rcond": settings.rcond,
+        },
+        "classes": {
+            "num_belief_classes": num_classes,
+            "num_singleton_prefixes": int(singleton.sum()),
+            "num_shared_prefixes": int((~singleton).sum()),
+        },
+        "controls": _controls(result, groups),
+        "weightings": {},
+    }
     for weighting in weightings:
         t0 = time.perf_counter()
         w = p.weights(weighting)
         ceiling, beyond = prediction_ceiling(p, w, folds)
-        network = _network(acts, groups, p.beliefs, beyond, w, folds, lbo_folds, subsets, p.lengths,
-                           settings.rcond, rcond_grid)
+        network = _network(
+            acts, groups, p.beliefs, beyond, w, folds, lbo_folds, subsets, p.lengths, settings.rcond, rcond_grid
+        )
         t1 = time.perf_counter()
         out["weightings"][weighting] = {
             "effective_sample_size": p.effective_sample_size(weighting),
             "singleton_weight_share": float(w[singleton].sum() / w.sum()),
-            "network": network, "prediction_ceiling": ceiling}
+            "network": network,
+            "prediction_ceiling": ceiling,
+        }
         if token_history:
             linear = linear_history(p, p.beliefs, w, folds, max_k)
             lookup = lookup_history(p, p.beliefs, w, folds, max_k)
             out["weightings"][weighting].update(
-                token_history={"linear": linear, "lookup": lookup, "best_linear": _best(linear),
-                               "best_lookup": _best(lookup)},
-                ratios=_ratios(network, linear, lookup))
+                token_history={
+                    "linear": linear,
+                    "lookup": lookup,
+                    "best_linear": _best(linear),
+                    "best_lookup": _best(lookup),
+                },
+                ratios=_ratios(network, linear, lookup),
+            )
             out["weightings"][weighting]["icl_targets"] = _icl_token_history(p, w, folds, max_k)
         seconds[f"{weighting}_network"], seconds[f"{weighting}_baselines"] = t1 - t0, time.perf_counter() - t1
     if pair_list:
         t0 = time.perf_counter()
-        out["pair_separation"] = {site: pair_separation(acts[site], classes, pair_list, folds_k,
-                                                        numpy_rng(settings.seed, "ladder_pairs", 0), [settings.rcond])
-                                  for site in singles}
+        out["pair_separation"] = {
+            site: pair_separation(
+                acts[site], classes, pair_list, folds_k, numpy_rng(settings.seed, "ladder_pairs", 0), [settings.rcond]
+            )
+            for site in singles
+        }
         seconds["pairs"] = time.perf_counter() - t0
     else:
         out["pair_separation"] = None  # no two beliefs share a next-token distribution (with enough prefixes)

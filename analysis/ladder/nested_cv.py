@@ -9,8 +9,9 @@ rows enter none of the sums its own fit or its `rcond` choice uses.
 from dataclasses import dataclass
 
 import numpy as np
-from analysis.regression.moments import Design, Moments, design, moments
+
 from analysis.regression.fit import single_threaded_eigh
+from analysis.regression.moments import Design, Moments, design, moments
 
 RCOND_GRID = (1e-6, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 
@@ -40,8 +41,13 @@ def _spectrum(m: Moments, d: Design, w_N, fold_starts, idx, excluded: list):
     folds not `excluded` (`coords = vectors^T cross`). With more columns than training rows the eigenvectors
     come from the rows' (smaller) kernel matrix: the same nonzero spectrum at a fraction of the cost."""
     _, x_mean, y_mean, gram, cross = m.centred(idx, exclude=excluded)
-    rows = np.concatenate([np.arange(int(a), int(b)) for f, (a, b) in enumerate(zip(fold_starts[:-1], fold_starts[1:]))
-                           if f not in excluded])
+    rows = np.concatenate(
+        [
+            np.arange(int(a), int(b))
+            for f, (a, b) in enumerate(zip(fold_starts[:-1], fold_starts[1:]))
+            if f not in excluded
+        ]
+    )
     if gram.shape[0] > len(rows):
         xc = np.sqrt(w_N[rows])[:, None] * (d.x_NxD[rows][:, idx] - x_mean)
         values, u = single_threaded_eigh(xc @ xc.T)
@@ -94,8 +100,9 @@ def fold_layout(fold_N: np.ndarray):
     return order, np.searchsorted(fold_N[order], np.arange(int(fold_N.max()) + 2))
 
 
-def nested_cv(blocks: dict, groups: dict, y_NxC: np.ndarray, w_N: np.ndarray, fold_N: np.ndarray,
-              rcond_grid=RCOND_GRID) -> dict:
+def nested_cv(
+    blocks: dict, groups: dict, y_NxC: np.ndarray, w_N: np.ndarray, fold_N: np.ndarray, rcond_grid=RCOND_GRID
+) -> dict:
     """`{group: HeldOut}` for `groups = {name: [block, ...]}` over feature blocks `{block: [N, D]}`.
 
     Every row is predicted by the fit that left its fold out; a one-value `rcond_grid` skips the inner search.
@@ -107,8 +114,9 @@ def nested_cv(blocks: dict, groups: dict, y_NxC: np.ndarray, w_N: np.ndarray, fo
     d = design(blocks, names, w, rows=order)
     m = moments(d, y, w, starts, full=any(len(members) > 1 for members in groups.values()))
     grid = sorted(rcond_grid)
-    yy_F = np.array([w[_fold_rows(starts, f)] @ np.sum(y[_fold_rows(starts, f)] ** 2, axis=1)
-                     for f in range(len(starts) - 1)])
+    yy_F = np.array(
+        [w[_fold_rows(starts, f)] @ np.sum(y[_fold_rows(starts, f)] ** 2, axis=1) for f in range(len(starts) - 1)]
+    )
     out = {}
     for g, members in groups.items():
         idx = d.indices(members)

@@ -10,11 +10,11 @@ import numpy as np
 
 import hmm
 from analysis.ladder.baselines import in_sample
-from analysis.regression.folds import BELIEF_TOL, belief_classes, stratified_folds
 from analysis.ladder.heldout_summary import seed_summary
-from analysis.regression.metrics import weighted_r2
 from analysis.ladder.nested_cv import nested_cv
 from analysis.regression.fit import RCOND
+from analysis.regression.folds import BELIEF_TOL, belief_classes, stratified_folds
+from analysis.regression.metrics import weighted_r2
 
 PAIR_MIN_MEMBERS = 4  # a pair is testable when both beliefs have at least this many prefixes
 MAX_PAIRS = 48  # at most this many pairs per site (the best-populated ones)
@@ -42,12 +42,15 @@ def prediction_ceiling(prefixes, w_N, folds: list) -> tuple[dict, np.ndarray]:
     held = [nested_cv(blocks, fit, beliefs, w, fold_N, [RCOND])["affine"].yhat_NxC for fold_N in folds]
     best = group_means(groups, beliefs, w)
     beyond = beliefs - best
-    section = {"num_next_token_groups": int(groups.max()) + 1,
-               "affine_r2": weighted_r2(beliefs, affine, w),
-               "affine_cv": seed_summary(beliefs, held, w)["r2"],
-               "best_function_r2": weighted_r2(beliefs, best, w),
-               "beyond_prediction_variance_share": float(
-                   np.sum(w @ beyond**2) / np.sum(w @ (beliefs - w @ beliefs / w.sum()) ** 2))}
+    section = {
+        "num_next_token_groups": int(groups.max()) + 1,
+        "affine_r2": weighted_r2(beliefs, affine, w),
+        "affine_cv": seed_summary(beliefs, held, w)["r2"],
+        "best_function_r2": weighted_r2(beliefs, best, w),
+        "beyond_prediction_variance_share": float(
+            np.sum(w @ beyond**2) / np.sum(w @ (beliefs - w @ beliefs / w.sum()) ** 2)
+        ),
+    }
     return section, beyond
 
 
@@ -63,7 +66,7 @@ def shared_prediction_pairs(prefixes, min_members: int = PAIR_MIN_MEMBERS) -> tu
     order = np.argsort(pred_group, kind="stable")  # classes grouped by prediction, ascending within a group
     for group in np.split(order, np.flatnonzero(np.diff(pred_group[order])) + 1):
         members = [int(c) for c in group if sizes[c] >= min_members]
-        pairs += [(a, b, int(sizes[a] + sizes[b])) for i, a in enumerate(members) for b in members[i + 1:]]
+        pairs += [(a, b, int(sizes[a] + sizes[b])) for i, a in enumerate(members) for b in members[i + 1 :]]
     return classes, sorted(pairs, key=lambda p: -p[2])
 
 
@@ -72,8 +75,15 @@ def balanced_accuracy(label_N: np.ndarray, score_N: np.ndarray) -> float:
     return float(np.mean([np.mean(np.sign(score_N[label_N == s]) == s) for s in (1, -1)]))
 
 
-def pair_separation(acts_NxD: np.ndarray, classes_N: np.ndarray, pairs: list, num_folds: int,
-                    rng: np.random.Generator, rcond_grid, max_pairs: int = MAX_PAIRS) -> dict:
+def pair_separation(
+    acts_NxD: np.ndarray,
+    classes_N: np.ndarray,
+    pairs: list,
+    num_folds: int,
+    rng: np.random.Generator,
+    rcond_grid,
+    max_pairs: int = MAX_PAIRS,
+) -> dict:
     """Cross-validated balanced accuracy of a least-squares linear classifier (classes weighted equally) for
     each pair; folds stratified by class. `{num_testable, num_tested, accuracies, share_separated, median}`."""
     accuracies = []
@@ -81,11 +91,16 @@ def pair_separation(acts_NxD: np.ndarray, classes_N: np.ndarray, pairs: list, nu
         rows = np.flatnonzero((classes_N == a) | (classes_N == b))
         label = np.where(classes_N[rows] == a, 1.0, -1.0)
         w = np.where(label > 0, 1.0 / np.sum(label > 0), 1.0 / np.sum(label < 0))
-        folds = stratified_folds((label > 0).astype(np.int64), min(num_folds, int(np.sum(label > 0)),
-                                                                  int(np.sum(label < 0))), rng)
+        folds = stratified_folds(
+            (label > 0).astype(np.int64), min(num_folds, int(np.sum(label > 0)), int(np.sum(label < 0))), rng
+        )
         held = nested_cv({"x": acts_NxD[rows]}, {"x": ["x"]}, label[:, None], w, folds, rcond_grid)["x"]
         accuracies.append(balanced_accuracy(label, held.yhat_NxC[:, 0]))
     acc = np.array(accuracies)
-    return {"num_testable": len(pairs), "num_tested": len(acc), "accuracies": acc,
-            "share_separated": float(np.mean(acc >= SEPARATED)) if len(acc) else None,
-            "median": float(np.median(acc)) if len(acc) else None}
+    return {
+        "num_testable": len(pairs),
+        "num_tested": len(acc),
+        "accuracies": acc,
+        "share_separated": float(np.mean(acc >= SEPARATED)) if len(acc) else None,
+        "median": float(np.median(acc)) if len(acc) else None,
+    }

@@ -22,7 +22,14 @@ def cpu_model() -> str:
 def environment() -> dict:
     """Versions, backend and hardware, for `analysis.json`."""
     devices = jax.devices()
-    return {"python": platform.python_version(), "jax": jax.__version__, "jaxlib": jaxlib.__version__,
-            "numpy": np.__version__, "backend": jax.default_backend(),
-            "devices": [f"{d.platform}:{getattr(d, 'device_kind', '')}" for d in devices],
-            "cpu": cpu_model(), "cpu_count": os.cpu_count(), "platform": platform.platform()}
+    return {
+        "python": platform.python_version(),
+        "jax": jax.__version__,
+        "jaxlib": jaxlib.__version__,
+        "numpy": np.__version__,
+        "backend": jax.default_backend(),
+        "devices": [f"{d.platform}:{getattr(d, 'device_kind', '')}" for d in devices],
+        "cpu": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+    }

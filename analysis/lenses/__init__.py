@@ -71,7 +71,21 @@ from analysis.lenses.transfer import penalty_matrix, tuned_transfer
 from analysis.lenses.tuned import TunedLens, fit_tuned_lens
 
 __all__ = [
-    "LensInputError", "LensInputs", "LensSuite", "Readout", "Recipe", "SharedLens", "TunedLens", "fit_shared_lens",
-    "fit_tuned_lens", "lens_suite", "logit_lens", "logit_lens_logits", "penalty_matrix", "site_metrics",
-    "split_rows", "train_translators", "tuned_transfer",
+    "LensInputError",
+    "LensInputs",
+    "LensSuite",
+    "Readout",
+    "Recipe",
+    "SharedLens",
+    "TunedLens",
+    "fit_shared_lens",
+    "fit_tuned_lens",
+    "lens_suite",
+    "logit_lens",
+    "logit_lens_logits",
+    "penalty_matrix",
+    "site_metrics",
+    "split_rows",
+    "train_translators",
+    "tuned_transfer",
 ]

@@ -3,8 +3,8 @@
 import numpy as np
 
 from analysis.lenses.transfer import penalty_matrix
-from analysis.regression.metrics import weighted_r2
 from analysis.regression.fit import RCOND, fit_affine
+from analysis.regression.metrics import weighted_r2
 
 
 def belief_lens(resid: dict, beliefs_NxS, weights_N, train_rows, heldout_rows, rcond: float = RCOND) -> dict:
@@ -20,6 +20,14 @@ def belief_lens(resid: dict, beliefs_NxS, weights_N, train_rows, heldout_rows, r
     held = [np.asarray(resid[s], np.float64)[heldout_rows] for s in sites]
     r2 = np.array([[weighted_r2(y_te, fit.predict(x), w_te) for x in held] for fit in fits])
     mse = np.array([[w_te @ ((fit.predict(x) - y_te) ** 2).sum(1) / w_te.sum() for x in held] for fit in fits])
-    return {"sites": sites, "r2": np.diag(r2).tolist(), "mse": np.diag(mse).tolist(),
-            "transfer": {"r2": r2.tolist(), "mse": mse.tolist(), "r2_penalty": (-penalty_matrix(r2)).tolist(),
-                         "mse_penalty": penalty_matrix(mse).tolist()}}
+    return {
+        "sites": sites,
+        "r2": np.diag(r2).tolist(),
+        "mse": np.diag(mse).tolist(),
+        "transfer": {
+            "r2": r2.tolist(),
+            "mse": mse.tolist(),
+            "r2_penalty": (-penalty_matrix(r2)).tolist(),
+            "mse_penalty": penalty_matrix(mse).tolist(),
+        },
+    }

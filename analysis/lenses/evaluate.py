@@ -11,8 +11,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from analysis.lenses.inputs import LensInputs
-from analysis.lenses.metrics import (cross_entropy, entropy, kl_from_log_probs, kl_from_probs,
-                                     token_surprisal)
+from analysis.lenses.metrics import cross_entropy, entropy, kl_from_log_probs, kl_from_probs, token_surprisal
 from analysis.lenses.readout import Readout
 from analysis.lenses.translator import take, translate
 
@@ -23,8 +22,11 @@ def _batch_sums(apply, has_bayes: bool, has_ids: bool):
     readout = Readout(apply)
 
     def scores(logp_BxV, ref_logp_BxV, bayes_BxV, ids_B):
-        out = {"kl_model": kl_from_log_probs(ref_logp_BxV, logp_BxV), "entropy": entropy(logp_BxV),
-               "top1_model": (logp_BxV.argmax(-1) == ref_logp_BxV.argmax(-1)).astype(jnp.float32)}
+        out = {
+            "kl_model": kl_from_log_probs(ref_logp_BxV, logp_BxV),
+            "entropy": entropy(logp_BxV),
+            "top1_model": (logp_BxV.argmax(-1) == ref_logp_BxV.argmax(-1)).astype(jnp.float32),
+        }
         if has_bayes:
             out["kl_bayes"] = kl_from_probs(bayes_BxV, logp_BxV)
             out["cross_entropy"] = cross_entropy(bayes_BxV, logp_BxV)
@@ -49,8 +51,16 @@ def _batch_sums(apply, has_bayes: bool, has_ids: bool):
     return jax.jit(fn)
 
 
-def site_metrics(readout: Readout, inputs: LensInputs, rows, sites, params: dict, which_S=None,
-                 batch_size: int = 4096, progress: bool = False) -> tuple[dict, dict]:
+def site_metrics(
+    readout: Readout,
+    inputs: LensInputs,
+    rows,
+    sites,
+    params: dict,
+    which_S=None,
+    batch_size: int = 4096,
+    progress: bool = False,
+) -> tuple[dict, dict]:
     """Weighted means over `rows` of each metric of translator `which_S[s]` of `params` read at `sites[s]`.
 
     `params = {"A": [T, D, D], "b": [T, D]}`; `which_S` defaults to `0..S-1`. Returns `({metric: [S]},
@@ -69,10 +79,10 @@ def site_metrics(readout: Readout, inputs: LensInputs, rows, sites, params: dict
     lens_sums, model_sums = None, None
     dev_params = jax.tree.map(jnp.asarray, params)
     for lo in tqdm(range(0, len(rows), batch_size), desc="lens metrics", disable=not progress):
-        idx = rows[lo:lo + batch_size]
+        idx = rows[lo : lo + batch_size]
         pad = np.concatenate([idx, np.repeat(idx[-1:], batch_size - len(idx))]) if len(rows) > batch_size else idx
         w = np.zeros(len(pad), np.float32)
-        w[:len(idx)] = w_all[idx] / total
+        w[: len(idx)] = w_all[idx] / total
         h = np.stack([np.asarray(inputs.resid[s])[pad] for s in sites]).astype(np.float32)
         final = np.asarray(inputs.resid[inputs.final_site])[pad].astype(np.float32)
         bayes = np.asarray(inputs.bayes_NxV, np.float32)[pad] if has_bayes else np.zeros((len(pad), 1), np.float32)

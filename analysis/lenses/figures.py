@@ -24,10 +24,18 @@ def plot_kl_curves(section: dict, path, title: str = ""):
             if trained.get(lens) and metric in trained[lens]:
                 ax.plot(x, BITS * kl_shown(trained[lens][metric]), "o-", color=color, label=lens)
         if control and control.get("tuned") and metric in control["tuned"]:
-            ax.plot(x, BITS * kl_shown(control["tuned"][metric]), "--", color="tab:blue", alpha=0.5,
-                    label="tuned, untrained model")
+            ax.plot(
+                x,
+                BITS * kl_shown(control["tuned"][metric]),
+                "--",
+                color="tab:blue",
+                alpha=0.5,
+                label="tuned, untrained model",
+            )
         if metric == "kl_bayes" and "kl_bayes" in trained["model"]:
-            ax.axhline(BITS * kl_shown(trained["model"]["kl_bayes"]), color="k", lw=0.8, ls=":", label="model's own output")
+            ax.axhline(
+                BITS * kl_shown(trained["model"]["kl_bayes"]), color="k", lw=0.8, ls=":", label="model's own output"
+            )
         ax.set_yscale("symlog", linthresh=1e-3)
         ax.set_ylim(bottom=0.0)  # a KL is never negative
         ax.set_xticks(x, list(sites), rotation=60, fontsize=7)
@@ -54,11 +62,23 @@ def plot_transfer(section: dict, path, title: str = ""):
     panels = []
     transfer = section["trained"].get("transfer")
     if transfer:
-        panels.append((BITS * np.asarray(transfer["kl_model_penalty"]), section["trained"]["sites"],
-                       "tuned: KL penalty (bits)", None))
+        panels.append(
+            (
+                BITS * np.asarray(transfer["kl_model_penalty"]),
+                section["trained"]["sites"],
+                "tuned: KL penalty (bits)",
+                None,
+            )
+        )
     if section.get("belief"):
-        panels.append((section["belief"]["transfer"]["r2_penalty"], section["belief"]["sites"],
-                       "belief: R² lost (capped at 1)", 1.0))
+        panels.append(
+            (
+                section["belief"]["transfer"]["r2_penalty"],
+                section["belief"]["sites"],
+                "belief: R² lost (capped at 1)",
+                1.0,
+            )
+        )
     if not panels:
         return None
     fig = new_figure(5.2 * len(panels), 4.6)
@@ -99,8 +119,7 @@ def plot_logit_grid(grid: dict, path, title: str = ""):
     image = ax.imshow(prob, cmap="viridis", vmin=0, vmax=1, aspect="auto")
     for i in range(prob.shape[0]):
         for j in range(prob.shape[1]):
-            ax.text(j, i, str(top[i, j]), ha="center", va="center", fontsize=7,
-                    color="w" if prob[i, j] < 0.6 else "k")
+            ax.text(j, i, str(top[i, j]), ha="center", va="center", fontsize=7, color="w" if prob[i, j] < 0.6 else "k")
     ax.set_yticks(range(len(sites)), list(sites), fontsize=7)
     ax.set_xticks(range(prob.shape[1]), [str(t) for t in grid["tokens"]], fontsize=7)
     ax.set_xlabel("input token at each position")
@@ -113,9 +132,11 @@ def draw_lens_figures(section: dict, out_dir, title: str = "") -> dict:
     """Every lens figure of one `lenses` section under `out_dir/figures`; `{name: path relative to out_dir}`."""
     out_dir = Path(out_dir)
     fig_dir = out_dir / "figures"
-    paths = {"lens_kl": plot_kl_curves(section, fig_dir / "lens_kl.png", title),
-             "lens_transfer": plot_transfer(section, fig_dir / "lens_transfer.png", title),
-             "lens_logit_grid": plot_logit_grid(section["logit_grid"], fig_dir / "lens_logit_grid.png", title)}
+    paths = {
+        "lens_kl": plot_kl_curves(section, fig_dir / "lens_kl.png", title),
+        "lens_transfer": plot_transfer(section, fig_dir / "lens_transfer.png", title),
+        "lens_logit_grid": plot_logit_grid(section["logit_grid"], fig_dir / "lens_logit_grid.png", title),
+    }
     if section.get("future"):
         paths["lens_future"] = plot_future(section, fig_dir / "lens_future.png", title)
     return {k: str(Path(p).relative_to(out_dir)) for k, p in paths.items() if p is not None}

@@ -20,16 +20,18 @@ def future_rows(a_xBxLxD, max_horizon: int, shift: int = 0):
     """Rows `t + shift` for `t = 0..L - 2 - max_horizon` of each window, flattened to `[..., B * T, D]`."""
     *lead, B, L, D = a_xBxLxD.shape
     T = L - 1 - max_horizon
-    return a_xBxLxD[..., shift:shift + T, :].reshape(*lead, B * T, D)
+    return a_xBxLxD[..., shift : shift + T, :].reshape(*lead, B * T, D)
 
 
 def step_statistics(h_SxBxLxD, final_BxLxD, max_horizon: int) -> dict:
     """`{"xtx": [S, D+1, D+1], "xty": [S, H+1, D+1, D], "rows": count}` for one batch of windows."""
     x_SxRxD1 = with_bias(future_rows(h_SxBxLxD, max_horizon))
     y_HxRxD = jnp.stack([future_rows(final_BxLxD, max_horizon, n) for n in range(max_horizon + 1)])
-    return {"xtx": jnp.einsum("srd,sre->sde", x_SxRxD1, x_SxRxD1),
-            "xty": jnp.einsum("srd,hre->shde", x_SxRxD1, y_HxRxD),
-            "rows": jnp.float32(x_SxRxD1.shape[1])}
+    return {
+        "xtx": jnp.einsum("srd,sre->sde", x_SxRxD1, x_SxRxD1),
+        "xty": jnp.einsum("srd,hre->shde", x_SxRxD1, y_HxRxD),
+        "rows": jnp.float32(x_SxRxD1.shape[1]),
+    }
 
 
 def solve(stats: dict, ridge: float = 1e-4) -> np.ndarray:

@@ -34,7 +34,7 @@ def _argmax_program(graphdef, batch: int):
         pad = -x_RxD.shape[0] % batch
         x = jnp.pad(x_RxD, ((0, pad), (0, 0))).reshape(-1, batch, x_RxD.shape[1])
         ids = jax.lax.map(lambda h: model.logits_from_residual(h).argmax(-1), x)
-        return ids.reshape(-1)[:x_RxD.shape[0]]
+        return ids.reshape(-1)[: x_RxD.shape[0]]
 
     return jax.jit(run)
 
@@ -61,16 +61,23 @@ def future_lens_precision(model, W_SxHxD1xD, resid: dict, windows_WxL, sites, tr
     final = rows(resid[list(resid)[-1]])
     model_top1_WxL1 = readout_argmax(model, final.reshape(-1, final.shape[-1])).reshape(W, L - 1)
     real_WxL1, current_WxT = windows[:, 1:], windows[:, :T]
-    model_top1 = np.stack([model_top1_WxL1[:, n:n + T] for n in range(H)]).reshape(H, -1)
-    real = np.stack([real_WxL1[:, n:n + T] for n in range(H)]).reshape(H, -1)
+    model_top1 = np.stack([model_top1_WxL1[:, n : n + T] for n in range(H)]).reshape(H, -1)
+    real = np.stack([real_WxL1[:, n : n + T] for n in range(H)]).reshape(H, -1)
     vs_model, vs_real = [], []
     for s, site in enumerate(sites):
         x = np.asarray(with_bias(jnp.asarray(rows(resid[site])[:, :T].reshape(W * T, -1))), np.float64)
         pred = np.stack([readout_argmax(model, (x @ W_SxHxD1xD[s, n]).astype(np.float32)) for n in range(H)])
         vs_model.append((pred == model_top1).mean(1).tolist())
         vs_real.append((pred == real).mean(1).tolist())
-    bigram = np.stack([skip_bigram_table(train_ids_N, 1 + n, model.config.vocab_size)[current_WxT.reshape(-1)]
-                       for n in range(H)])
-    return {"sites": list(sites), "horizons": list(range(H)), "rows": int(W * T), "vs_model": vs_model,
-            "vs_real": vs_real, "bigram_vs_model": (bigram == model_top1).mean(1).tolist(),
-            "bigram_vs_real": (bigram == real).mean(1).tolist()}
+    bigram = np.stack(
+        [skip_bigram_table(train_ids_N, 1 + n, model.config.vocab_size)[current_WxT.reshape(-1)] for n in range(H)]
+    )
+    return {
+        "sites": list(sites),
+        "horizons": list(range(H)),
+        "rows": int(W * T),
+        "vs_model": vs_model,
+        "vs_real": vs_real,
+        "bigram_vs_model": (bigram == model_top1).mean(1).tolist(),
+        "bigram_vs_real": (bigram == real).mean(1).tolist(),
+    }

@@ -16,5 +16,4 @@ def logit_lens_logits(readout: Readout, h_NxD):
 def logit_lens(readout: Readout, inputs: LensInputs, rows, sites=None, batch_size: int = 4096) -> tuple[dict, dict]:
     """Per-site metrics of the logit lens on `rows` (see `site_metrics`)."""
     sites = inputs.sites if sites is None else inputs.check_sites(sites)
-    return site_metrics(readout, inputs, rows, sites, identity(1, inputs.dim), np.zeros(len(sites), int),
-                        batch_size)
+    return site_metrics(readout, inputs, rows, sites, identity(1, inputs.dim), np.zeros(len(sites), int), batch_size)

@@ -1,8 +1,9 @@
 """The frozen readout of a model (`logits_from_residual`) as a pure function `(state, h_NxD) -> logits_NxV`."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp

@@ -54,5 +54,6 @@ class Recipe:
             step = optax.sgd(schedule, momentum=self.momentum or None, nesterov=self.momentum > 0)
         else:
             step = optax.adam(schedule)
-        return optax.chain(optax.clip_by_global_norm(self.grad_clip), optax.add_decayed_weights(self.weight_decay),
-                           step)
+        return optax.chain(
+            optax.clip_by_global_norm(self.grad_clip), optax.add_decayed_weights(self.weight_decay), step
+        )

@@ -24,8 +24,9 @@ class SharedLens:
         return site_metrics(readout, inputs, rows, self.sites, stacked, np.zeros(len(self.sites), int), batch_size)
 
 
-def fit_shared_lens(readout: Readout, inputs: LensInputs, train_rows, sites=None, recipe: Recipe = Recipe(),
-                    exclude_final: bool = True) -> SharedLens:
+def fit_shared_lens(
+    readout: Readout, inputs: LensInputs, train_rows, sites=None, recipe: Recipe = Recipe(), exclude_final: bool = True
+) -> SharedLens:
     """One translator trained on the mean KL over `sites` (by default without the final site, where the
     identity is already exact and would only pull the shared map toward it)."""
     sites = inputs.sites if sites is None else inputs.check_sites(sites)
@@ -33,6 +34,5 @@ def fit_shared_lens(readout: Readout, inputs: LensInputs, train_rows, sites=None
     rows = np.asarray(train_rows)
     resid = {s: np.asarray(inputs.resid[s])[rows] for s in trained_on}
     final = np.asarray(inputs.resid[inputs.final_site])[rows]
-    params, losses = train_translators(readout, resid, final, np.asarray(inputs.weights_N)[rows], recipe,
-                                       shared=True)
+    params, losses = train_translators(readout, resid, final, np.asarray(inputs.weights_N)[rows], recipe, shared=True)
     return SharedLens(sites, params, losses)

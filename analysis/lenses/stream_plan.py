@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from analysis.lenses.inputs import LensInputError
 
-PUBLISHED_STEPS, PUBLISHED_TOKENS_PER_STEP, PUBLISHED_WINDOW = 250, 2 ** 18, 2048
+PUBLISHED_STEPS, PUBLISHED_TOKENS_PER_STEP, PUBLISHED_WINDOW = 250, 2**18, 2048
 
 
 @dataclass(frozen=True)
@@ -31,17 +31,25 @@ class StreamPlan:
             if isinstance(value, bool) or not isinstance(value, int) or value < (2 if name == "window" else 1):
                 raise LensInputError(f"{name}={value!r} is invalid: an integer >= {2 if name == 'window' else 1}")
         if self.windows_per_step % self.micro_batches:
-            raise LensInputError(f"micro_batches={self.micro_batches} is invalid: must divide windows_per_step="
-                                 f"{self.windows_per_step}")
+            raise LensInputError(
+                f"micro_batches={self.micro_batches} is invalid: must divide windows_per_step={self.windows_per_step}"
+            )
         if self.tokens < self.tokens_per_step:
-            raise LensInputError(f"tokens={self.tokens} is invalid: at least one step of {self.tokens_per_step} "
-                                 f"tokens (windows_per_step x window)")
+            raise LensInputError(
+                f"tokens={self.tokens} is invalid: at least one step of {self.tokens_per_step} "
+                f"tokens (windows_per_step x window)"
+            )
 
     @classmethod
     def published(cls, window: int = PUBLISHED_WINDOW, micro_batches: int = 32) -> "StreamPlan":
         """250 steps of 2^18 tokens (the published tuned-lens budget)."""
-        return cls(tokens=PUBLISHED_STEPS * PUBLISHED_TOKENS_PER_STEP, window=window,
-                   windows_per_step=PUBLISHED_TOKENS_PER_STEP // window, micro_batches=micro_batches, curve_points=10)
+        return cls(
+            tokens=PUBLISHED_STEPS * PUBLISHED_TOKENS_PER_STEP,
+            window=window,
+            windows_per_step=PUBLISHED_TOKENS_PER_STEP // window,
+            micro_batches=micro_batches,
+            curve_points=10,
+        )
 
     @property
     def tokens_per_step(self) -> int:

@@ -46,7 +46,8 @@ def _step_program(graphdef, sites: tuple, recipe: Recipe, max_horizon: int | Non
         def per_site(args):
             p, h_NxD = args
             return jax.value_and_grad(
-                lambda q: kl_from_log_probs(ref, readout_log_probs(model, translate(q, h_NxD), vocab)).mean())(p)
+                lambda q: kl_from_log_probs(ref, readout_log_probs(model, translate(q, h_NxD), vocab)).mean()
+            )(p)
 
         losses_S, grads = jax.lax.map(per_site, (params, rows(h_SxBxLxD)))
         stats = None
@@ -62,8 +63,10 @@ def _step_program(graphdef, sites: tuple, recipe: Recipe, max_horizon: int | Non
             out = one_batch(model, params, tokens_BxL, vocab)
             return jax.tree.map(jnp.add, total, out), None
 
-        zero = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), jax.eval_shape(lambda t: one_batch(model, params, t, vocab),
-                                                           tokens_MxBxL[0]))
+        zero = jax.tree.map(
+            lambda s: jnp.zeros(s.shape, s.dtype),
+            jax.eval_shape(lambda t: one_batch(model, params, t, vocab), tokens_MxBxL[0]),
+        )
         (losses_S, grads, stats), _ = jax.lax.scan(micro, zero, tokens_MxBxL)
         M = tokens_MxBxL.shape[0]
         grads = jax.tree.map(lambda g: g / M, grads)
@@ -86,9 +89,17 @@ class StreamedLens:
     future_stats: dict | None = None
 
 
-def train_streamed_lens(model, source, sites, plan: StreamPlan = StreamPlan(), recipe: Recipe = Recipe(),
-                        vocab_ids=None, future_horizon: int | None = None, evaluate=None,
-                        progress: bool = False) -> StreamedLens:
+def train_streamed_lens(
+    model,
+    source,
+    sites,
+    plan: StreamPlan = StreamPlan(),
+    recipe: Recipe = Recipe(),
+    vocab_ids=None,
+    future_horizon: int | None = None,
+    evaluate=None,
+    progress: bool = False,
+) -> StreamedLens:
     """Train tuned-lens translators for `sites[:-1]` against the readout of `sites[-1]` (the final residual).
 
     `source(step) -> tokens [plan.windows_per_step, plan.window]`; `recipe` supplies the optimiser (its
@@ -120,8 +131,14 @@ def train_streamed_lens(model, source, sites, plan: StreamPlan = StreamPlan(), r
             stats = jax.tree.map(lambda a: np.asarray(a, np.float64), stats)
             totals = stats if totals is None else jax.tree.map(np.add, totals, stats)
         checkpoint(step + 1)
-    return StreamedLens(sites, jax.tree.map(np.asarray, with_final(params, D)), np.stack(losses),
-                        plan.steps * plan.tokens_per_step, curve, totals)
+    return StreamedLens(
+        sites,
+        jax.tree.map(np.asarray, with_final(params, D)),
+        np.stack(losses),
+        plan.steps * plan.tokens_per_step,
+        curve,
+        totals,
+    )
 
 
 def with_final(params: dict, dim: int) -> dict:

@@ -35,10 +35,21 @@ class StreamedRun:
     heldout_windows: np.ndarray
 
 
-def streamed_llm_lenses(model, tokenizer, train_text: str, heldout_text: str, plan: StreamPlan = StreamPlan(),
-                        text: str = "corpus", train_vocab: int | None = None, heldout_tokens: int = 1024,
-                        curve_tokens: int = 512, future_horizon: int = 3, future_every: int = 3,
-                        recipe: Recipe = Recipe(), progress: bool = False) -> StreamedRun:
+def streamed_llm_lenses(
+    model,
+    tokenizer,
+    train_text: str,
+    heldout_text: str,
+    plan: StreamPlan = StreamPlan(),
+    text: str = "corpus",
+    train_vocab: int | None = None,
+    heldout_tokens: int = 1024,
+    curve_tokens: int = 512,
+    future_horizon: int = 3,
+    future_every: int = 3,
+    recipe: Recipe = Recipe(),
+    progress: bool = False,
+) -> StreamedRun:
     """Train the tuned lens (and the future lens's statistics) on `plan.tokens` tokens of `text` ("corpus":
     windows of `train_text`; "self": the model's own continuations of 4-token corpus prompts), then score both
     on `heldout_tokens` of `heldout_text`. `train_vocab=k` trains on a k-token readout (the tokens most
@@ -66,8 +77,17 @@ def streamed_llm_lenses(model, tokenizer, train_text: str, heldout_text: str, pl
 
     t0 = time.perf_counter()
     curve_rows = np.arange(min(curve_tokens, heldout.num_rows))
-    lens = train_streamed_lens(model, source, sites, plan, recipe, vocab, future_horizon,
-                               kl_curve_point(model, heldout, curve_rows, sites), progress)
+    lens = train_streamed_lens(
+        model,
+        source,
+        sites,
+        plan,
+        recipe,
+        vocab,
+        future_horizon,
+        kl_curve_point(model, heldout, curve_rows, sites),
+        progress,
+    )
     seconds["train_and_curve"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -80,24 +100,44 @@ def streamed_llm_lenses(model, tokenizer, train_text: str, heldout_text: str, pl
         t0 = time.perf_counter()
         picked = sorted(set(range(0, len(sites), future_every)) | {len(sites) - 1})
         W = solve(lens.future_stats)[picked]
-        future = future_lens_precision(model, W, {**{sites[i]: heldout.resid[sites[i]] for i in picked},
-                                                  "final": heldout.resid[sites[-1]]},
-                                       heldout_W, [sites[i] for i in picked], train_ids)
+        future = future_lens_precision(
+            model,
+            W,
+            {**{sites[i]: heldout.resid[sites[i]] for i in picked}, "final": heldout.resid[sites[-1]]},
+            heldout_W,
+            [sites[i] for i in picked],
+            train_ids,
+        )
         future["layers"] = picked
         future["train_rows"] = float(lens.future_stats["rows"])
         seconds["future"] = time.perf_counter() - t0
 
     result = {
-        "schema": "belieflab.streamed_lens/1", "units": "nats (bits where named)",
-        "sites": list(sites), "layers": list(range(len(sites))),
+        "schema": "belieflab.streamed_lens/1",
+        "units": "nats (bits where named)",
+        "sites": list(sites),
+        "layers": list(range(len(sites))),
         "plan": {**plan.__dict__, "steps": plan.steps, "tokens_per_step": plan.tokens_per_step},
         "recipe": {k: v for k, v in recipe.__dict__.items() if k not in ("sites_per_program", "eval_batch_size")}
         | {"steps": plan.steps},
-        "training": {"text": text, "tokens": lens.tokens_seen, "train_text_tokens": len(train_ids),
-                     "readout_vocab": "full" if vocab is None else len(vocab),
-                     "loss_first": lens.losses[0].tolist(), "loss_last": lens.losses[-1].tolist()},
-        "heldout": {"tokens": int(heldout_W.size), "rows": heldout.num_rows, "bytes": n_bytes,
-                    "curve_rows": len(curve_rows)},
-        "curve": lens.curve, "tuned": tuned, "logit": logit, "future": future, "seconds": seconds,
+        "training": {
+            "text": text,
+            "tokens": lens.tokens_seen,
+            "train_text_tokens": len(train_ids),
+            "readout_vocab": "full" if vocab is None else len(vocab),
+            "loss_first": lens.losses[0].tolist(),
+            "loss_last": lens.losses[-1].tolist(),
+        },
+        "heldout": {
+            "tokens": int(heldout_W.size),
+            "rows": heldout.num_rows,
+            "bytes": n_bytes,
+            "curve_rows": len(curve_rows),
+        },
+        "curve": lens.curve,
+        "tuned": tuned,
+        "logit": logit,
+        "future": future,
+        "seconds": seconds,
     }
     return StreamedRun(result, lens, heldout, heldout_W)

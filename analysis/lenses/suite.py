@@ -36,14 +36,23 @@ class LensSuite:
         def per_site(metrics):
             return None if metrics is None else {k: np.asarray(v).tolist() for k, v in metrics.items()}
 
-        out = {"units": "nats", "sites": list(self.sites), "final_site": self.final_site,
-               "rows": {"train": int(len(self.train_rows)), "heldout": int(len(self.heldout_rows))},
-               "recipe": dict(self.recipe.__dict__), "model": dict(self.model),
-               "logit": per_site(self.logit), "tuned": per_site(self.tuned_metrics),
-               "shared": per_site(self.shared_metrics), "seconds": dict(self.seconds)}
+        out = {
+            "units": "nats",
+            "sites": list(self.sites),
+            "final_site": self.final_site,
+            "rows": {"train": int(len(self.train_rows)), "heldout": int(len(self.heldout_rows))},
+            "recipe": dict(self.recipe.__dict__),
+            "model": dict(self.model),
+            "logit": per_site(self.logit),
+            "tuned": per_site(self.tuned_metrics),
+            "shared": per_site(self.shared_metrics),
+            "seconds": dict(self.seconds),
+        }
         if self.tuned is not None:
-            out["tuned_train_loss"] = {"first": self.tuned.losses[:, 0].tolist(),
-                                       "last": self.tuned.losses[:, -1].tolist()}
+            out["tuned_train_loss"] = {
+                "first": self.tuned.losses[:, 0].tolist(),
+                "last": self.tuned.losses[:, -1].tolist(),
+            }
         if self.shared is not None:
             out["shared_train_loss"] = {"first": float(self.shared.losses[0]), "last": float(self.shared.losses[-1])}
         if self.transfer is not None:
@@ -52,9 +61,18 @@ class LensSuite:
         return out
 
 
-def lens_suite(readout: Readout, inputs: LensInputs, recipe: Recipe = Recipe(), *, sites=None,
-               heldout_fraction: float = 0.2, tuned: bool = True, shared: bool = True, transfer: bool = True,
-               progress: bool = False) -> LensSuite:
+def lens_suite(
+    readout: Readout,
+    inputs: LensInputs,
+    recipe: Recipe = Recipe(),
+    *,
+    sites=None,
+    heldout_fraction: float = 0.2,
+    tuned: bool = True,
+    shared: bool = True,
+    transfer: bool = True,
+    progress: bool = False,
+) -> LensSuite:
     """Split rows (seeded by `recipe.seed`), fit tuned and shared lenses on the training rows, and measure every
     lens (and the transfer matrix) on the held-out rows."""
     sites = inputs.sites if sites is None else inputs.check_sites(sites)

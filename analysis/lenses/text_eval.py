@@ -21,8 +21,9 @@ def kl_curve_point(model, inputs: LensInputs, rows, sites, batch_size: int = 256
     return evaluate
 
 
-def text_lens_scores(model, inputs: LensInputs, sites, params: dict, n_bytes: int, vocab_ids=None,
-                     batch_size: int = 256) -> dict:
+def text_lens_scores(
+    model, inputs: LensInputs, sites, params: dict, n_bytes: int, vocab_ids=None, batch_size: int = 256
+) -> dict:
     """Every metric of `site_metrics` per site on all rows of `inputs` (full readout), plus `bits_per_token`
     and `bits_per_byte` of the cross-entropy against the observed next token, and the model's own. With
     `vocab_ids`: `subset_kl_model`, the KL a readout restricted to those tokens reports for the same

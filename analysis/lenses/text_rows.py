@@ -11,8 +11,7 @@ def encode_windows(tokenizer, text: str, window: int, max_tokens: int) -> np.nda
     ids = np.asarray(tokenizer.encode(text).ids, np.int32)
     count = min(len(ids), max_tokens) // window
     if count < 1:
-        raise LensInputError(f"the text has {len(ids)} tokens (limit {max_tokens}): fewer than one window of "
-                             f"{window}")
+        raise LensInputError(f"the text has {len(ids)} tokens (limit {max_tokens}): fewer than one window of {window}")
     return ids[: count * window].reshape(count, window)
 
 
@@ -26,7 +25,7 @@ def residual_rows(model, windows_WxL, sites, batch_size: int = 4, progress=None)
     windows_WxL = np.asarray(windows_WxL)
     resid = {site: [] for site in sites}
     for start in range(0, len(windows_WxL), batch_size):
-        batch = windows_WxL[start:start + batch_size]
+        batch = windows_WxL[start : start + batch_size]
         _, acts = model(batch, capture=tuple(sites))
         for site in sites:
             resid[site].append(np.asarray(acts[site])[:, :-1].reshape(-1, acts[site].shape[-1]))
@@ -49,5 +48,7 @@ def predicted_bytes(tokenizer, windows_WxL) -> int:
 def bits(nats_per_token, tokens: int, n_bytes: int) -> dict:
     """Cross-entropy in nats per token as `{"bits_per_token", "bits_per_byte"}` (`nats * tokens / bytes / ln 2`)."""
     nats = np.asarray(nats_per_token, np.float64)
-    return {"bits_per_token": (nats / np.log(2)).tolist(),
-            "bits_per_byte": (nats * tokens / n_bytes / np.log(2)).tolist()}
+    return {
+        "bits_per_token": (nats / np.log(2)).tolist(),
+        "bits_per_byte": (nats * tokens / n_bytes / np.log(2)).tolist(),
+    }

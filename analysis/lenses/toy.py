@@ -6,8 +6,6 @@ import time
 import numpy as np
 
 import hmm
-from analysis.regression.activations import collect_activations, stream_sites
-from analysis.regression.analyze import untrained_copy
 from analysis.lenses.belief import belief_lens
 from analysis.lenses.future import future_lens
 from analysis.lenses.inputs import LensInputError, LensInputs, split_rows
@@ -15,6 +13,8 @@ from analysis.lenses.predictive import check_horizons
 from analysis.lenses.readout import Readout
 from analysis.lenses.recipe import Recipe
 from analysis.lenses.suite import lens_suite
+from analysis.regression.activations import collect_activations, stream_sites
+from analysis.regression.analyze import untrained_copy
 from analysis.regression.prefixes import PrefixSet, input_layout, prefix_set
 from models.keys import jax_key, numpy_rng
 
@@ -55,10 +55,25 @@ def logit_grid(model, readout: Readout, tokens_L, sites) -> dict:
     return {"tokens": np.asarray(tokens_L).tolist(), "sites": list(sites), "top": top, "prob": prob}
 
 
-def toy_lenses(model, process: hmm.Process, *, sites="residual", recipe: Recipe = Recipe(),
-               heldout_fraction: float = 0.2, tuned: bool = True, shared: bool = True, transfer: bool = True,
-               belief: bool = True, future: bool = True, horizons=(0, 1, 2, 3), future_recipe: Recipe | None = None,
-               untrained: bool = True, seed: int = 0, tree=None, progress: bool = False) -> dict:
+def toy_lenses(
+    model,
+    process: hmm.Process,
+    *,
+    sites="residual",
+    recipe: Recipe = Recipe(),
+    heldout_fraction: float = 0.2,
+    tuned: bool = True,
+    shared: bool = True,
+    transfer: bool = True,
+    belief: bool = True,
+    future: bool = True,
+    horizons=(0, 1, 2, 3),
+    future_recipe: Recipe | None = None,
+    untrained: bool = True,
+    seed: int = 0,
+    tree=None,
+    progress: bool = False,
+) -> dict:
     """The `lenses` section of analysis.json (nats) for a toy model and its process."""
     start, seconds = time.perf_counter(), {}
 
@@ -72,26 +87,49 @@ def toy_lenses(model, process: hmm.Process, *, sites="residual", recipe: Recipe 
     readout = Readout.from_model(model)
     inputs = toy_inputs(model, prefixes, sites)
     lap("activations")
-    suite = lens_suite(readout, inputs, recipe, heldout_fraction=heldout_fraction, tuned=tuned, shared=shared,
-                       transfer=transfer, progress=progress)
-    out = {"units": "nats", "prefixes": {"source": prefixes.source, "count": prefixes.num_prefixes,
-                                         "heldout": int(len(heldout)), "train": int(len(train))},
-           "trained": suite.to_dict()}
+    suite = lens_suite(
+        readout,
+        inputs,
+        recipe,
+        heldout_fraction=heldout_fraction,
+        tuned=tuned,
+        shared=shared,
+        transfer=transfer,
+        progress=progress,
+    )
+    out = {
+        "units": "nats",
+        "prefixes": {
+            "source": prefixes.source,
+            "count": prefixes.num_prefixes,
+            "heldout": int(len(heldout)),
+            "train": int(len(train)),
+        },
+        "trained": suite.to_dict(),
+    }
     lap("suite")
     if belief:
         out["belief"] = belief_lens(inputs.resid, prefixes.beliefs, prefixes.probs, train, heldout)
         lap("belief")
     if future:
         kwargs = {} if future_recipe is None else {"recipe": future_recipe}
-        out["future"] = future_lens(inputs.resid, process, prefixes.beliefs, prefixes.probs, train, heldout,
-                                    horizons, **kwargs)
+        out["future"] = future_lens(
+            inputs.resid, process, prefixes.beliefs, prefixes.probs, train, heldout, horizons, **kwargs
+        )
         lap("future")
     example = numpy_rng(seed, "lens_example").integers(len(prefixes.inputs_MxL))  # one seeded sequence
     out["logit_grid"] = logit_grid(model, readout, prefixes.inputs_MxL[example], sites)
     if untrained:
         control = untrained_copy(model, seed)
-        control_suite = lens_suite(Readout.from_model(control), toy_inputs(control, prefixes, sites), recipe,
-                                   heldout_fraction=heldout_fraction, tuned=tuned, shared=shared, transfer=False)
+        control_suite = lens_suite(
+            Readout.from_model(control),
+            toy_inputs(control, prefixes, sites),
+            recipe,
+            heldout_fraction=heldout_fraction,
+            tuned=tuned,
+            shared=shared,
+            transfer=False,
+        )
         out["untrained"] = control_suite.to_dict()
         lap("untrained")
     seconds["total"] = time.perf_counter() - start

@@ -45,9 +45,11 @@ def _trainer(apply, recipe: Recipe, per_site: bool):
         if per_site:
             start = identity(S, D)
             return jax.vmap(train_one, in_axes=(0, None, 0, None, None))(
-                start, state, resid_SxNxD[:, None], final_NxD, rows_TxB)
-        params, losses = train_one(jax.tree.map(lambda a: a[0], identity(1, D)), state, resid_SxNxD, final_NxD,
-                                   rows_TxB)
+                start, state, resid_SxNxD[:, None], final_NxD, rows_TxB
+            )
+        params, losses = train_one(
+            jax.tree.map(lambda a: a[0], identity(1, D)), state, resid_SxNxD, final_NxD, rows_TxB
+        )
         return params, losses
 
     return jax.jit(program)
@@ -60,8 +62,15 @@ def batch_rows(weights_N, recipe: Recipe, stream: int) -> jnp.ndarray:
     return jnp.asarray(rng.choice(len(w), size=(recipe.steps, recipe.batch_size), p=w / w.sum()), jnp.int32)
 
 
-def train_translators(readout: Readout, resid: dict, final_NxD, weights_N, recipe: Recipe = Recipe(),
-                      shared: bool = False, progress: bool = False) -> tuple[dict, np.ndarray]:
+def train_translators(
+    readout: Readout,
+    resid: dict,
+    final_NxD,
+    weights_N,
+    recipe: Recipe = Recipe(),
+    shared: bool = False,
+    progress: bool = False,
+) -> tuple[dict, np.ndarray]:
     """Translators for the sites of `resid = {site: [N, D]}` (the training rows only), trained to match the
     model's output `readout(final_NxD)` row by row.
 
@@ -78,8 +87,7 @@ def train_translators(readout: Readout, resid: dict, final_NxD, weights_N, recip
     chunk = recipe.sites_per_program or len(sites)
     parts = []
     for lo in tqdm(range(0, len(sites), chunk), desc="tuned lenses", disable=not progress):
-        stack = jnp.stack([jnp.asarray(resid[s], jnp.float32) for s in sites[lo:lo + chunk]])
-        parts.append(jax.tree.map(np.asarray, _trainer(readout.apply, recipe, True)(readout.state, stack, final,
-                                                                                       rows)))
+        stack = jnp.stack([jnp.asarray(resid[s], jnp.float32) for s in sites[lo : lo + chunk]])
+        parts.append(jax.tree.map(np.asarray, _trainer(readout.apply, recipe, True)(readout.state, stack, final, rows)))
     params = {k: np.concatenate([p[0][k] for p in parts]) for k in ("A", "b")}
     return params, np.concatenate([p[1] for p in parts])

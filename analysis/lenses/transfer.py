@@ -13,8 +13,7 @@ def penalty_matrix(raw_IxJ: np.ndarray) -> np.ndarray:
     return raw - np.diag(raw)[None, :]
 
 
-def tuned_transfer(readout: Readout, inputs: LensInputs, rows, sites, params: dict,
-                   batch_size: int = 4096) -> dict:
+def tuned_transfer(readout: Readout, inputs: LensInputs, rows, sites, params: dict, batch_size: int = 4096) -> dict:
     """`{metric: raw [S, S]}` with `raw[i, j]` = the metric of translator i applied at site j, over `rows`,
     and `{metric}_penalty` for `kl_model` and (when a target is given) the cross-entropies."""
     S = len(sites)

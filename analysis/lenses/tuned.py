@@ -23,13 +23,15 @@ class TunedLens:
         return site_metrics(readout, inputs, rows, self.sites, self.params, batch_size=batch_size)
 
 
-def fit_tuned_lens(readout: Readout, inputs: LensInputs, train_rows, sites=None, recipe: Recipe = Recipe(),
-                   progress: bool = False) -> TunedLens:
+def fit_tuned_lens(
+    readout: Readout, inputs: LensInputs, train_rows, sites=None, recipe: Recipe = Recipe(), progress: bool = False
+) -> TunedLens:
     """Per-site translators trained on `train_rows` (all sites of one chunk in one vmapped, jitted program)."""
     sites = inputs.sites if sites is None else inputs.check_sites(sites)
     rows = np.asarray(train_rows)
     resid = {s: np.asarray(inputs.resid[s])[rows] for s in sites}
     final = np.asarray(inputs.resid[inputs.final_site])[rows]
-    params, losses = train_translators(readout, resid, final, np.asarray(inputs.weights_N)[rows], recipe,
-                                       shared=False, progress=progress)
+    params, losses = train_translators(
+        readout, resid, final, np.asarray(inputs.weights_N)[rows], recipe, shared=False, progress=progress
+    )
     return TunedLens(sites, params, losses)

@@ -21,8 +21,9 @@ class CorpusWindows:
 
     def __post_init__(self):
         if len(self.ids_N) < self.window:
-            raise LensInputError(f"the training text has {len(self.ids_N)} tokens: fewer than one window of "
-                                 f"{self.window}")
+            raise LensInputError(
+                f"the training text has {len(self.ids_N)} tokens: fewer than one window of {self.window}"
+            )
 
     kind = "corpus"
 
@@ -44,8 +45,7 @@ class SampledWindows:
 
     def __post_init__(self):
         if not 1 <= self.prompt_tokens < self.prompts.window:
-            raise LensInputError(f"prompt_tokens={self.prompt_tokens} is invalid: in [1, window="
-                                 f"{self.prompts.window})")
+            raise LensInputError(f"prompt_tokens={self.prompt_tokens} is invalid: in [1, window={self.prompts.window})")
 
     kind = "self"
 
@@ -56,6 +56,6 @@ class SampledWindows:
     def __call__(self, step: int) -> np.ndarray:
         from models.pretrained.generate import sample_continuations
 
-        prompts = self.prompts(step)[:, :self.prompt_tokens]
+        prompts = self.prompts(step)[:, : self.prompt_tokens]
         key = jax.random.fold_in(jax_key(self.prompts.seed, "lens_samples"), step)
         return sample_continuations(self.model, prompts, self.window, key, self.temperature)

@@ -20,9 +20,12 @@ def history_rows(seqs: ProcessSequences, max_k: int) -> SimpleNamespace:
     """What the ladder's token-history baselines read from a prefix set: `codes` (here only the last `max_k`
     tokens, which is all they use), `lengths` (tokens seen) and `process`."""
     V = seqs.process.vocab_size
-    return SimpleNamespace(codes=seqs.rows(context_codes(seqs.tokens_NxT, V, max_k)),
-                           lengths=seqs.position_of_row() + 1, process=seqs.process,
-                           beliefs=seqs.rows(seqs.beliefs_NxTxS))
+    return SimpleNamespace(
+        codes=seqs.rows(context_codes(seqs.tokens_NxT, V, max_k)),
+        lengths=seqs.position_of_row() + 1,
+        process=seqs.process,
+        beliefs=seqs.rows(seqs.beliefs_NxTxS),
+    )
 
 
 def _held_out(entry: dict) -> dict:
@@ -33,9 +36,12 @@ def token_history(seqs: ProcessSequences, fold_N: np.ndarray, max_k: int) -> dic
     """`{linear: [...], lookup: [...]}`, one entry per k = 1..max_k with in-sample and held-out R^2."""
     rows = history_rows(seqs, max_k)
     y, w = rows.beliefs, np.ones(len(rows.lengths))
-    return {"linear": [_held_out(e) for e in linear_history(rows, y, w, [fold_N], max_k)],
-            "lookup": [_held_out(e) | {"coverage": e["cv"]["coverage"]}
-                       for e in lookup_history(rows, y, w, [fold_N], max_k)]}
+    return {
+        "linear": [_held_out(e) for e in linear_history(rows, y, w, [fold_N], max_k)],
+        "lookup": [
+            _held_out(e) | {"coverage": e["cv"]["coverage"]} for e in lookup_history(rows, y, w, [fold_N], max_k)
+        ],
+    }
 
 
 def ceiling(seqs: ProcessSequences, fold_N: np.ndarray) -> dict:

@@ -27,13 +27,20 @@ def symbol_log_probs(logits_BxTxW, symbol_ids_V):
     return symbol - lse_symbol[..., None], lse_symbol - jax.nn.logsumexp(logits, axis=-1)
 
 
-def read_model(model, ids_NxL: np.ndarray, positions_T: np.ndarray, symbol_ids_V: np.ndarray, sites=(),
-               batch_size: int = 4, progress=None) -> ModelReadout:
+def read_model(
+    model,
+    ids_NxL: np.ndarray,
+    positions_T: np.ndarray,
+    symbol_ids_V: np.ndarray,
+    sites=(),
+    batch_size: int = 4,
+    progress=None,
+) -> ModelReadout:
     """Run `model` over the rendered sequences in batches and keep only the readout positions."""
     positions = jnp.asarray(positions_T)
     log_q, log_mass, resid = [], [], {site: [] for site in sites}
     for start in range(0, len(ids_NxL), batch_size):
-        logits, acts = model(ids_NxL[start:start + batch_size], capture=tuple(sites))
+        logits, acts = model(ids_NxL[start : start + batch_size], capture=tuple(sites))
         q, mass = symbol_log_probs(jnp.take(logits, positions, axis=1), jnp.asarray(symbol_ids_V))
         log_q.append(np.asarray(q, np.float64))
         log_mass.append(np.asarray(mass, np.float64))
@@ -42,5 +49,6 @@ def read_model(model, ids_NxL: np.ndarray, positions_T: np.ndarray, symbol_ids_V
             resid[site].append(h.reshape(-1, h.shape[-1]))
         if progress is not None:
             progress.update(len(logits))
-    return ModelReadout(np.concatenate(log_q), np.concatenate(log_mass),
-                        {site: np.concatenate(parts) for site, parts in resid.items()})
+    return ModelReadout(
+        np.concatenate(log_q), np.concatenate(log_mass), {site: np.concatenate(parts) for site, parts in resid.items()}
+    )

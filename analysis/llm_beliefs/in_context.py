@@ -38,7 +38,7 @@ def ngram_predictions(tokens_NxT: np.ndarray, vocab_size: int, order: int, alpha
     (orders 1 and 2 are `hmm.unigram_predictive` and `hmm.bigram_predictive`)."""
     tokens = np.asarray(tokens_NxT, np.int64)
     V = vocab_size
-    if order < 1 or V ** order > MAX_CELLS:
+    if order < 1 or V**order > MAX_CELLS:
         raise ValueError(f"order={order} is invalid: need 1 <= order and V^order <= {MAX_CELLS} (V = {V})")
     if order <= 2:
         predictor = hmm.unigram_predictive if order == 1 else hmm.bigram_predictive
@@ -70,5 +70,8 @@ def kl_curve(bayes_NxTxV: np.ndarray, q_NxTxV: np.ndarray) -> np.ndarray:
 
 def estimator_curves(tokens_NxT, bayes_NxTxV, vocab_size: int, orders, alpha: float) -> dict:
     """`{f"{order}-gram": KL curve [T]}` for each order whose table fits (`MAX_CELLS`)."""
-    return {f"{n}-gram": kl_curve(bayes_NxTxV, ngram_predictions(tokens_NxT, vocab_size, n, alpha))
-            for n in orders if vocab_size**n <= MAX_CELLS}
+    return {
+        f"{n}-gram": kl_curve(bayes_NxTxV, ngram_predictions(tokens_NxT, vocab_size, n, alpha))
+        for n in orders
+        if vocab_size**n <= MAX_CELLS
+    }

@@ -22,8 +22,16 @@ def _lists(metrics: dict) -> dict:
     return {k: np.asarray(v).tolist() for k, v in metrics.items()}
 
 
-def lenses_against_bayes(model, symbol_ids_V, resid: dict, bayes_NxV, heldout_rows, tuned_steps: int = 0,
-                         seed: int = 0, batch_size: int = 256) -> dict:
+def lenses_against_bayes(
+    model,
+    symbol_ids_V,
+    resid: dict,
+    bayes_NxV,
+    heldout_rows,
+    tuned_steps: int = 0,
+    seed: int = 0,
+    batch_size: int = 256,
+) -> dict:
     """Per-site metrics (`kl_bayes`, `kl_model`, `top1_bayes`, ...) on `heldout_rows` of the logit lens and, with
     `tuned_steps > 0`, of a tuned lens trained on the other rows; `resid` in depth order, the last site the
     model's final residual. Returns plain lists and the model's own metrics."""

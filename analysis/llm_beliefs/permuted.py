@@ -25,8 +25,14 @@ def permute_each_matrix(array: np.ndarray, rng: np.random.Generator, stacked: bo
 def _is_layer_stack(path, array: np.ndarray, n_layers: int | None) -> bool:
     """An array under `blocks` with no layer index in its path and a leading axis of one entry per layer."""
     keys = [getattr(k, "key", getattr(k, "idx", None)) for k in path]
-    return (n_layers is not None and bool(keys) and keys[0] == "blocks" and not isinstance(keys[1], int)
-            and array.ndim >= 2 and array.shape[0] == n_layers)
+    return (
+        n_layers is not None
+        and bool(keys)
+        and keys[0] == "blocks"
+        and not isinstance(keys[1], int)
+        and array.ndim >= 2
+        and array.shape[0] == n_layers
+    )
 
 
 def permuted_weights(model, seed: int = 0):

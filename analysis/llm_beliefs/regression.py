@@ -19,8 +19,9 @@ def sequence_folds(sequence_N: np.ndarray, num_folds: int, seed: int = 0) -> np.
     return group_folds(np.asarray(sequence_N), num_folds, numpy_rng(seed, "llm_folds"))
 
 
-def site_regression(acts_NxD, y_NxC, fold_N, num_shuffles: int = 0, num_cv_shuffles: int = 0, seed: int = 0,
-                    rcond: float = RCOND) -> dict:
+def site_regression(
+    acts_NxD, y_NxC, fold_N, num_shuffles: int = 0, num_cv_shuffles: int = 0, seed: int = 0, rcond: float = RCOND
+) -> dict:
     """One site's affine map onto `y` with uniform row weights: in-sample metrics, held-out R^2 (each row
     predicted by the fit that left its sequence's fold out), optional nulls, and the out-of-fold predictions
     `heldout_NxC` in the caller's row order."""
@@ -32,16 +33,27 @@ def site_regression(acts_NxD, y_NxC, fold_N, num_shuffles: int = 0, num_cv_shuff
     sol = solve(m, d.indices(["x"]), rcond=rcond)
     fits = fold_fits(m, sol.idx, rcond)
     heldout = out_of_fold(d.x_NxD, starts, fits)
-    out = {"metrics": regression_metrics(y, sol.predict(d.x_NxD), w), "rank": sol.rank,
-           "cv": cv_summary(y, heldout, w, starts)}
+    out = {
+        "metrics": regression_metrics(y, sol.predict(d.x_NxD), w),
+        "rank": sol.rank,
+        "cv": cv_summary(y, heldout, w, starts),
+    }
     n, target = len(order), {"y": y}
     if num_shuffles:
-        null = shuffle_r2(d.x_NxD, w, target, {"x": sol}, permutation_chunks(n, num_shuffles,
-                                                                             numpy_rng(seed, "shuffle")))
+        null = shuffle_r2(
+            d.x_NxD, w, target, {"x": sol}, permutation_chunks(n, num_shuffles, numpy_rng(seed, "shuffle"))
+        )
         out["shuffle"] = NullDistribution(null["x"]["y"], out["metrics"]["r2"]).summary()
     if num_cv_shuffles:
-        null = heldout_shuffle_r2(d.x_NxD, w, target, {"x": fits}, starts, fold_means(m),
-                                  permutation_chunks(n, num_cv_shuffles, numpy_rng(seed, "cv_shuffle")))
+        null = heldout_shuffle_r2(
+            d.x_NxD,
+            w,
+            target,
+            {"x": fits},
+            starts,
+            fold_means(m),
+            permutation_chunks(n, num_cv_shuffles, numpy_rng(seed, "cv_shuffle")),
+        )
         out["cv_shuffle"] = NullDistribution(null["x"]["y"], out["cv"]["r2"]).summary()
     in_order = np.empty_like(heldout)
     in_order[order] = heldout
@@ -60,8 +72,13 @@ def bucket_regressions(acts_NxD, y_NxC, fold_N, position_N, buckets: dict, rcond
     out = {}
     for name, (first, stop) in buckets.items():
         rows = np.flatnonzero((position_N >= first) & (position_N < stop))
-        fit = site_regression(np.asarray(acts_NxD)[rows], np.asarray(y_NxC)[rows], np.asarray(fold_N)[rows],
-                              rcond=rcond)
-        out[name] = {"positions": [first, stop], "rows": int(len(rows)), "r2": fit["metrics"]["r2"],
-                     "cv_r2": fit["cv"]["r2"]}
+        fit = site_regression(
+            np.asarray(acts_NxD)[rows], np.asarray(y_NxC)[rows], np.asarray(fold_N)[rows], rcond=rcond
+        )
+        out[name] = {
+            "positions": [first, stop],
+            "rows": int(len(rows)),
+            "r2": fit["metrics"]["r2"],
+            "cv_r2": fit["cv"]["r2"],
+        }
     return out

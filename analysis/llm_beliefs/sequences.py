@@ -45,5 +45,6 @@ def sample_sequences(process: hmm.Process, num_sequences: int, length: int, seed
     tokens, beliefs = hmm.sample(process, jax_key(seed, "llm_sequences"), batch_size=num_sequences, seq_len=length)
     beliefs = np.asarray(beliefs, np.float64)
     beliefs = beliefs / (beliefs @ np.asarray(process.right_vector, np.float64))[..., None]
-    return ProcessSequences(process, np.asarray(tokens, np.int32), beliefs,
-                            hmm.predictive_distribution(process, beliefs))
+    return ProcessSequences(
+        process, np.asarray(tokens, np.int32), beliefs, hmm.predictive_distribution(process, beliefs)
+    )

@@ -54,8 +54,10 @@ def symbol_map(tokenizer, vocab_size: int, symbols=None, separator: str = "") ->
     given = symbols is not None
     symbols = tuple(DEFAULT_SYMBOLS if symbols is None else symbols)
     if len(symbols) < vocab_size or (given and len(symbols) != vocab_size):
-        raise SymbolError(f"symbols={list(symbols)!r} is invalid: the process has {vocab_size} tokens, so give "
-                          f"exactly {vocab_size} symbols")
+        raise SymbolError(
+            f"symbols={list(symbols)!r} is invalid: the process has {vocab_size} tokens, so give "
+            f"exactly {vocab_size} symbols"
+        )
     symbols = symbols[:vocab_size]
     ids = []
     for symbol in symbols:
@@ -63,13 +65,17 @@ def symbol_map(tokenizer, vocab_size: int, symbols=None, separator: str = "") ->
             raise SymbolError(f"symbol {symbol!r} is invalid: a non-empty string")
         encoded = _ids(tokenizer, symbol)
         if len(encoded) != 1:
-            raise SymbolError(f"symbol {symbol!r} is invalid: it encodes to {len(encoded)} tokens {encoded}, "
-                              "not exactly one (try a leading space, e.g. ' A')")
+            raise SymbolError(
+                f"symbol {symbol!r} is invalid: it encodes to {len(encoded)} tokens {encoded}, "
+                "not exactly one (try a leading space, e.g. ' A')"
+            )
         ids.append(encoded[0])
     for i, symbol in enumerate(symbols):
         if ids.index(ids[i]) != i:
-            raise SymbolError(f"symbol {symbol!r} is invalid: it encodes to token {ids[i]}, the same as symbol "
-                              f"{symbols[ids.index(ids[i])]!r}; symbols must be distinct tokens")
+            raise SymbolError(
+                f"symbol {symbol!r} is invalid: it encodes to token {ids[i]}, the same as symbol "
+                f"{symbols[ids.index(ids[i])]!r}; symbols must be distinct tokens"
+            )
     separator_ids = _ids(tokenizer, separator) if separator else []
     if separator and not separator_ids:
         raise SymbolError(f"separator {separator!r} is invalid: it encodes to no tokens")

@@ -74,7 +74,7 @@ def collect_activations(model, prefixes: PrefixSet, sites, batch_size: int = DEF
     sorted_seq = prefixes.sequence_index[order]
     out = {}
     for start in range(0, len(inputs), batch_size):
-        batch = inputs[start:start + batch_size]
+        batch = inputs[start : start + batch_size]
         padded = np.concatenate([batch, np.repeat(batch[-1:], batch_size - len(batch), axis=0)])
         acts = forward(jnp.asarray(padded))
         lo, hi = np.searchsorted(sorted_seq, [start, start + len(batch)])

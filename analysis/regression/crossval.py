@@ -3,9 +3,9 @@ assignments themselves are in `analysis.regression.folds`)."""
 
 import numpy as np
 
+from analysis.regression.fit import Solution, solve
 from analysis.regression.metrics import weighted_r2
 from analysis.regression.moments import Moments
-from analysis.regression.fit import Solution, solve
 
 
 def fold_fits(m: Moments, idx, rcond: float) -> list[Solution]:
@@ -33,5 +33,9 @@ def cv_summary(y_NxC, yhat_NxC, w_N, fold_starts) -> dict:
     """Held-out R^2 pooled over all prefixes (each predicted by the fit that did not see it), and per fold."""
     spans = [slice(int(a), int(b)) for a, b in zip(fold_starts[:-1], fold_starts[1:])]
     folds = [weighted_r2(y_NxC[s], yhat_NxC[s], w_N[s]) for s in spans]
-    return {"r2": weighted_r2(y_NxC, yhat_NxC, w_N), "r2_folds": folds,
-            "r2_fold_mean": float(np.mean(folds)), "r2_fold_std": float(np.std(folds))}
+    return {
+        "r2": weighted_r2(y_NxC, yhat_NxC, w_N),
+        "r2_folds": folds,
+        "r2_fold_mean": float(np.mean(folds)),
+        "r2_fold_std": float(np.std(folds)),
+    }

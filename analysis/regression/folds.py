@@ -62,8 +62,10 @@ def group_folds(class_N: np.ndarray, num_folds: int, rng: np.random.Generator) -
     class_N = np.asarray(class_N)
     num_classes = int(class_N.max()) + 1
     if not 2 <= num_folds <= num_classes:
-        raise ValueError(f"cv_folds={num_folds} is invalid for leave-belief-state-out: need 2 <= folds <= "
-                         f"{num_classes} belief classes")
+        raise ValueError(
+            f"cv_folds={num_folds} is invalid for leave-belief-state-out: need 2 <= folds <= "
+            f"{num_classes} belief classes"
+        )
     sizes = np.bincount(class_N, minlength=num_classes)
     order = rng.permutation(num_classes)
     before = np.cumsum(sizes[order]) - sizes[order]  # prefixes dealt before each class, in random order

@@ -13,8 +13,9 @@ import numpy as np
 from analysis.regression.nulls import permuted_basis, permuted_totals, quadratic_form, target_basis, target_metrics
 
 
-def heldout_shuffle_r2(x_NxD: np.ndarray, w_N: np.ndarray, targets: dict, fits: dict, fold_starts,
-                       means_FxD: np.ndarray, permutations) -> dict:
+def heldout_shuffle_r2(
+    x_NxD: np.ndarray, w_N: np.ndarray, targets: dict, fits: dict, fold_starts, means_FxD: np.ndarray, permutations
+) -> dict:
     """`{group: {target: held-out r2 [P]}}` of k-fold fits onto permuted targets.
 
     `x_NxD` is the design with rows in fold order, `fits = {group: [Solution per fold]}` (each leaving its
@@ -37,8 +38,9 @@ def heldout_shuffle_r2(x_NxD: np.ndarray, w_N: np.ndarray, targets: dict, fits: 
         for f, rows in enumerate(folds):
             x_test = x_NxD[rows]
             train_wsum_Kc = wsum_Kc - weighted_KcxN[:, rows].sum(1)
-            train_cross_DxKc = (cross_DxKc - x_test.T @ weighted_KcxN[:, rows].T
-                                - np.outer(means_FxD[f], train_wsum_Kc))  # centred at the training mean
+            train_cross_DxKc = (
+                cross_DxKc - x_test.T @ weighted_KcxN[:, rows].T - np.outer(means_FxD[f], train_wsum_Kc)
+            )  # centred at the training mean
             train_mean_Kc = train_wsum_Kc / (w.sum() - w[rows].sum())
             for g, per_fold in fits.items():
                 fit = per_fold[f]

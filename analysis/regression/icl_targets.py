@@ -9,7 +9,7 @@ import hmm
 
 def prefix_tokens(prefixes):
     """Process tokens of each row's sequence `[N, C]` (BOS dropped); row i's prefix is its first `lengths[i]`."""
-    return np.asarray(prefixes.inputs_MxL[:, int(prefixes.bos):], np.int32)[prefixes.sequence_index]
+    return np.asarray(prefixes.inputs_MxL[:, int(prefixes.bos) :], np.int32)[prefixes.sequence_index]
 
 
 def _pool(process: hmm.Process) -> np.ndarray:
@@ -22,7 +22,7 @@ def dirichlet_posterior_mean(prefixes, alpha: float) -> np.ndarray:
     prior mean, uniform, for the empty prefix)."""
     V = prefixes.process.vocab_size
     sequences, rows = np.unique(prefixes.sequence_index, return_inverse=True)
-    tokens = np.asarray(prefixes.inputs_MxL[sequences, int(prefixes.bos):], np.int32)
+    tokens = np.asarray(prefixes.inputs_MxL[sequences, int(prefixes.bos) :], np.int32)
     means = np.asarray(hmm.bigram_posterior_mean(tokens, V, alpha), np.float64)
     lengths = np.asarray(prefixes.lengths)
     out = means[rows, np.maximum(lengths - 1, 0)].reshape(len(lengths), V * V)

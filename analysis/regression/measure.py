@@ -6,16 +6,21 @@ import numpy as np
 
 import hmm
 from analysis.regression.crossval import cv_summary, fold_fits, fold_means, out_of_fold
+from analysis.regression.fit import RCOND, AffineFit, solve
 from analysis.regression.folds import RANDOM, random_folds
 from analysis.regression.heldout_null import heldout_shuffle_r2
 from analysis.regression.icl_targets import icl_targets, source_targets
 from analysis.regression.metrics import regression_metrics
 from analysis.regression.moments import design, moments
+from analysis.regression.nulls import (
+    DEFAULT_CV_PERMUTATIONS,
+    DEFAULT_PERMUTATIONS,
+    NullDistribution,
+    permutation_chunks,
+    shuffle_r2,
+)
 from analysis.regression.prefixes import PrefixSet
-from analysis.regression.fit import RCOND, AffineFit, solve
 from models.keys import numpy_rng
-from analysis.regression.nulls import (DEFAULT_CV_PERMUTATIONS, DEFAULT_PERMUTATIONS, NullDistribution, permutation_chunks,
-                              shuffle_r2)
 
 
 @dataclass(frozen=True)
@@ -42,8 +47,11 @@ class TargetResult:
     cv_null: NullDistribution | None = None  # held-out R^2 of permuted targets against the real held-out R^2
 
     def to_dict(self) -> dict:
-        cv = None if self.cv is None else {**self.cv, "folds": RANDOM,
-                                           "shuffle": self.cv_null.summary() if self.cv_null else None}
+        cv = (
+            None
+            if self.cv is None
+            else {**self.cv, "folds": RANDOM, "shuffle": self.cv_null.summary() if self.cv_null else None}
+        )
         return {**self.metrics, "shuffle": self.null.summary() if self.null else None, "cv": cv}
 
 
@@ -59,8 +67,12 @@ class GroupResult:
     decoder: AffineFit | None = None  # raw concatenated activations (sites in order) -> all targets side by side
 
     def to_dict(self) -> dict:
-        return {"sites": list(self.sites), "dim": self.dim, "rank": self.rank,
-                "targets": {t: r.to_dict() for t, r in self.targets.items()}}
+        return {
+            "sites": list(self.sites),
+            "dim": self.dim,
+            "rank": self.rank,
+            "targets": {t: r.to_dict() for t, r in self.targets.items()},
+        }
 
 
 def regression_targets(prefixes: PrefixSet) -> dict:
@@ -69,9 +81,11 @@ def regression_targets(prefixes: PrefixSet) -> dict:
     Dirichlet Markov family (no finite states) `transition` and `next_token` (`source_targets`)."""
     if not isinstance(prefixes.process, hmm.Process):
         return source_targets(prefixes)
-    return {"belief": prefixes.beliefs,
-            "next_token": hmm.predictive_distribution(prefixes.process, prefixes.beliefs),
-            **icl_targets(prefixes)}
+    return {
+        "belief": prefixes.beliefs,
+        "next_token": hmm.predictive_distribution(prefixes.process, prefixes.beliefs),
+        **icl_targets(prefixes),
+    }
 
 
 def _ordered_union(groups: dict) -> list:

@@ -91,8 +91,13 @@ def moments(d: Design, y_NxC: np.ndarray, w_N: np.ndarray, fold_starts=None, ful
     D, C = d.x_NxD.shape[1], y_NxC.shape[1]
     fold_starts = [0, len(w_N)] if fold_starts is None else fold_starts
     num_folds = len(fold_starts) - 1
-    out = dict(mass_F=np.zeros(num_folds), xsum_FxD=np.zeros((num_folds, D)), ysum_FxC=np.zeros((num_folds, C)),
-               gram_FxDxD=np.zeros((num_folds, D, D)), cross_FxDxC=np.zeros((num_folds, D, C)))
+    out = dict(
+        mass_F=np.zeros(num_folds),
+        xsum_FxD=np.zeros((num_folds, D)),
+        ysum_FxC=np.zeros((num_folds, C)),
+        gram_FxDxD=np.zeros((num_folds, D, D)),
+        cross_FxDxC=np.zeros((num_folds, D, C)),
+    )
     spans = [slice(0, D)] if full else list(d.columns.values())
     for f in range(num_folds):
         rows = slice(int(fold_starts[f]), int(fold_starts[f + 1]))

@@ -31,8 +31,14 @@ class NullDistribution:
 
     def summary(self) -> dict:
         r2 = self.r2_P
-        return {"num_permutations": int(len(r2)), "mean": float(r2.mean()), "std": float(r2.std()),
-                "q99": float(np.quantile(r2, 0.99)), "max": float(r2.max()), "p_value": self.p_value}
+        return {
+            "num_permutations": int(len(r2)),
+            "mean": float(r2.mean()),
+            "std": float(r2.std()),
+            "q99": float(np.quantile(r2, 0.99)),
+            "max": float(r2.max()),
+            "p_value": self.p_value,
+        }
 
 
 def permutation_chunks(n: int, num_permutations: int, rng: np.random.Generator, chunk: int = CHUNK):
@@ -92,8 +98,9 @@ def null_bases(x_NxD: np.ndarray, solutions: dict, gram_DxD: np.ndarray | None =
     return u_NxR.astype(np.float32), plan
 
 
-def shuffle_r2(x_NxD: np.ndarray, w_N: np.ndarray, targets: dict, solutions: dict, permutations,
-               gram_DxD: np.ndarray | None = None) -> dict:
+def shuffle_r2(
+    x_NxD: np.ndarray, w_N: np.ndarray, targets: dict, solutions: dict, permutations, gram_DxD: np.ndarray | None = None
+) -> dict:
     """`{group: {target: r2 [P]}}` for refits on permuted targets.
 
     `x_NxD` is the design the `solutions` were fitted on, centred at its `w`-weighted mean (as `design` builds
@@ -134,7 +141,8 @@ def permuted_totals(gathered_KcxN, weighted_KcxN, w_N, v_KxC, spans) -> dict:
     K = v_KxC.shape[0]
     c = len(gathered_KcxN) // K
     first_cxK = (gathered_KcxN @ w_N).reshape(K, c).T
-    second_cxKxK = np.matmul(weighted_KcxN.reshape(K, c, -1).transpose(1, 0, 2),
-                             gathered_KcxN.reshape(K, c, -1).transpose(1, 2, 0))
+    second_cxKxK = np.matmul(
+        weighted_KcxN.reshape(K, c, -1).transpose(1, 0, 2), gathered_KcxN.reshape(K, c, -1).transpose(1, 2, 0)
+    )
     cov_cxKxK = second_cxKxK - first_cxK[:, :, None] * first_cxK[:, None, :] / w_N.sum()
     return {t: np.einsum("kj,ckl,lj->c", v_KxC[:, span], cov_cxKxK, v_KxC[:, span]) for t, span in spans.items()}

@@ -83,8 +83,9 @@ def _decode(codes_M: np.ndarray, vocab_size: int, length: int) -> np.ndarray:
 
 def _prepend_root(rows: dict, root: dict) -> dict:
     """Prepend the BOS position's row (the empty prefix) to every per-row array."""
-    return {k: v if v is None else np.concatenate([np.asarray(root[k])[None], v]).astype(v.dtype)
-            for k, v in rows.items()}
+    return {
+        k: v if v is None else np.concatenate([np.asarray(root[k])[None], v]).astype(v.dtype) for k, v in rows.items()
+    }
 
 
 def root_state(process) -> np.ndarray:
@@ -108,12 +109,23 @@ def sampled_states(process, key, num_sequences: int, length: int):
 def _assemble(process, source, layout, tokens_MxC, rows, root_class) -> PrefixSet:
     rows = dict(rows, positions=rows["lengths"] - 1 + int(layout.bos))
     if layout.bos:
-        rows = _prepend_root(rows, dict(sequence_index=0, positions=0, lengths=0, codes=0, probs=1.0,
-                                        counts=len(tokens_MxC), beliefs=root_state(process),
-                                        class_ids=root_class))
+        rows = _prepend_root(
+            rows,
+            dict(
+                sequence_index=0,
+                positions=0,
+                lengths=0,
+                codes=0,
+                probs=1.0,
+                counts=len(tokens_MxC),
+                beliefs=root_state(process),
+                class_ids=root_class,
+            ),
+        )
     inputs = np.asarray(inputs_from_context(tokens_MxC, layout), np.int32)
-    return PrefixSet(process=process, source=source, context_length=context_length(layout), bos=layout.bos,
-                     inputs_MxL=inputs, **rows)
+    return PrefixSet(
+        process=process, source=source, context_length=context_length(layout), bos=layout.bos, inputs_MxL=inputs, **rows
+    )
 
 
 def tree_prefixes(tree: hmm.MixedStatePresentation, layout) -> PrefixSet:
@@ -137,8 +149,15 @@ def tree_prefixes(tree: hmm.MixedStatePresentation, layout) -> PrefixSet:
     states = tree.states
     finite = states.is_finite and states.num_states <= MAX_CATEGORIES
     class_ids = states.prefix_state[rows] if finite else None
-    fields = dict(sequence_index=sequence_index, lengths=lengths, codes=codes, beliefs=tree.beliefs[rows],
-                  probs=tree.probs[rows], counts=counts, class_ids=class_ids)
+    fields = dict(
+        sequence_index=sequence_index,
+        lengths=lengths,
+        codes=codes,
+        beliefs=tree.beliefs[rows],
+        probs=tree.probs[rows],
+        counts=counts,
+        class_ids=class_ids,
+    )
     return _assemble(tree.process, "tree", layout, tokens, fields, root_class=0)
 
 
@@ -177,15 +196,27 @@ def sampled_prefixes(process: hmm.Process, key, num_sequences: int, layout) -> P
     root_and_rows = np.concatenate([root_state(process)[None], beliefs[sequence, position]])
     first, class_ids = hmm.unique_beliefs(root_and_rows, SAMPLED_CLASS_TOL)
     n_classes = len(first)
-    fields = dict(sequence_index=sequence_index, lengths=position + 1,
-                  codes=prefix_codes(tokens, process.vocab_size)[sequence, position],
-                  beliefs=beliefs[sequence, position], probs=count / num_sequences, counts=count,
-                  class_ids=class_ids[1:] if n_classes <= MAX_CATEGORIES else None)
+    fields = dict(
+        sequence_index=sequence_index,
+        lengths=position + 1,
+        codes=prefix_codes(tokens, process.vocab_size)[sequence, position],
+        beliefs=beliefs[sequence, position],
+        probs=count / num_sequences,
+        counts=count,
+        class_ids=class_ids[1:] if n_classes <= MAX_CATEGORIES else None,
+    )
     return _assemble(process, "sampled", layout, tokens[used], fields, root_class=class_ids[0])
 
 
-def prefix_set(process: hmm.Process, layout, *, tree=None, max_sequences: int = MAX_TREE_SEQUENCES,
-               num_samples: int = NUM_SAMPLES, key=None) -> PrefixSet:
+def prefix_set(
+    process: hmm.Process,
+    layout,
+    *,
+    tree=None,
+    max_sequences: int = MAX_TREE_SEQUENCES,
+    num_samples: int = NUM_SAMPLES,
+    key=None,
+) -> PrefixSet:
     """Exact tree prefixes when at most `max_sequences` full-length sequences can exist, else sampled ones.
 
     A given `tree` is used when it is unpruned and deep enough. `key` seeds the sampled fallback.

@@ -4,8 +4,16 @@ from analysis.figures.labels import format_p
 
 HEADER = ("site", "R2", "null q99", "p", "CV R2", "CV q99", "untrained", "MSE")
 WIDTHS = (26, 8, 9, 8, 8, 9, 9, 9)
-LONG_HEADER = ("site", "R² (weighted)", "shuffle null q99", "shuffle p", "held-out R² (random k-fold CV)", "held-out null q99",
-               "untrained R²", "MSE (every sequence and position)")
+LONG_HEADER = (
+    "site",
+    "R² (weighted)",
+    "shuffle null q99",
+    "shuffle p",
+    "held-out R² (random k-fold CV)",
+    "held-out null q99",
+    "untrained R²",
+    "MSE (every sequence and position)",
+)
 
 
 def site_rows(report: dict, target: str = "belief", compact: bool = False) -> list[list]:
@@ -19,8 +27,18 @@ def site_rows(report: dict, target: str = "belief", compact: bool = False) -> li
         shuffle, cv = t.get("shuffle") or {}, t.get("cv") or {}
         untrained = (report.get("untrained") or {}).get(group, {}).get("targets", {}).get(target, {})
         p_value = format_p(shuffle.get("p_value"), shuffle.get("num_permutations"), compact)
-        rows.append([group, t["r2"], shuffle.get("q99"), p_value, cv.get("r2"),
-                     (cv.get("shuffle") or {}).get("q99"), untrained.get("r2"), t.get("mse_paper")])
+        rows.append(
+            [
+                group,
+                t["r2"],
+                shuffle.get("q99"),
+                p_value,
+                cv.get("r2"),
+                (cv.get("shuffle") or {}).get("q99"),
+                untrained.get("r2"),
+                t.get("mse_paper"),
+            ]
+        )
     return rows
 
 

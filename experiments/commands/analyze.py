@@ -2,8 +2,10 @@
 
 
 def add_parser(sub) -> None:
-    for name, text in (("analyze", "redo the analysis, figures and report of runs from their checkpoints"),
-                       ("plot", "redraw the figures (recomputing the analysis) of runs from their checkpoints")):
+    for name, text in (
+        ("analyze", "redo the analysis, figures and report of runs from their checkpoints"),
+        ("plot", "redraw the figures (recomputing the analysis) of runs from their checkpoints"),
+    ):
         p = sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
         p.add_argument("runs", nargs="+", help="run directories")
         p.add_argument("--quiet", action="store_true", help="no stage lines or progress bars")

@@ -14,10 +14,16 @@ COUNTS = (  # flag, help
 
 def add_parser(sub):
     p = sub.add_parser("function-vectors", help="function vectors of word tasks on a pretrained LLM")
-    p.add_argument("--model", default="smollm2-135m",
-                   help="smollm2-135m (default), a .gguf file or a Hugging Face safetensors directory")
-    p.add_argument("--tasks", default=None, help="comma-separated task names (default: all of "
-                   "analysis.function_vectors.tasks.TASKS)")
+    p.add_argument(
+        "--model",
+        default="smollm2-135m",
+        help="smollm2-135m (default), a .gguf file or a Hugging Face safetensors directory",
+    )
+    p.add_argument(
+        "--tasks",
+        default=None,
+        help="comma-separated task names (default: all of analysis.function_vectors.tasks.TASKS)",
+    )
     for flag, text in COUNTS:
         p.add_argument(flag, type=int, default=argparse.SUPPRESS, help=text)
     p.add_argument("--output-dir", default=None, help="run directory (default runs/function-vectors-<model name>)")
@@ -35,14 +41,21 @@ def run(args):
     tasks = list(TASKS) if args.tasks is None else [t.strip() for t in args.tasks.split(",") if t.strip()]
     unknown = [t for t in tasks if t not in TASKS]
     if unknown or not tasks:
-        raise ConfigError(f"function-vectors --tasks={args.tasks!r} is invalid: comma-separated names from {list(TASKS)}")
-    counts = {flag[2:].replace("-", "_"): getattr(args, flag[2:].replace("-", "_")) for flag, _ in COUNTS
-              if hasattr(args, flag[2:].replace("-", "_"))}
+        raise ConfigError(
+            f"function-vectors --tasks={args.tasks!r} is invalid: comma-separated names from {list(TASKS)}"
+        )
+    counts = {
+        flag[2:].replace("-", "_"): getattr(args, flag[2:].replace("-", "_"))
+        for flag, _ in COUNTS
+        if hasattr(args, flag[2:].replace("-", "_"))
+    }
     settings = FVSettings(**counts)
     out = Path(args.output_dir or f"runs/function-vectors-{Path(args.model).stem}")
     result = run_function_vectors(args.model, tasks, settings, out)
     for name, r in result["tasks"].items():
         a = r["accuracy"]
-        print(f"{name}: 10-shot {a['icl']:.2f}, zero-shot {a['zero_shot']:.2f}, with the vector "
-              f"{a['zero_shot_fv_best']:.2f} (layer {a['best_layer']})")
+        print(
+            f"{name}: 10-shot {a['icl']:.2f}, zero-shot {a['zero_shot']:.2f}, with the vector "
+            f"{a['zero_shot_fv_best']:.2f} (layer {a['best_layer']})"
+        )
     print(f"wrote {out}/report.html; seconds {result['seconds']:.0f}")

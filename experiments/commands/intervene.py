@@ -6,18 +6,31 @@ OPTION_OF_FIELD = re.compile(r"config\.interventions\.(\w+)")
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("intervene", help="activation patching and belief steering against the Bayes answer, "
-                                         "written into each run's analysis.json, figures and report")
+    p = sub.add_parser(
+        "intervene",
+        help="activation patching and belief steering against the Bayes answer, "
+        "written into each run's analysis.json, figures and report",
+    )
     p.add_argument("runs", nargs="+", help="run directories (their analysis.json, figures and report are updated)")
-    p.add_argument("--sites", default="residual",
-                   help="'residual' or comma-separated residual sites, e.g. blocks.0.resid_post,ln_final")
+    p.add_argument(
+        "--sites",
+        default="residual",
+        help="'residual' or comma-separated residual sites, e.g. blocks.0.resid_post,ln_final",
+    )
     p.add_argument("--pairs", type=int, default=2000, help="base/donor pairs of the patching curve (default 2000)")
-    p.add_argument("--carry-pairs", type=int, default=1000,
-                   help="pairs sharing a next-token distribution, patched at t and read later (default 1000)")
+    p.add_argument(
+        "--carry-pairs",
+        type=int,
+        default=1000,
+        help="pairs sharing a next-token distribution, patched at t and read later (default 1000)",
+    )
     p.add_argument("--steering-pairs", type=int, default=1000, help="prefixes steered per site (default 1000)")
     p.add_argument("--modes", default="last,all", help="patch the 'last' position and/or 'all' up to it")
-    p.add_argument("--target-belief", metavar="P0,P1,...",
-                   help="steer every prefix to this belief (default: each to its donor's belief)")
+    p.add_argument(
+        "--target-belief",
+        metavar="P0,P1,...",
+        help="steer every prefix to this belief (default: each to its donor's belief)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
@@ -39,29 +52,36 @@ def settings_from_args(args):
     sites = args.sites if args.sites == "residual" else tuple(s.strip() for s in args.sites.split(","))
     target = None if args.target_belief is None else _numbers(args.target_belief, "--target-belief")
     try:
-        return InterventionsConfig(enabled=True, sites=sites, num_pairs=args.pairs, carry_pairs=args.carry_pairs,
-                                   steering_pairs=args.steering_pairs, target_belief=target,
-                                   modes=tuple(m.strip() for m in args.modes.split(",")))
+        return InterventionsConfig(
+            enabled=True,
+            sites=sites,
+            num_pairs=args.pairs,
+            carry_pairs=args.carry_pairs,
+            steering_pairs=args.steering_pairs,
+            target_belief=target,
+            modes=tuple(m.strip() for m in args.modes.split(",")),
+        )
     except ConfigError as err:
         raise ConfigError(_as_option(err)) from None
 
 
 def _as_option(err) -> str:
-    return OPTION_OF_FIELD.sub(lambda m: "--" + {"num_pairs": "pairs"}.get(m.group(1), m.group(1)).replace("_", "-"),
-                               str(err))
+    return OPTION_OF_FIELD.sub(
+        lambda m: "--" + {"num_pairs": "pairs"}.get(m.group(1), m.group(1)).replace("_", "-"), str(err)
+    )
 
 
 def run(args) -> None:
     from pathlib import Path
 
+    from analysis.atomic import write_json
     from experiments.config.experiment import resolve_process
-    from experiments.report.interventions import summary_text
-    from experiments.stages.interventions import run_interventions
     from experiments.report.html import load_json
+    from experiments.report.interventions import summary_text
     from experiments.run_lock import run_lock
     from experiments.runner import load_run_config, report_stage
+    from experiments.stages.interventions import run_interventions
     from experiments.writable import check_writable
-    from analysis.atomic import write_json
     from models.config import ConfigError
 
     ic = settings_from_args(args)
@@ -80,8 +100,15 @@ def run(args) -> None:
     for run_dir, config, process in plans:
         with run_lock(run_dir, "belieflab intervene", not args.quiet):
             model = load_checkpoint(run_dir / "checkpoints").model
-            section, paths = run_interventions(model, process, ic, run_dir, seed=config.train.seed,
-                                               rcond=config.analysis.rcond, progress=not args.quiet)
+            section, paths = run_interventions(
+                model,
+                process,
+                ic,
+                run_dir,
+                seed=config.train.seed,
+                rcond=config.analysis.rcond,
+                progress=not args.quiet,
+            )
             report = load_json(run_dir / "analysis.json")
             report["interventions"] = section
             report.setdefault("figures", {}).update(paths)

@@ -6,17 +6,23 @@ from pathlib import Path
 def add_parser(sub) -> None:
     c = sub.add_parser("lens", help="add logit, tuned, shared, belief and future lenses to runs (side by side)")
     c.add_argument("runs", nargs="+", help="run directories (with config.yaml and checkpoints)")
-    c.add_argument("--set", dest="overrides", action="append", default=[], metavar="lens.FIELD=VALUE",
-                   help="change the lens config, e.g. --set lens.steps=500 --set lens.future=false")
+    c.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="lens.FIELD=VALUE",
+        help="change the lens config, e.g. --set lens.steps=500 --set lens.future=false",
+    )
     c.add_argument("--quiet", action="store_true", help="no progress bars")
     c.set_defaults(func=run)
 
 
 def _checked(run_dir: Path, overrides: list[str]):
     """The run's config with the lens overrides applied; errors name the run, before any work starts."""
+    from analysis.lenses.toy import lens_sites
     from experiments.config.experiment import from_dict, parse_overrides
     from experiments.config.tree import merge
-    from analysis.lenses.toy import lens_sites
     from experiments.runner import load_run_config
     from experiments.writable import check_writable
     from hmm.errors import MissingFileError
@@ -42,12 +48,12 @@ def run(args) -> None:
 
     from analysis.atomic import write_json
     from experiments.config.experiment import resolve_process
-    from experiments.report.lens import HEADER, site_rows, text_table
-    from experiments.stages import StageContext
-    from experiments.stages.lens import STAGE as LENS
     from experiments.report.html import load_json
+    from experiments.report.lens import HEADER, site_rows, text_table
     from experiments.run_lock import run_lock
     from experiments.runner import _analysis_tree, report_stage
+    from experiments.stages import StageContext
+    from experiments.stages.lens import STAGE as LENS
     from models.restore import load_checkpoint
 
     runs = [Path(r) for r in args.runs]
@@ -58,8 +64,17 @@ def run(args) -> None:
         model = load_checkpoint(run_dir / "checkpoints").model
         with run_lock(run_dir, "belieflab lens", not args.quiet):
             report = load_json(run_dir / "analysis.json")
-            LENS.run(StageContext(config, process, run_dir, model, tree=_analysis_tree(process, config),
-                                  progress=not args.quiet, report=report))
+            LENS.run(
+                StageContext(
+                    config,
+                    process,
+                    run_dir,
+                    model,
+                    tree=_analysis_tree(process, config),
+                    progress=not args.quiet,
+                    report=report,
+                )
+            )
             report["lenses"]["compare_with"] = [str(r) for r in runs if r != run_dir]
             write_json(run_dir / "analysis.json", report)
         print(f"lenses of {run_dir} ({report['lenses']['seconds']['total']:.0f} s); nats, held-out prefixes:")

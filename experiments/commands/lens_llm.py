@@ -4,10 +4,19 @@ real text, into a run directory. Defaults live in `experiments.llm.lens.LensLLMS
 import argparse
 
 OPTIONS = (  # flag, type, help
-    ("--text", str, ("corpus (default: windows of the text), self (the model's own continuations of 4-token "
-                     "prompts from it, temperature 1) or a text file read as the corpus")),
-    ("--corpus-file", str, ("the text corpus and self read (default: the installed corpus); its last quarter is "
-                            "held out")),
+    (
+        "--text",
+        str,
+        (
+            "corpus (default: windows of the text), self (the model's own continuations of 4-token "
+            "prompts from it, temperature 1) or a text file read as the corpus"
+        ),
+    ),
+    (
+        "--corpus-file",
+        str,
+        ("the text corpus and self read (default: the installed corpus); its last quarter is held out"),
+    ),
     ("--tokens", int, "training budget in tokens (default 6144: about 10 minutes on 2 CPU cores for SmolLM2-135M)"),
     ("--heldout-tokens", int, "held-out tokens (default 1024)"),
     ("--curve-tokens", int, "held-out rows of each point of the budget curve (default 512)"),
@@ -25,12 +34,19 @@ OPTIONS = (  # flag, type, help
 
 def add_parser(sub):
     p = sub.add_parser("lens-llm", help="tuned (streamed), logit and future lenses on a pretrained LLM over text")
-    p.add_argument("--model", default=argparse.SUPPRESS,
-                   help="smollm2-135m (default), a .gguf file or a Hugging Face safetensors directory")
+    p.add_argument(
+        "--model",
+        default=argparse.SUPPRESS,
+        help="smollm2-135m (default), a .gguf file or a Hugging Face safetensors directory",
+    )
     for flag, kind, text in OPTIONS:
         p.add_argument(flag, type=kind, default=argparse.SUPPRESS, help=text)
-    p.add_argument("--published", action="store_true", default=argparse.SUPPRESS,
-                   help="the published budget: 250 steps of 2^18 tokens in windows of 2048 (for an accelerator)")
+    p.add_argument(
+        "--published",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="the published budget: 250 steps of 2^18 tokens in windows of 2048 (for an accelerator)",
+    )
     p.add_argument("--output-dir", default=None, help="run directory (default runs/lens-llm-<model name>)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--no-progress", dest="quiet", action="store_true", help=argparse.SUPPRESS)  # the old name
@@ -52,7 +68,9 @@ def run(args):
 
     curve = result["curve"]
     print(f"model: {checkpoint_line(result['model'].get('checkpoint'))}")
-    print(f"wrote {out}/report.html; {result['training']['tokens']} training tokens; held-out KL at layer 0: "
-          f"logit {kl['logit'][0]:.3f}, tuned {kl['tuned'][0]:.3f} nats; mean KL {curve[0]['mean_kl']:.3f} -> "
-          f"{curve[-1]['mean_kl']:.3f}; model {result['model']['heldout']['bits_per_byte']:.3f} bits/byte; "
-          f"seconds {sum(result['seconds'].values()):.0f}")
+    print(
+        f"wrote {out}/report.html; {result['training']['tokens']} training tokens; held-out KL at layer 0: "
+        f"logit {kl['logit'][0]:.3f}, tuned {kl['tuned'][0]:.3f} nats; mean KL {curve[0]['mean_kl']:.3f} -> "
+        f"{curve[-1]['mean_kl']:.3f}; model {result['model']['heldout']['bits_per_byte']:.3f} bits/byte; "
+        f"seconds {sum(result['seconds'].values()):.0f}"
+    )

@@ -23,15 +23,27 @@ OPTIONS = (  # flag, type, help
 
 def add_parser(sub):
     p = sub.add_parser("probe-llm", help="a pretrained LLM on a process rendered as text: beliefs, Bayes, lenses")
-    p.add_argument("--model", default=argparse.SUPPRESS,
-                   help="smollm2-135m (default), a .gguf file or a Hugging Face safetensors directory")
+    p.add_argument(
+        "--model",
+        default=argparse.SUPPRESS,
+        help="smollm2-135m (default), a .gguf file or a Hugging Face safetensors directory",
+    )
     for flag, kind, text in OPTIONS:
         p.add_argument(flag, type=kind, default=argparse.SUPPRESS, help=text)
     p.add_argument("--param", action="append", default=[], metavar="K=V", help="process parameter, e.g. x=0.1")
-    p.add_argument("--symbols", nargs="+", default=argparse.SUPPRESS,
-                   help="one string per process token, each a single tokenizer token (default ' A' ' B' ...)")
-    p.add_argument("--ngram-orders", nargs="+", type=int, default=argparse.SUPPRESS,
-                   help="orders of the in-context n-gram estimators (default 1 2 3)")
+    p.add_argument(
+        "--symbols",
+        nargs="+",
+        default=argparse.SUPPRESS,
+        help="one string per process token, each a single tokenizer token (default ' A' ' B' ...)",
+    )
+    p.add_argument(
+        "--ngram-orders",
+        nargs="+",
+        type=int,
+        default=argparse.SUPPRESS,
+        help="orders of the in-context n-gram estimators (default 1 2 3)",
+    )
     p.add_argument("--output-dir", default=None, help="run directory (default runs/probe-llm-<model>-<process>)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
@@ -43,8 +55,7 @@ def run(args):
     from experiments.commands.process import parse_params
     from experiments.llm.probe import ProbeSettings, run_probe
 
-    given = {k: v for k, v in vars(args).items()
-             if k not in ("func", "output_dir", "quiet", "command", "param")}
+    given = {k: v for k, v in vars(args).items() if k not in ("func", "output_dir", "quiet", "command", "param")}
     for key in ("symbols", "ngram_orders"):
         if key in given:
             given[key] = tuple(given[key])
@@ -52,7 +63,9 @@ def run(args):
     out = Path(args.output_dir or f"runs/probe-llm-{Path(settings.model).stem}-{Path(settings.process).stem}")
     result = run_probe(settings, out, progress=not args.quiet)
     s = result["summary"]
-    print(f"wrote {out}/report.html; KL(Bayes || model) at the last position {s['kl_last']['model']:.4f} nats; "
-          f"best site {s['best_site']} held-out belief R2 {s['best_cv_r2']:.3f} (weights permuted "
-          f"{s['permuted_best_cv_r2']:.3f}, last {settings.history_k} tokens {s['history_lookup_cv_r2']:.3f}); "
-          f"seconds {sum(result['seconds'].values()):.0f}")
+    print(
+        f"wrote {out}/report.html; KL(Bayes || model) at the last position {s['kl_last']['model']:.4f} nats; "
+        f"best site {s['best_site']} held-out belief R2 {s['best_cv_r2']:.3f} (weights permuted "
+        f"{s['permuted_best_cv_r2']:.3f}, last {settings.history_k} tokens {s['history_lookup_cv_r2']:.3f}); "
+        f"seconds {sum(result['seconds'].values()):.0f}"
+    )

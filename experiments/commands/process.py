@@ -2,14 +2,24 @@
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("process", help="summarise a process (entropies, tree, optimal loss); plot its beliefs",
-                       description="Summarise a process: sizes, stationary distribution, myopic entropies, the "
-                                   "mixed-state tree and the optimal loss of a model of context --max-len.")
-    p.add_argument("name", help="a registered process (mess3, rrxor, z1r, ...; an unknown name lists them all) "
-                                "or a process file (.yaml, .json, .npz)")
+    p = sub.add_parser(
+        "process",
+        help="summarise a process (entropies, tree, optimal loss); plot its beliefs",
+        description="Summarise a process: sizes, stationary distribution, myopic entropies, the "
+        "mixed-state tree and the optimal loss of a model of context --max-len.",
+    )
+    p.add_argument(
+        "name",
+        help="a registered process (mess3, rrxor, z1r, ...; an unknown name lists them all) "
+        "or a process file (.yaml, .json, .npz)",
+    )
     p.add_argument("--param", action="append", default=[], metavar="K=V", help="process parameter, e.g. x=0.1")
-    p.add_argument("--max-len", type=int, default=10,
-                   help="depth of the mixed-state tree and context of the optimal loss (default 10)")
+    p.add_argument(
+        "--max-len",
+        type=int,
+        default=10,
+        help="depth of the mixed-state tree and context of the optimal loss (default 10)",
+    )
     p.add_argument("--min-prob", type=float, default=0.0, help="drop prefixes less probable than this")
     p.add_argument("--plot", metavar="FILE", help="write the ground-truth belief figure (PNG)")
 

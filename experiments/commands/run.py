@@ -16,19 +16,21 @@ def output_overrides(overrides: list[str], output_dir: str | None) -> list[str]:
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("run", help="train, analyse, plot and report one experiment (resumes if interrupted)",
-                       description="Train, analyse, plot and report one experiment into OUTPUT_DIR/NAME; "
-                                   "re-running the same config resumes from the last checkpoint.")
+    p = sub.add_parser(
+        "run",
+        help="train, analyse, plot and report one experiment (resumes if interrupted)",
+        description="Train, analyse, plot and report one experiment into OUTPUT_DIR/NAME; "
+        "re-running the same config resumes from the last checkpoint.",
+    )
     add_config_arguments(p, "overrides", "*", "KEY.PATH=VALUE", "e.g. train.num_steps=2000 model.n_layers=2")
 
 
 def run(args) -> None:
-    from experiments.config.experiment import load_config
-    from experiments.runner import run as run_experiment
-
     import dataclasses
 
+    from experiments.config.experiment import load_config
     from experiments.config.run_name import derived_run_name
+    from experiments.runner import run as run_experiment
 
     config = load_config(args.config, output_overrides(args.overrides, args.output_dir))
     config = dataclasses.replace(config, name=derived_run_name(config.name, args.overrides))

@@ -16,12 +16,16 @@ examples:
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("sweep", help="run a grid: key=v1,v2 and seed=0..4 (seeds and learning rates vmapped)",
-                       description="Run every point of a grid of overrides; points that differ only in seed or "
-                                   "learning rate train together as one vmapped ensemble. Writes "
-                                   "OUTPUT_DIR/NAME-sweep/ with a run directory per point, runs.csv, summary.csv "
-                                   "(mean ± sd over seeds) and report.html.",
-                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "sweep",
+        help="run a grid: key=v1,v2 and seed=0..4 (seeds and learning rates vmapped)",
+        description="Run every point of a grid of overrides; points that differ only in seed or "
+        "learning rate train together as one vmapped ensemble. Writes "
+        "OUTPUT_DIR/NAME-sweep/ with a run directory per point, runs.csv, summary.csv "
+        "(mean ± sd over seeds) and report.html.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_config_arguments(p, "axes", "+", "KEY=V1,V2|A..B", "grid axes (see below)")
 
 

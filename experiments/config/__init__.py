@@ -5,8 +5,15 @@ The names below load lazily, so `belieflab --help` (which reads `experiments.con
 
 import importlib
 
-__all__ = ["AnalysisConfig", "ExperimentConfig", "ProcessConfig", "from_dict", "load_config", "resolve_process",
-           "save_config"]
+__all__ = [
+    "AnalysisConfig",
+    "ExperimentConfig",
+    "ProcessConfig",
+    "from_dict",
+    "load_config",
+    "resolve_process",
+    "save_config",
+]
 
 
 def __getattr__(name: str):

@@ -21,9 +21,11 @@ def check_analysis_sites(config) -> None:
         names = [sites] if isinstance(sites, str) else list(sites)
         unknown = [s for s in names if s not in valid]
         if unknown or not names:
-            raise ConfigError(f"config.analysis.{field}={names!r} is invalid: "
-                              f"{f'{unknown[0]!r} is not a site of' if unknown else 'no sites for'} this "
-                              f"{config.model.n_layers}-layer model; allowed: {_site_help(config.model.n_layers)}")
+            raise ConfigError(
+                f"config.analysis.{field}={names!r} is invalid: "
+                f"{f'{unknown[0]!r} is not a site of' if unknown else 'no sites for'} this "
+                f"{config.model.n_layers}-layer model; allowed: {_site_help(config.model.n_layers)}"
+            )
 
 
 def check_experiment(config) -> None:

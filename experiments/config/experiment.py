@@ -6,17 +6,17 @@ from pathlib import Path
 import yaml
 
 import hmm
-from hmm.spec import STRUCTURED
 from analysis.regression.emergence import EMERGENCE_SHUFFLES
 from analysis.regression.nulls import DEFAULT_CV_PERMUTATIONS, DEFAULT_PERMUTATIONS
 from analysis.regression.prefixes import NUM_SAMPLES
 from experiments.config.checks import check_experiment
-from experiments.config.ladder import LadderConfig
-from experiments.config.tree import build, merge, set_path, to_plain
-from experiments.config.shipped import CONFIG_DIR, shipped_configs
-from experiments.config.yaml_files import read_yaml, yaml_error_text
 from experiments.config.interventions import InterventionsConfig
+from experiments.config.ladder import LadderConfig
 from experiments.config.lens import LensConfig
+from experiments.config.shipped import CONFIG_DIR, shipped_configs
+from experiments.config.tree import build, merge, set_path, to_plain
+from experiments.config.yaml_files import read_yaml, yaml_error_text
+from hmm.spec import STRUCTURED
 from models.config import ConfigError, ModelConfig, TrainConfig
 
 
@@ -69,8 +69,9 @@ class AnalysisConfig:
         for name in ("sites", "emergence_sites"):
             value = getattr(self, name)
             if isinstance(value, str) and value not in SITE_SETS:
-                raise ConfigError(f"AnalysisConfig.{name}={value!r} is invalid: one of {list(SITE_SETS)}"
-                                  " or a list of site names")
+                raise ConfigError(
+                    f"AnalysisConfig.{name}={value!r} is invalid: one of {list(SITE_SETS)} or a list of site names"
+                )
         if isinstance(self.concat, str) and self.concat not in ("all", "none"):
             raise ConfigError(f"AnalysisConfig.concat={self.concat!r} is invalid: 'all', 'none' or a list")
         for name in ("shuffles", "cv_shuffles", "emergence_shuffles"):
@@ -112,8 +113,9 @@ def _read_yaml(path_or_name: str, seen: tuple = ()) -> dict:
     if not path.is_file():
         path = CONFIG_DIR / f"{path_or_name}.yaml"
         if not path.is_file():
-            raise ConfigError(f"no config file or shipped config named {path_or_name!r};"
-                              f" shipped: {', '.join(shipped_configs())}")
+            raise ConfigError(
+                f"no config file or shipped config named {path_or_name!r}; shipped: {', '.join(shipped_configs())}"
+            )
     if path.resolve() in seen:
         raise ConfigError(f"config {path} inherits from itself through 'base'")
     data = read_yaml(path) or {}
@@ -129,8 +131,10 @@ def merge_overrides(values: dict, update: dict) -> dict:
     new_process = (update.get("process") or {}).get("name")
     old_process = values.get("process") or {}
     if new_process and new_process != old_process.get("name"):
-        values = {**values, "process": {k: v for k, v in old_process.items()
-                                        if k not in ("params", "components", "weights")}}
+        values = {
+            **values,
+            "process": {k: v for k, v in old_process.items() if k not in ("params", "components", "weights")},
+        }
     return merge(values, update)
 
 
@@ -168,8 +172,9 @@ def from_dict(values: dict) -> ExperimentConfig:
         process = resolve_process(config.process)
     except hmm.ProcessError as err:  # a mixture's errors already name their path under process
         message = str(err)
-        raise ConfigError(f"config.{message}" if message.startswith("process.") else
-                          f"config.process: {message}") from None
+        raise ConfigError(
+            f"config.{message}" if message.startswith("process.") else f"config.process: {message}"
+        ) from None
     config = config.__class__(**{**config.__dict__, "model": config.model.for_vocab(process.vocab_size)})
     check_experiment(config)
     config.interventions.check_against(config.model.n_layers, process)

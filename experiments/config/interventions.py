@@ -39,8 +39,11 @@ class InterventionsConfig:
         if not isinstance(self.sites, str):
             bad = [s for s in self.sites if not isinstance(s, str) or not SITE_PATTERN.match(s)]
             if bad or not self.sites:
-                _fail("sites", list(self.sites), "a non-empty list of embed, blocks.N.resid_pre|resid_mid|resid_post,"
-                      " ln_final")
+                _fail(
+                    "sites",
+                    list(self.sites),
+                    "a non-empty list of embed, blocks.N.resid_pre|resid_mid|resid_post, ln_final",
+                )
         for name in ("num_pairs", "carry_pairs", "steering_pairs"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -49,8 +52,9 @@ class InterventionsConfig:
             _fail("modes", list(self.modes), f"a non-empty list of {list(MODES)}")
         if self.target_belief is not None:
             values = list(self.target_belief)
-            if not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-                                     for v in values):
+            if not values or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values
+            ):
                 _fail("target_belief", values, "a list of finite numbers, one per state of the process")
 
     def check_against(self, n_layers: int, process) -> None:

@@ -33,17 +33,20 @@ class LadderConfig:
         if self.fold_seeds < 1:
             raise ConfigError(f"LadderConfig.fold_seeds={self.fold_seeds} is invalid: must be >= 1")
         if not self.rcond_grid or not all(isinstance(r, (int, float)) and 0 < r < 1 for r in self.rcond_grid):
-            raise ConfigError(f"LadderConfig.rcond_grid={list(self.rcond_grid)} is invalid: a non-empty list "
-                              "of numbers in (0, 1)")
+            raise ConfigError(
+                f"LadderConfig.rcond_grid={list(self.rcond_grid)} is invalid: a non-empty list of numbers in (0, 1)"
+            )
         bad = [w for w in self.weightings if w not in WEIGHTINGS]
         if not self.weightings or bad:
-            raise ConfigError(f"LadderConfig.weightings={list(self.weightings)} is invalid: a non-empty list "
-                              f"of {list(WEIGHTINGS)}")
+            raise ConfigError(
+                f"LadderConfig.weightings={list(self.weightings)} is invalid: a non-empty list of {list(WEIGHTINGS)}"
+            )
         if self.concat_max_cost < 0:
             raise ConfigError(f"LadderConfig.concat_max_cost={self.concat_max_cost} is invalid: must be >= 0")
         if self.geometry_length is not None and self.geometry_length < 1:
-            raise ConfigError(f"LadderConfig.geometry_length={self.geometry_length} is invalid: must be >= 1 "
-                              "(or null: the longest)")
+            raise ConfigError(
+                f"LadderConfig.geometry_length={self.geometry_length} is invalid: must be >= 1 (or null: the longest)"
+            )
 
 
 BaselinesConfig = LadderConfig  # the section's name before it became `ladder`; kept for one release

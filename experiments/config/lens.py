@@ -45,14 +45,16 @@ class LensConfig:
 
     def __post_init__(self):
         if isinstance(self.sites, str) and self.sites not in SITE_SETS:
-            raise ConfigError(f"LensConfig.sites={self.sites!r} is invalid: one of {list(SITE_SETS)} or a list of"
-                              " site names")
+            raise ConfigError(
+                f"LensConfig.sites={self.sites!r} is invalid: one of {list(SITE_SETS)} or a list of site names"
+            )
         if not 0.0 < self.heldout_fraction < 1.0:
             raise ConfigError(f"LensConfig.heldout_fraction={self.heldout_fraction} is invalid: must be in (0, 1)")
         bad = [n for n in self.horizons if not isinstance(n, int) or not 0 <= n <= MAX_HORIZON]
         if not self.horizons or bad:
-            raise ConfigError(f"LensConfig.horizons={list(self.horizons)} is invalid: a non-empty list of N in "
-                              f"0..{MAX_HORIZON}")
+            raise ConfigError(
+                f"LensConfig.horizons={list(self.horizons)} is invalid: a non-empty list of N in 0..{MAX_HORIZON}"
+            )
         for name in ("future_steps",):
             if getattr(self, name) < 1:
                 raise ConfigError(f"LensConfig.{name}={getattr(self, name)} is invalid: must be >= 1")
@@ -64,10 +66,23 @@ class LensConfig:
             raise ConfigError(f"LensConfig.{err}") from None
 
     def recipe(self, seed: int) -> Recipe:
-        return Recipe(optimizer=self.optimizer, learning_rate=self.learning_rate, momentum=self.momentum,
-                      weight_decay=self.weight_decay, grad_clip=self.grad_clip, steps=self.steps,
-                      batch_size=self.batch_size, seed=seed)
+        return Recipe(
+            optimizer=self.optimizer,
+            learning_rate=self.learning_rate,
+            momentum=self.momentum,
+            weight_decay=self.weight_decay,
+            grad_clip=self.grad_clip,
+            steps=self.steps,
+            batch_size=self.batch_size,
+            seed=seed,
+        )
 
     def future_recipe(self, seed: int) -> Recipe:
-        return Recipe(optimizer="adam", learning_rate=self.future_learning_rate, weight_decay=0.0,
-                      steps=self.future_steps, batch_size=self.batch_size, seed=seed)
+        return Recipe(
+            optimizer="adam",
+            learning_rate=self.future_learning_rate,
+            weight_decay=0.0,
+            steps=self.future_steps,
+            batch_size=self.batch_size,
+            seed=seed,
+        )

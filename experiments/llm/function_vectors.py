@@ -13,9 +13,9 @@ from experiments.report.html import figures_html, page, table
 
 CAPTIONS = {
     "fv_accuracy_by_layer": "Zero-shot accuracy (top-1 = the answer's first token) with the function vector "
-                            "added to the last position's residual at each block's input; dashed: without it.",
+    "added to the last position's residual at each block's input; dashed: without it.",
     "head_effects": "Causal indirect effect of each head (mean over label-shuffled prompts of the change in the "
-                    "answer's probability when the head's last-token output is set to its mean over clean prompts).",
+    "answer's probability when the head's last-token output is set to its mean over clean prompts).",
 }
 
 
@@ -33,10 +33,18 @@ def run_function_vectors(model_name: str, tasks, settings, out_dir: Path) -> dic
     if tokenizer is None:
         raise PretrainedError(f"function-vectors --model {model_name}: the checkpoint has no tokenizer.json")
     checkpoint = describe_checkpoint(model_name)
-    result = {"schema": "belieflab.function_vectors/1", "settings": settings.__dict__,
-              "model": {"name": checkpoint.get("metadata", {}).get("name", Path(checkpoint["path"]).stem),
-                        "checkpoint": checkpoint, "n_layers": model.config.n_layers, "n_heads": model.config.n_heads},
-              "words": {"source": "wonderwords assets/nounlist.txt", "count": len(words)}, "tasks": {}}
+    result = {
+        "schema": "belieflab.function_vectors/1",
+        "settings": settings.__dict__,
+        "model": {
+            "name": checkpoint.get("metadata", {}).get("name", Path(checkpoint["path"]).stem),
+            "checkpoint": checkpoint,
+            "n_layers": model.config.n_layers,
+            "n_heads": model.config.n_heads,
+        },
+        "words": {"source": "wonderwords assets/nounlist.txt", "count": len(words)},
+        "tasks": {},
+    }
     for name in tasks:
         task = TaskTokens.encode(tokenizer, name, task_pairs(name, words, settings.seed))
         result["tasks"][name] = measure_task(model, task, settings)
@@ -68,17 +76,48 @@ def write_outputs(out_dir: Path, result: dict):
         ax.set_ylabel("head")
         fig.colorbar(image, ax=ax)
     save_figure(fig, out_dir / "figures" / "head_effects.png")
-    rows = [[name, r["pairs"], r["accuracy"]["icl"], r["accuracy"]["shuffled"], r["accuracy"]["zero_shot"],
-             r["accuracy"]["zero_shot_fv_best"], r["accuracy"]["best_layer"], str(r["top_heads"][:3])]
-            for name, r in tasks.items()]
+    rows = [
+        [
+            name,
+            r["pairs"],
+            r["accuracy"]["icl"],
+            r["accuracy"]["shuffled"],
+            r["accuracy"]["zero_shot"],
+            r["accuracy"]["zero_shot_fv_best"],
+            r["accuracy"]["best_layer"],
+            str(r["top_heads"][:3]),
+        ]
+        for name, r in tasks.items()
+    ]
     checkpoint = result["model"]["checkpoint"]
-    facts = [["model", result["model"]["name"]], ["checkpoint file", checkpoint["file"]],
-             ["quantisation", checkpoint.get("quantisation", "-")], ["sha256", str(checkpoint["sha256"])],
-             *[[k, v] for k, v in result["settings"].items()], ["seconds", result["seconds"]]]
-    sections = [("Summary", table(facts, ["quantity", "value"])),
-                ("Accuracy", table(rows, ["task", "pairs", "10-shot", "shuffled labels", "zero-shot",
-                                          "zero-shot + FV (best layer)", "best layer", "top heads (layer, head)"])),
-                ("Figures", figures_html(out_dir / "figures", CAPTIONS))]
+    facts = [
+        ["model", result["model"]["name"]],
+        ["checkpoint file", checkpoint["file"]],
+        ["quantisation", checkpoint.get("quantisation", "-")],
+        ["sha256", str(checkpoint["sha256"])],
+        *[[k, v] for k, v in result["settings"].items()],
+        ["seconds", result["seconds"]],
+    ]
+    sections = [
+        ("Summary", table(facts, ["quantity", "value"])),
+        (
+            "Accuracy",
+            table(
+                rows,
+                [
+                    "task",
+                    "pairs",
+                    "10-shot",
+                    "shuffled labels",
+                    "zero-shot",
+                    "zero-shot + FV (best layer)",
+                    "best layer",
+                    "top heads (layer, head)",
+                ],
+            ),
+        ),
+        ("Figures", figures_html(out_dir / "figures", CAPTIONS)),
+    ]
     from analysis.atomic import atomic_write_text
 
     atomic_write_text(out_dir / "report.html", page(f"belieflab function-vectors: {out_dir.name}", sections))

@@ -26,28 +26,38 @@ class LensLLMSettings:
     """What `belieflab lens-llm` runs (validated before any model is loaded)."""
 
     model: str = "smollm2-135m"
-    text: str = "corpus"             # corpus | self | a text file (read as the corpus)
-    corpus_file: str | None = None   # the text that corpus and self read (default: the installed corpus)
-    tokens: int = 6144               # training budget in tokens
-    published: bool = False          # the published budget instead: 250 steps of 2^18 tokens (accelerator)
+    text: str = "corpus"  # corpus | self | a text file (read as the corpus)
+    corpus_file: str | None = None  # the text that corpus and self read (default: the installed corpus)
+    tokens: int = 6144  # training budget in tokens
+    published: bool = False  # the published budget instead: 250 steps of 2^18 tokens (accelerator)
     heldout_tokens: int = 1024
-    curve_tokens: int = 512          # held-out rows of each budget-curve point
+    curve_tokens: int = 512  # held-out rows of each budget-curve point
     window: int = 128
     windows_per_step: int = 4
     micro_batches: int = 1
     curve_points: int = 4
     heldout_fraction: float = 0.25
-    train_vocab: int | None = None   # None: the full vocabulary
+    train_vocab: int | None = None  # None: the full vocabulary
     future_horizon: int = 3
-    future_every: int = 3            # future lens scored at every k-th layer (and the last)
-    transfer_every: int = 5          # transfer matrix over every k-th site (and the last)
+    future_every: int = 3  # future lens scored at every k-th layer (and the last)
+    transfer_every: int = 5  # transfer matrix over every k-th site (and the last)
     grid_tokens: int = 12
     seed: int = 0
 
     def __post_init__(self):
-        for name, low in (("tokens", 2), ("heldout_tokens", 2), ("curve_tokens", 1), ("window", 3),
-                          ("windows_per_step", 1), ("micro_batches", 1), ("curve_points", 1),
-                          ("future_horizon", 0), ("future_every", 1), ("transfer_every", 1), ("grid_tokens", 1)):
+        for name, low in (
+            ("tokens", 2),
+            ("heldout_tokens", 2),
+            ("curve_tokens", 1),
+            ("window", 3),
+            ("windows_per_step", 1),
+            ("micro_batches", 1),
+            ("curve_points", 1),
+            ("future_horizon", 0),
+            ("future_every", 1),
+            ("transfer_every", 1),
+            ("grid_tokens", 1),
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ConfigError(f"lens-llm --{name.replace('_', '-')}={value!r} is invalid: an integer >= {low}")
@@ -57,8 +67,10 @@ class LensLLMSettings:
 
         window = PUBLISHED_WINDOW if self.published else self.window
         if window > self.heldout_tokens:
-            raise ConfigError(f"lens-llm --heldout-tokens={self.heldout_tokens} is invalid: at least one window of "
-                              f"{window} tokens{' (--published)' if self.published else ''}")
+            raise ConfigError(
+                f"lens-llm --heldout-tokens={self.heldout_tokens} is invalid: at least one window of "
+                f"{window} tokens{' (--published)' if self.published else ''}"
+            )
         if self.future_horizon >= self.window - 1:
             raise ConfigError(f"lens-llm --future-horizon={self.future_horizon} is invalid: below --window - 1")
         if not 0 < self.heldout_fraction < 1:
@@ -118,9 +130,9 @@ def run_lens_llm(settings: LensLLMSettings, out_dir: Path, progress: bool = True
     from analysis.lenses.streamed_suite import streamed_llm_lenses
     from experiments.llm.corpus import split_text
     from experiments.llm.report import write_lens_llm_outputs
+    from experiments.progress import say
     from models.pretrained import PretrainedError, load_pretrained
     from models.pretrained.describe import checkpoint_line, describe_checkpoint
-    from experiments.progress import say
 
     t0 = time.perf_counter()
     plan = settings.plan()
@@ -132,30 +144,69 @@ def run_lens_llm(settings: LensLLMSettings, out_dir: Path, progress: bool = True
     checkpoint = describe_checkpoint(settings.model)
     say(f"model: {checkpoint_line(checkpoint)}", progress)
     load_seconds = time.perf_counter() - t0
-    run = streamed_llm_lenses(model, tokenizer, train_text, heldout_text, plan, mode, settings.train_vocab,
-                              settings.heldout_tokens, settings.curve_tokens, settings.future_horizon,
-                              settings.future_every, Recipe(seed=settings.seed), progress)
+    run = streamed_llm_lenses(
+        model,
+        tokenizer,
+        train_text,
+        heldout_text,
+        plan,
+        mode,
+        settings.train_vocab,
+        settings.heldout_tokens,
+        settings.curve_tokens,
+        settings.future_horizon,
+        settings.future_every,
+        Recipe(seed=settings.seed),
+        progress,
+    )
     result, sites, heldout = run.result, run.result["sites"], run.heldout
 
     t0 = time.perf_counter()
     full = Readout.from_model(model)
     picked = sorted(set(range(0, len(sites), settings.transfer_every)) | {len(sites) - 1})
-    transfer = tuned_transfer(full, heldout, np.arange(heldout.num_rows), [sites[i] for i in picked],
-                              {k: np.asarray(v)[picked] for k, v in run.lens.params.items()}, 256)
+    transfer = tuned_transfer(
+        full,
+        heldout,
+        np.arange(heldout.num_rows),
+        [sites[i] for i in picked],
+        {k: np.asarray(v)[picked] for k, v in run.lens.params.items()},
+        256,
+    )
     passage = slice(0, min(settings.grid_tokens, plan.window - 1))
-    grid = lens_grid(model, tokenizer, full, run.lens.params, {s: heldout.resid[s][passage] for s in sites}, sites,
-                     run.heldout_windows[0, passage])
+    grid = lens_grid(
+        model,
+        tokenizer,
+        full,
+        run.lens.params,
+        {s: heldout.resid[s][passage] for s in sites},
+        sites,
+        run.heldout_windows[0, passage],
+    )
     result["seconds"] |= {"load": load_seconds, "transfer_and_grid": time.perf_counter() - t0}
     result = {
-        "schema": "belieflab.lens_llm/2", "settings": asdict(settings),
-        "model": {"name": checkpoint.get("metadata", {}).get("name", Path(checkpoint["path"]).stem),
-                  "checkpoint": checkpoint, "config": asdict(model.config), "heldout": result["tuned"].pop("model")},
-        "text": {"path": str(text_path), "mode": mode, "train_tokens": result["training"]["tokens"],
-                 "heldout_tokens": result["heldout"]["tokens"], "heldout_rows": result["heldout"]["rows"],
-                 "heldout_bytes": result["heldout"]["bytes"], "train_vocab": result["training"]["readout_vocab"]},
+        "schema": "belieflab.lens_llm/2",
+        "settings": asdict(settings),
+        "model": {
+            "name": checkpoint.get("metadata", {}).get("name", Path(checkpoint["path"]).stem),
+            "checkpoint": checkpoint,
+            "config": asdict(model.config),
+            "heldout": result["tuned"].pop("model"),
+        },
+        "text": {
+            "path": str(text_path),
+            "mode": mode,
+            "train_tokens": result["training"]["tokens"],
+            "heldout_tokens": result["heldout"]["tokens"],
+            "heldout_rows": result["heldout"]["rows"],
+            "heldout_bytes": result["heldout"]["bytes"],
+            "train_vocab": result["training"]["readout_vocab"],
+        },
         **result,
-        "transfer": {"sites": [sites[i] for i in picked], "layers": picked,
-                     **{k: np.asarray(v).tolist() for k, v in transfer.items() if k != "raw"}},
+        "transfer": {
+            "sites": [sites[i] for i in picked],
+            "layers": picked,
+            **{k: np.asarray(v).tolist() for k, v in transfer.items() if k != "raw"},
+        },
         "grid": grid,
     }
     result["logit"].pop("model", None)

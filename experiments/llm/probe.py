@@ -44,23 +44,36 @@ class ProbeSettings:
     seed: int = 0
 
     def __post_init__(self):
-        for name, low in (("sequences", 2), ("length", 2), ("folds", 2), ("shuffles", 0), ("cv_shuffles", 0),
-                          ("history_k", 1), ("tuned_steps", 0), ("batch_size", 1), ("seed", 0)):
+        for name, low in (
+            ("sequences", 2),
+            ("length", 2),
+            ("folds", 2),
+            ("shuffles", 0),
+            ("cv_shuffles", 0),
+            ("history_k", 1),
+            ("tuned_steps", 0),
+            ("batch_size", 1),
+            ("seed", 0),
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ConfigError(f"probe-llm --{name.replace('_', '-')}={value!r} is invalid: an integer >= {low}")
         if self.folds > self.sequences:
-            raise ConfigError(f"probe-llm --folds={self.folds} is invalid: at most --sequences={self.sequences} "
-                              "(each fold holds out whole sequences)")
+            raise ConfigError(
+                f"probe-llm --folds={self.folds} is invalid: at most --sequences={self.sequences} "
+                "(each fold holds out whole sequences)"
+            )
         if self.sites not in SITE_CHOICES:
             raise ConfigError(f"probe-llm --sites={self.sites!r} is invalid: one of {list(SITE_CHOICES)}")
         if not (isinstance(self.alpha, (int, float)) and self.alpha > 0):
             raise ConfigError(f"probe-llm --alpha={self.alpha!r} is invalid: a pseudo-count > 0")
-        if not self.ngram_orders or any(isinstance(n, bool) or not isinstance(n, int) or n < 1
-                                        for n in self.ngram_orders):
+        if not self.ngram_orders or any(
+            isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in self.ngram_orders
+        ):
             raise ConfigError(f"probe-llm --ngram-orders={self.ngram_orders!r} is invalid: integers >= 1")
-        if self.symbols is not None and (isinstance(self.symbols, str) or
-                                         not all(isinstance(s, str) and s for s in self.symbols)):
+        if self.symbols is not None and (
+            isinstance(self.symbols, str) or not all(isinstance(s, str) and s for s in self.symbols)
+        ):
             raise ConfigError(f"probe-llm --symbols={self.symbols!r} is invalid: a list of non-empty strings")
         if not isinstance(self.separator, str):
             raise ConfigError(f"probe-llm --separator={self.separator!r} is invalid: a string")
@@ -80,11 +93,15 @@ def _check_before_loading(settings: ProbeSettings):
 
     process = resolve_process(ProcessConfig(settings.process, dict(settings.params)))
     if settings.symbols is not None and len(settings.symbols) != process.vocab_size:
-        raise SymbolError(f"probe-llm --symbols={list(settings.symbols)!r} is invalid: the process has "
-                          f"{process.vocab_size} tokens, so give exactly {process.vocab_size} symbols")
+        raise SymbolError(
+            f"probe-llm --symbols={list(settings.symbols)!r} is invalid: the process has "
+            f"{process.vocab_size} tokens, so give exactly {process.vocab_size} symbols"
+        )
     if settings.symbols is None and process.vocab_size > 26:
-        raise SymbolError(f"probe-llm --symbols: the process has {process.vocab_size} tokens, more than the 26 "
-                          "default symbols; give one symbol per token")
+        raise SymbolError(
+            f"probe-llm --symbols: the process has {process.vocab_size} tokens, more than the 26 "
+            "default symbols; give one symbol per token"
+        )
     return process, resolve_model_path(settings.model)
 
 
@@ -96,8 +113,9 @@ def _regress_sites(resid: dict, y, fold_N, positions, settings, nulls: bool, com
     buckets = position_buckets(settings.length)
     out = {}
     for site, acts in resid.items():
-        fit = site_regression(acts, y, fold_N, settings.shuffles if nulls else 0,
-                              settings.cv_shuffles if nulls else 0, settings.seed)
+        fit = site_regression(
+            acts, y, fold_N, settings.shuffles if nulls else 0, settings.cv_shuffles if nulls else 0, settings.seed
+        )
         fit["buckets"] = bucket_regressions(acts, y, fold_N, positions, buckets)
         if component is not None:
             comp = site_regression(acts, component, fold_N)
@@ -110,22 +128,27 @@ def _in_context(seqs, log_q, log_q_permuted, log_mass, settings, process) -> dic
     import hmm
     from analysis.llm_beliefs.in_context import estimator_curves, kl_curve
 
-    curves = {"model": kl_curve(seqs.bayes_NxTxV, np.exp(log_q)),
-              "permuted": kl_curve(seqs.bayes_NxTxV, np.exp(log_q_permuted)),
-              **estimator_curves(seqs.tokens_NxT, seqs.bayes_NxTxV, process.vocab_size, settings.ngram_orders,
-                                 settings.alpha)}
+    curves = {
+        "model": kl_curve(seqs.bayes_NxTxV, np.exp(log_q)),
+        "permuted": kl_curve(seqs.bayes_NxTxV, np.exp(log_q_permuted)),
+        **estimator_curves(
+            seqs.tokens_NxT, seqs.bayes_NxTxV, process.vocab_size, settings.ngram_orders, settings.alpha
+        ),
+    }
     bayes_entropy = -np.sum(seqs.bayes_NxTxV * np.log(np.maximum(seqs.bayes_NxTxV, 1e-300)), -1).mean(0)
     tail = slice(-max(1, settings.length // 4), None)
-    return {"kl_to_bayes": {k: v.tolist() for k, v in curves.items()},
-            "kl_last": {k: float(v[-1]) for k, v in curves.items()},
-            "kl_last_quarter": {k: float(v[tail].mean()) for k, v in curves.items()},
-            "symbol_mass": np.exp(log_mass).mean(0).tolist(),
-            "symbol_mass_mean": float(np.exp(log_mass).mean()),
-            "bayes_entropy": bayes_entropy.tolist(),
-            "entropy_rate": hmm.entropy_rate(process, max_len=ENTROPY_RATE_DEPTH),
-            "entropy_rate_note": f"hmm.entropy_rate: exact for a finite presentation, else the block-entropy "
-                                 f"bound h({ENTROPY_RATE_DEPTH}) (an upper bound)",
-            "alpha": settings.alpha}
+    return {
+        "kl_to_bayes": {k: v.tolist() for k, v in curves.items()},
+        "kl_last": {k: float(v[-1]) for k, v in curves.items()},
+        "kl_last_quarter": {k: float(v[tail].mean()) for k, v in curves.items()},
+        "symbol_mass": np.exp(log_mass).mean(0).tolist(),
+        "symbol_mass_mean": float(np.exp(log_mass).mean()),
+        "bayes_entropy": bayes_entropy.tolist(),
+        "entropy_rate": hmm.entropy_rate(process, max_len=ENTROPY_RATE_DEPTH),
+        "entropy_rate_note": f"hmm.entropy_rate: exact for a finite presentation, else the block-entropy "
+        f"bound h({ENTROPY_RATE_DEPTH}) (an upper bound)",
+        "alpha": settings.alpha,
+    }
 
 
 def _summary(regression: dict, permuted: dict, baselines: dict, in_context: dict) -> dict:
@@ -137,24 +160,41 @@ def _summary(regression: dict, permuted: dict, baselines: dict, in_context: dict
     if "component" in regression[best]:
         comp = {site: fit["component"]["cv_r2"] for site, fit in regression.items()}
         top = max(comp, key=comp.get)
-        extra = {"component_best_site": top, "component_best_cv_r2": comp[top],
-                 "component_permuted_same_site_cv_r2": permuted[top]["component"]["cv_r2"]}
-    return extra | {"best_site": best, "best_cv_r2": cv[best], "best_r2": regression[best]["metrics"]["r2"],
-            "best_cv_shuffle_q99": (regression[best].get("cv_shuffle") or {}).get("q99"),
-            "permuted_same_site_cv_r2": permuted[best]["cv"]["r2"] if best in permuted else None,
-            "permuted_best_site": best_permuted, "permuted_best_cv_r2": permuted[best_permuted]["cv"]["r2"],
-            "history_linear_cv_r2": history["linear"][-1]["cv_r2"],
-            "history_lookup_cv_r2": history["lookup"][-1]["cv_r2"],
-            "model_prediction_cv_r2": baselines["model_prediction"]["cv_r2"],
-            "kl_last": in_context["kl_last"], "kl_last_quarter": in_context["kl_last_quarter"]}
+        extra = {
+            "component_best_site": top,
+            "component_best_cv_r2": comp[top],
+            "component_permuted_same_site_cv_r2": permuted[top]["component"]["cv_r2"],
+        }
+    return extra | {
+        "best_site": best,
+        "best_cv_r2": cv[best],
+        "best_r2": regression[best]["metrics"]["r2"],
+        "best_cv_shuffle_q99": (regression[best].get("cv_shuffle") or {}).get("q99"),
+        "permuted_same_site_cv_r2": permuted[best]["cv"]["r2"] if best in permuted else None,
+        "permuted_best_site": best_permuted,
+        "permuted_best_cv_r2": permuted[best_permuted]["cv"]["r2"],
+        "history_linear_cv_r2": history["linear"][-1]["cv_r2"],
+        "history_lookup_cv_r2": history["lookup"][-1]["cv_r2"],
+        "model_prediction_cv_r2": baselines["model_prediction"]["cv_r2"],
+        "kl_last": in_context["kl_last"],
+        "kl_last_quarter": in_context["kl_last_quarter"],
+    }
 
 
 def run_probe(settings: ProbeSettings, out_dir: Path, progress: bool = True) -> dict:
     """Everything `belieflab probe-llm` does; returns the dict written to `analysis.json`."""
     from tqdm.auto import tqdm
 
-    from analysis.llm_beliefs import (ceiling, lenses_against_bayes, model_prediction_baseline, permuted_weights,
-                                      read_model, sample_sequences, symbol_map, token_history)
+    from analysis.llm_beliefs import (
+        ceiling,
+        lenses_against_bayes,
+        model_prediction_baseline,
+        permuted_weights,
+        read_model,
+        sample_sequences,
+        symbol_map,
+        token_history,
+    )
     from analysis.llm_beliefs.regression import sequence_folds
     from experiments.llm.probe_report import write_probe_figures, write_probe_outputs
     from models.pretrained import PretrainedError, load_pretrained
@@ -170,8 +210,10 @@ def run_probe(settings: ProbeSettings, out_dir: Path, progress: bool = True) -> 
     symbols = symbol_map(tokenizer, process.vocab_size, settings.symbols, settings.separator)
     rendered = settings.length * symbols.stride
     if rendered > model.config.n_ctx:
-        raise ConfigError(f"probe-llm --length={settings.length} is invalid: {rendered} model tokens exceed the "
-                          f"model's context of {model.config.n_ctx}")
+        raise ConfigError(
+            f"probe-llm --length={settings.length} is invalid: {rendered} model tokens exceed the "
+            f"model's context of {model.config.n_ctx}"
+        )
     seconds["load"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -180,56 +222,91 @@ def run_probe(settings: ProbeSettings, out_dir: Path, progress: bool = True) -> 
     lens = layer_sites(model.config.n_layers)
     sites = lens if settings.sites == "layers" else tuple(model.residual_sites())
     bar = tqdm(total=2 * settings.sequences, desc="forward", unit="seq", disable=not progress)
-    trained = read_model(model, ids, positions, symbols.ids, tuple(dict.fromkeys(sites + lens)),
-                         settings.batch_size, bar)
+    trained = read_model(
+        model, ids, positions, symbols.ids, tuple(dict.fromkeys(sites + lens)), settings.batch_size, bar
+    )
     control = permuted_weights(model, settings.seed)
     permuted = read_model(control, ids, positions, symbols.ids, sites, settings.batch_size, bar)
     bar.close()
     seconds["forward"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    in_context = _in_context(seqs, trained.log_q_NxTxV, permuted.log_q_NxTxV, trained.log_mass_NxT, settings,
-                             process)
+    in_context = _in_context(seqs, trained.log_q_NxTxV, permuted.log_q_NxTxV, trained.log_mass_NxT, settings, process)
     fold_N = sequence_folds(seqs.sequence_of_row(), settings.folds, settings.seed)
     y, row_position = seqs.rows(seqs.beliefs_NxTxS), seqs.position_of_row()
     component = None if seqs.component_posterior() is None else seqs.rows(seqs.component_posterior())
-    regression = _regress_sites({s: trained.resid[s] for s in sites}, y, fold_N, row_position, settings, True,
-                                component)
+    regression = _regress_sites(
+        {s: trained.resid[s] for s in sites}, y, fold_N, row_position, settings, True, component
+    )
     regression_permuted = _regress_sites(permuted.resid, y, fold_N, row_position, settings, False, component)
     del permuted
     seconds["regression"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    baselines = {"token_history": token_history(seqs, fold_N, settings.history_k),
-                 "prediction_ceiling": ceiling(seqs, fold_N),
-                 "model_prediction": model_prediction_baseline(seqs, np.exp(trained.log_q_NxTxV), fold_N)}
+    baselines = {
+        "token_history": token_history(seqs, fold_N, settings.history_k),
+        "prediction_ceiling": ceiling(seqs, fold_N),
+        "model_prediction": model_prediction_baseline(seqs, np.exp(trained.log_q_NxTxV), fold_N),
+    }
     seconds["baselines"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    lenses = lenses_against_bayes(model, symbols.ids, {s: trained.resid[s] for s in lens}, seqs.rows(
-        seqs.bayes_NxTxV), np.flatnonzero(fold_N == 0), settings.tuned_steps, settings.seed)
+    lenses = lenses_against_bayes(
+        model,
+        symbols.ids,
+        {s: trained.resid[s] for s in lens},
+        seqs.rows(seqs.bayes_NxTxV),
+        np.flatnonzero(fold_N == 0),
+        settings.tuned_steps,
+        settings.seed,
+    )
     lenses["layers"] = list(range(len(lens)))
     seconds["lenses"] = time.perf_counter() - t0
 
     predictions = {"trained": regression, "permuted": regression_permuted}
     result = {
-        "schema": "belieflab.probe_llm/1", "units": "nats",
+        "schema": "belieflab.probe_llm/1",
+        "units": "nats",
         "settings": {**asdict(settings), "symbols": list(symbols.symbols)},
-        "model": {"name": settings.model, "checkpoint": {**describe_checkpoint(model_path),
-                                                       "weights_in_this_analysis": "dequantised to float32 on load"},
-                  "config": asdict(model.config)},
-        "process": {"name": process.name, "params": process.param_dict, "vocab_size": process.vocab_size,
-                    "num_states": process.num_states, "components": list(process.component_sizes)},
-        "symbols": {"symbols": list(symbols.symbols), "ids": symbols.ids.tolist(), "separator": symbols.separator,
-                    "separator_ids": symbols.separator_ids.tolist(), "model_tokens_per_sequence": rendered},
-        "sequences": {"count": settings.sequences, "length": settings.length, "rows": int(len(y)),
-                      "folds": settings.folds, "weights": "uniform over (sequence, position) rows"},
+        "model": {
+            "name": settings.model,
+            "checkpoint": {
+                **describe_checkpoint(model_path),
+                "weights_in_this_analysis": "dequantised to float32 on load",
+            },
+            "config": asdict(model.config),
+        },
+        "process": {
+            "name": process.name,
+            "params": process.param_dict,
+            "vocab_size": process.vocab_size,
+            "num_states": process.num_states,
+            "components": list(process.component_sizes),
+        },
+        "symbols": {
+            "symbols": list(symbols.symbols),
+            "ids": symbols.ids.tolist(),
+            "separator": symbols.separator,
+            "separator_ids": symbols.separator_ids.tolist(),
+            "model_tokens_per_sequence": rendered,
+        },
+        "sequences": {
+            "count": settings.sequences,
+            "length": settings.length,
+            "rows": int(len(y)),
+            "folds": settings.folds,
+            "weights": "uniform over (sequence, position) rows",
+        },
         "in_context": in_context,
-        "regression": {"sites": list(sites), "target": "belief",
-                       "extra_target": None if component is None else "component posterior (mixture)",
-                       "trained": {s: _plain_fit(f) for s, f in regression.items()},
-                       "permuted": {s: _plain_fit(f) for s, f in regression_permuted.items()}},
-        "baselines": baselines, "lenses": lenses,
+        "regression": {
+            "sites": list(sites),
+            "target": "belief",
+            "extra_target": None if component is None else "component posterior (mixture)",
+            "trained": {s: _plain_fit(f) for s, f in regression.items()},
+            "permuted": {s: _plain_fit(f) for s, f in regression_permuted.items()},
+        },
+        "baselines": baselines,
+        "lenses": lenses,
     }
     result["summary"] = _summary(regression, regression_permuted, baselines, in_context)
     t0 = time.perf_counter()

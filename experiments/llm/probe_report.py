@@ -14,17 +14,17 @@ from models.pretrained.describe import checkpoint_line
 
 CAPTIONS = {
     "in_context_kl": "Left: KL(Bayes ‖ predictor) per position, mean over sequences (nats): the model's next-symbol "
-                     "distribution renormalised over the symbols, the weight-permuted control, and add-α n-gram "
-                     "estimators counted in context. Right: the probability mass the model puts on the symbols.",
+    "distribution renormalised over the symbols, the weight-permuted control, and add-α n-gram "
+    "estimators counted in context. Right: the probability mass the model puts on the symbols.",
     "r2_by_site": "Belief R² per residual site: held out (whole sequences per fold) for the model and its "
-                  "weight-permuted control, in-sample dashed, the held-out shuffle null's 99th percentile, and "
-                  "per position bucket; horizontal lines: token-history baselines (last k tokens + position, "
-                  "held out) and the belief read from the model's own next-symbol distribution. For a mixture, "
-                  "the held-out R² of the component posterior too.",
+    "weight-permuted control, in-sample dashed, the held-out shuffle null's 99th percentile, and "
+    "per position bucket; horizontal lines: token-history baselines (last k tokens + position, "
+    "held out) and the belief read from the model's own next-symbol distribution. For a mixture, "
+    "the held-out R² of the component posterior too.",
     "geometry": "The exact beliefs of the sampled positions (ground truth) beside the held-out regressed beliefs of "
-                "the best site and of the permuted control's best site, coloured by the true belief.",
+    "the best site and of the permuted control's best site, coloured by the true belief.",
     "lens_kl": "Lenses against Bayes on held-out sequences: KL(Bayes ‖ lens) per layer, each lens read out over the "
-               "symbol tokens only; dashed: the model's own output.",
+    "symbol tokens only; dashed: the model's own output.",
 }
 
 
@@ -58,33 +58,59 @@ def _r2_figure(result: dict, path: Path):
     ax = fig.subplots()
     cv = lambda fits: [fits[s]["cv"]["r2"] for s in sites]  # noqa: E731
     ax.plot(x, cv(reg["trained"]), "o-", ms=3, color="tab:blue", label="model, held out")
-    ax.plot(x, [reg["trained"][s]["metrics"]["r2"] for s in sites], "--", color="tab:blue", lw=1,
-            label="model, in sample")
+    ax.plot(
+        x, [reg["trained"][s]["metrics"]["r2"] for s in sites], "--", color="tab:blue", lw=1, label="model, in sample"
+    )
     ax.plot(x, cv(reg["permuted"]), "o-", ms=3, color="0.55", label="weights permuted, held out")
     null = [(reg["trained"][s].get("cv_shuffle") or {}).get("q99") for s in sites]
     if all(v is not None for v in null):
         ax.plot(x, null, ":", color="tab:red", label="held-out shuffle q99")
     for name, colour in zip(reg["trained"][sites[0]]["buckets"], ("tab:green", "tab:olive", "tab:purple")):
-        ax.plot(x, [reg["trained"][s]["buckets"][name]["cv_r2"] for s in sites], "-", lw=0.8, color=colour,
-                label=f"model, held out, {name} positions")
+        ax.plot(
+            x,
+            [reg["trained"][s]["buckets"][name]["cv_r2"] for s in sites],
+            "-",
+            lw=0.8,
+            color=colour,
+            label=f"model, held out, {name} positions",
+        )
     if reg["extra_target"]:
-        ax.plot(x, [reg["trained"][s]["component"]["cv_r2"] for s in sites], "s-", ms=3, color="tab:cyan",
-                label="component posterior, held out")
-        ax.plot(x, [reg["permuted"][s]["component"]["cv_r2"] for s in sites], "s-", ms=3, color="lightblue",
-                label="component posterior, weights permuted")
+        ax.plot(
+            x,
+            [reg["trained"][s]["component"]["cv_r2"] for s in sites],
+            "s-",
+            ms=3,
+            color="tab:cyan",
+            label="component posterior, held out",
+        )
+        ax.plot(
+            x,
+            [reg["permuted"][s]["component"]["cv_r2"] for s in sites],
+            "s-",
+            ms=3,
+            color="lightblue",
+            label="component posterior, weights permuted",
+        )
     base = result["baselines"]
     k = base["token_history"]["linear"][-1]["k"]
-    for value, label, colour in ((base["token_history"]["linear"][-1]["cv_r2"], f"last {k} tokens + position, "
-                                  "linear", "tab:orange"),
-                                 (base["token_history"]["lookup"][-1]["cv_r2"], f"last {k} tokens + position, "
-                                  "lookup", "tab:brown"),
-                                 (base["model_prediction"]["cv_r2"], "model's next-symbol distribution", "k")):
+    for value, label, colour in (
+        (base["token_history"]["linear"][-1]["cv_r2"], f"last {k} tokens + position, linear", "tab:orange"),
+        (base["token_history"]["lookup"][-1]["cv_r2"], f"last {k} tokens + position, lookup", "tab:brown"),
+        (base["model_prediction"]["cv_r2"], "model's next-symbol distribution", "k"),
+    ):
         ax.axhline(value, color=colour, ls="-.", lw=1, label=label)
     step = max(1, len(sites) // 16)
-    ax.set_xticks(x[::step], [str(i) for i in x[::step]] if len(sites) == len(result["lenses"]["layers"])
-                  else [sites[i] for i in x[::step]], fontsize=7, rotation=0 if len(sites) < 40 else 60)
-    ax.set_xlabel("layer (0: embedding; last: final residual)" if len(sites) == len(result["lenses"]["layers"])
-                  else "residual site")
+    ax.set_xticks(
+        x[::step],
+        [str(i) for i in x[::step]] if len(sites) == len(result["lenses"]["layers"]) else [sites[i] for i in x[::step]],
+        fontsize=7,
+        rotation=0 if len(sites) < 40 else 60,
+    )
+    ax.set_xlabel(
+        "layer (0: embedding; last: final residual)"
+        if len(sites) == len(result["lenses"]["layers"])
+        else "residual site"
+    )
     ax.set_ylabel("belief R²")
     ax.set_ylim(min(-0.05, np.nanmin(cv(reg["permuted"])) - 0.05), 1.02)
     ax.legend(fontsize=7, loc="lower right", ncol=2)
@@ -131,27 +157,45 @@ def write_probe_figures(out_dir, result: dict, seqs, predictions: dict) -> None:
 
 def _summary_rows(result: dict) -> list[list]:
     s, ic, ck = result["summary"], result["in_context"], result["model"]["checkpoint"]
-    rows = [["model checkpoint", checkpoint_line(ck)],
-            ["process", f"{result['process']['name']} {result['process']['params']}"],
-            ["symbols", " ".join(repr(t) for t in result["symbols"]["symbols"])
-             + (f", separator {result['symbols']['separator']!r}" if result["symbols"]["separator"] else "")],
-            ["sequences x length", f"{result['sequences']['count']} x {result['sequences']['length']}"],
-            ["entropy rate (nats/symbol)", ic["entropy_rate"]],
-            ["mean probability on the symbols", ic["symbol_mass_mean"]]]
-    rows += [[f"KL(Bayes ‖ {k}) at the last position / last quarter", f"{v:.4f} / {ic['kl_last_quarter'][k]:.4f}"]
-             for k, v in ic["kl_last"].items()]
-    rows += [["best site (held-out belief R²)", f"{s['best_site']}: {s['best_cv_r2']:.4f}"],
-             ["  its held-out shuffle q99", s["best_cv_shuffle_q99"] if s["best_cv_shuffle_q99"] is not None else "-"],
-             ["  weights permuted, same site", s["permuted_same_site_cv_r2"]],
-             ["  weights permuted, best site", f"{s['permuted_best_site']}: {s['permuted_best_cv_r2']:.4f}"],
-             [f"  last {result['settings']['history_k']} tokens + position, linear / lookup (held out)",
-              f"{s['history_linear_cv_r2']:.4f} / {s['history_lookup_cv_r2']:.4f}"],
-             ["  from the model's next-symbol distribution (held out)", s["model_prediction_cv_r2"]],
-             *([["component posterior: best site (held out)", f"{s['component_best_site']}: "
-                 f"{s['component_best_cv_r2']:.4f} (weights permuted {s['component_permuted_same_site_cv_r2']:.4f})"]]
-               if "component_best_site" in s else []),
-             ["prediction-only ceiling (affine, held out)",
-              result["baselines"]["prediction_ceiling"]["affine_cv"]["mean"]]]
+    rows = [
+        ["model checkpoint", checkpoint_line(ck)],
+        ["process", f"{result['process']['name']} {result['process']['params']}"],
+        [
+            "symbols",
+            " ".join(repr(t) for t in result["symbols"]["symbols"])
+            + (f", separator {result['symbols']['separator']!r}" if result["symbols"]["separator"] else ""),
+        ],
+        ["sequences x length", f"{result['sequences']['count']} x {result['sequences']['length']}"],
+        ["entropy rate (nats/symbol)", ic["entropy_rate"]],
+        ["mean probability on the symbols", ic["symbol_mass_mean"]],
+    ]
+    rows += [
+        [f"KL(Bayes ‖ {k}) at the last position / last quarter", f"{v:.4f} / {ic['kl_last_quarter'][k]:.4f}"]
+        for k, v in ic["kl_last"].items()
+    ]
+    rows += [
+        ["best site (held-out belief R²)", f"{s['best_site']}: {s['best_cv_r2']:.4f}"],
+        ["  its held-out shuffle q99", s["best_cv_shuffle_q99"] if s["best_cv_shuffle_q99"] is not None else "-"],
+        ["  weights permuted, same site", s["permuted_same_site_cv_r2"]],
+        ["  weights permuted, best site", f"{s['permuted_best_site']}: {s['permuted_best_cv_r2']:.4f}"],
+        [
+            f"  last {result['settings']['history_k']} tokens + position, linear / lookup (held out)",
+            f"{s['history_linear_cv_r2']:.4f} / {s['history_lookup_cv_r2']:.4f}",
+        ],
+        ["  from the model's next-symbol distribution (held out)", s["model_prediction_cv_r2"]],
+        *(
+            [
+                [
+                    "component posterior: best site (held out)",
+                    f"{s['component_best_site']}: "
+                    f"{s['component_best_cv_r2']:.4f} (weights permuted {s['component_permuted_same_site_cv_r2']:.4f})",
+                ]
+            ]
+            if "component_best_site" in s
+            else []
+        ),
+        ["prediction-only ceiling (affine, held out)", result["baselines"]["prediction_ceiling"]["affine_cv"]["mean"]],
+    ]
     return rows + [[f"seconds: {k}", v] for k, v in result.get("seconds", {}).items()]
 
 
@@ -159,13 +203,19 @@ def write_probe_outputs(out_dir, result: dict) -> Path:
     """config.yaml, analysis.json and report.html (the figures must already be in `out_dir/figures`)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out_dir / "config.yaml", yaml.safe_dump({"probe_llm": plain(result["settings"])}, sort_keys=False))
+    atomic_write_text(
+        out_dir / "config.yaml", yaml.safe_dump({"probe_llm": plain(result["settings"])}, sort_keys=False)
+    )
     write_json(out_dir / "analysis.json", result)
-    note = ("Rows are (sequence, position) pairs weighted uniformly; every held-out number holds out whole "
-            "sequences. The permuted control shuffles the values inside each weight matrix (each layer's own).")
-    sections = [("Summary", paragraph(note) + table(_summary_rows(result), ["quantity", "value"])),
-                ("Figures", figures_html(out_dir / "figures", CAPTIONS)),
-                ("Files", "<p>Every number above is in <code>analysis.json</code> beside this page.</p>")]
+    note = (
+        "Rows are (sequence, position) pairs weighted uniformly; every held-out number holds out whole "
+        "sequences. The permuted control shuffles the values inside each weight matrix (each layer's own)."
+    )
+    sections = [
+        ("Summary", paragraph(note) + table(_summary_rows(result), ["quantity", "value"])),
+        ("Figures", figures_html(out_dir / "figures", CAPTIONS)),
+        ("Files", "<p>Every number above is in <code>analysis.json</code> beside this page.</p>"),
+    ]
     out = out_dir / "report.html"
     atomic_write_text(out, page(f"belieflab probe-llm: {out_dir.name}", sections))
     return out

@@ -18,15 +18,19 @@ from experiments.llm.stream_figures import (
 from experiments.report.html import figures_html, page, table
 from models.pretrained.describe import checkpoint_line
 
-LENSES = (("logit", "logit lens", "tab:blue"), ("tuned", "tuned lens", "tab:orange"),
-          ("shared", "shared lens", "tab:green"))
-CAPTIONS = {**STREAM_CAPTIONS,
+LENSES = (
+    ("logit", "logit lens", "tab:blue"),
+    ("tuned", "tuned lens", "tab:orange"),
+    ("shared", "shared lens", "tab:green"),
+)
+CAPTIONS = {
+    **STREAM_CAPTIONS,
     "kl_by_layer": "Held-out KL(model ‖ lens) per layer (nats/token); layer L is the model's own output.",
     "ce_entropy_by_layer": "Held-out cross-entropy against the observed next token and lens entropy per layer "
-                           "(nats/token); dashed: the model's own cross-entropy.",
+    "(nats/token); dashed: the model's own cross-entropy.",
     "transfer": "Tuned-lens transfer penalty: KL of translator i applied at layer j minus layer j's own (nats).",
     "logit_grid": "Logit-lens grid on the start of a held-out passage: each cell the lens's top-1 token, "
-                  "coloured by its probability (left: logit lens, right: tuned lens).",
+    "coloured by its probability (left: logit lens, right: tuned lens).",
 }
 
 
@@ -50,8 +54,10 @@ def write_figures(result: dict, figure_dir: Path):
     ax.set_yscale("symlog", linthresh=0.01)
     ax.set_ylabel("KL(model ‖ lens), nats")
     ax.legend(fontsize=8)
-    ax.set_title(f"{(result['model'].get('checkpoint') or {}).get('file', result['model']['name'])}: lenses on "
-                 "held-out text", fontsize=10)
+    ax.set_title(
+        f"{(result['model'].get('checkpoint') or {}).get('file', result['model']['name'])}: lenses on held-out text",
+        fontsize=10,
+    )
     save_figure(fig, figure_dir / "kl_by_layer.png")
 
     fig = new_figure(10, 3.6)
@@ -93,10 +99,16 @@ def plot_logit_grid(grid: dict, path) -> Path:
         image = ax.imshow(prob, cmap="Blues", vmin=0, vmax=1, aspect="auto")
         for i in range(n_sites):
             for j in range(n_pos):
-                ax.text(j, i, drawable_text(grid[name]["top1"][i][j], 8), ha="center", va="center", fontsize=8,
-                        color="white" if prob[i, j] > 0.6 else "black")
-        ax.set_xticks(range(n_pos), [drawable_text(t, 8) for t in grid["tokens"]], rotation=45, ha="right",
-                      fontsize=9)
+                ax.text(
+                    j,
+                    i,
+                    drawable_text(grid[name]["top1"][i][j], 8),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if prob[i, j] > 0.6 else "black",
+                )
+        ax.set_xticks(range(n_pos), [drawable_text(t, 8) for t in grid["tokens"]], rotation=45, ha="right", fontsize=9)
         ax.set_yticks(range(n_sites), [str(i) for i in range(n_sites)], fontsize=8)
         ax.set_ylabel("layer (0 = embedding)")
         ax.set_xlabel("input token at each position")
@@ -106,9 +118,16 @@ def plot_logit_grid(grid: dict, path) -> Path:
 
 
 def summary_rows(result: dict) -> list[list]:
-    rows = [[label, kl_shown(result[key]["kl_model"][0]), kl_shown(result[key]["kl_model"][len(result["layers"]) // 2]),
-             kl_shown(result[key]["kl_model"][-1]) if len(result[key]["kl_model"]) == len(result["layers"]) else "-"]
-            for key, label, _ in LENSES if key in result]
+    rows = [
+        [
+            label,
+            kl_shown(result[key]["kl_model"][0]),
+            kl_shown(result[key]["kl_model"][len(result["layers"]) // 2]),
+            kl_shown(result[key]["kl_model"][-1]) if len(result[key]["kl_model"]) == len(result["layers"]) else "-",
+        ]
+        for key, label, _ in LENSES
+        if key in result
+    ]
     return rows
 
 
@@ -121,26 +140,49 @@ def write_lens_llm_outputs(out_dir, result: dict) -> Path:
     write_figures(result, out_dir / "figures")
     text, model = result["text"], result["model"]
     checkpoint = model.get("checkpoint", {})
-    facts = [["model", model["name"]], ["checkpoint file", checkpoint_line(checkpoint)],
-             ["sha256", checkpoint.get("sha256", "-")],
-             ["layers", model["config"]["n_layers"]], ["text", f"{text['path']} ({text.get('mode', 'corpus')})"],
-             ["training tokens", text["train_tokens"]],
-             ["held-out tokens / rows / bytes",
-              f"{text['heldout_tokens']} / {text['heldout_rows']} / {text.get('heldout_bytes', '-')}"],
-             ["training readout vocabulary", text["train_vocab"]],
-             ["model cross-entropy on held-out text (nats/token)", model["heldout"].get("cross_entropy_observed")],
-             ["model bits per byte on held-out text", model["heldout"].get("bits_per_byte", "-")],
-             *[[f"seconds: {k}", v] for k, v in result["seconds"].items()]]
+    facts = [
+        ["model", model["name"]],
+        ["checkpoint file", checkpoint_line(checkpoint)],
+        ["sha256", checkpoint.get("sha256", "-")],
+        ["layers", model["config"]["n_layers"]],
+        ["text", f"{text['path']} ({text.get('mode', 'corpus')})"],
+        ["training tokens", text["train_tokens"]],
+        [
+            "held-out tokens / rows / bytes",
+            f"{text['heldout_tokens']} / {text['heldout_rows']} / {text.get('heldout_bytes', '-')}",
+        ],
+        ["training readout vocabulary", text["train_vocab"]],
+        ["model cross-entropy on held-out text (nats/token)", model["heldout"].get("cross_entropy_observed")],
+        ["model bits per byte on held-out text", model["heldout"].get("bits_per_byte", "-")],
+        *[[f"seconds: {k}", v] for k, v in result["seconds"].items()],
+    ]
     mid = len(result["layers"]) // 2
-    sections = [("Summary", table(facts, ["quantity", "value"])),
-                ("Held-out KL(model ‖ lens), nats", table(summary_rows(result), ["lens", "layer 0", f"layer {mid}",
-                                                                                 "last"])),
-                *([("Held-out KL over the training budget", table(curve_rows(result["curve"]), [
-                    "tokens", "mean KL", "layer 0", "middle layer"]))] if result.get("curve") else []),
-                *([("Future lens precision@1 (vs model / vs real token)", table(future_rows(result["future"]), [
-                    "", *[f"N = {n}" for n in result["future"]["horizons"]]]))] if result.get("future") else []),
-                ("Figures", figures_html(out_dir / "figures", CAPTIONS)),
-                ("Files", "<p>Every number above is in <code>lenses.json</code> beside this page.</p>")]
+    sections = [
+        ("Summary", table(facts, ["quantity", "value"])),
+        ("Held-out KL(model ‖ lens), nats", table(summary_rows(result), ["lens", "layer 0", f"layer {mid}", "last"])),
+        *(
+            [
+                (
+                    "Held-out KL over the training budget",
+                    table(curve_rows(result["curve"]), ["tokens", "mean KL", "layer 0", "middle layer"]),
+                )
+            ]
+            if result.get("curve")
+            else []
+        ),
+        *(
+            [
+                (
+                    "Future lens precision@1 (vs model / vs real token)",
+                    table(future_rows(result["future"]), ["", *[f"N = {n}" for n in result["future"]["horizons"]]]),
+                )
+            ]
+            if result.get("future")
+            else []
+        ),
+        ("Figures", figures_html(out_dir / "figures", CAPTIONS)),
+        ("Files", "<p>Every number above is in <code>lenses.json</code> beside this page.</p>"),
+    ]
     out = out_dir / "report.html"
     atomic_write_text(out, page(f"belieflab lens-llm: {out_dir.name}", sections))
     return out

@@ -8,10 +8,10 @@ from analysis.figures.canvas import new_figure, save_figure
 
 CAPTIONS = {
     "budget_curve": "Held-out KL(model ‖ tuned lens) against training tokens: the mean over layers (left) and "
-                    "each layer (right, darker = deeper); 0 tokens is the logit lens.",
+    "each layer (right, darker = deeper); 0 tokens is the logit lens.",
     "future_lens": "Future lens (least squares to the final residual at t + N, read out by the model): "
-                   "precision@1 of the token at t + 1 + N against the model's own top-1 (left) and the real "
-                   "token (right) per layer; dashed: the skip-bigram baseline from the training text.",
+    "precision@1 of the token at t + 1 + N against the model's own top-1 (left) and the real "
+    "token (right) per layer; dashed: the skip-bigram baseline from the training text.",
 }
 
 
@@ -53,7 +53,10 @@ def curve_rows(curve: list) -> list[list]:
 
 
 def future_rows(future: dict) -> list[list]:
-    rows = [[f"layer {layer}", *[f"{m:.3f} / {r:.3f}" for m, r in zip(vm, vr)]]
-            for layer, vm, vr in zip(future["layers"], future["vs_model"], future["vs_real"])]
-    return rows + [["skip-bigram", *[f"{m:.3f} / {r:.3f}" for m, r in zip(future["bigram_vs_model"],
-                                                                         future["bigram_vs_real"])]]]
+    rows = [
+        [f"layer {layer}", *[f"{m:.3f} / {r:.3f}" for m, r in zip(vm, vr)]]
+        for layer, vm, vr in zip(future["layers"], future["vs_model"], future["vs_real"])
+    ]
+    return rows + [
+        ["skip-bigram", *[f"{m:.3f} / {r:.3f}" for m, r in zip(future["bigram_vs_model"], future["bigram_vs_real"])]]
+    ]

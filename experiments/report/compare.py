@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from analysis.atomic import atomic_write_text
 from analysis.figures.canvas import new_figure, save_figure
 from analysis.figures.labels import kl_shown
 from experiments.report.html import figure, page, table
-from analysis.atomic import atomic_write_text
 from hmm.errors import MissingFileError
 from models.config import ConfigError
 
@@ -43,8 +43,10 @@ def load_lens_section(run_dir) -> dict:
     else:
         raise MissingFileError(f"compare: {run_dir} has neither lenses.json nor analysis.json")
     if not isinstance(section, dict) or "logit" not in section or "sites" not in section:
-        raise ConfigError(f"compare: {run_dir} has no lens results (expected 'sites' and 'logit' in lenses.json "
-                          "or in analysis.json's 'lenses' section)")
+        raise ConfigError(
+            f"compare: {run_dir} has no lens results (expected 'sites' and 'logit' in lenses.json "
+            "or in analysis.json's 'lenses' section)"
+        )
     return section
 
 
@@ -104,8 +106,16 @@ def write_compare(run_dirs, out_dir) -> Path:
 
     matrices = [(name, transfer_matrix(section), section) for name, section in runs]
     matrices = [(n, m, s) for n, m, s in matrices if m is not None]
-    sections = [("Lens KL on one depth axis", figure(kl_path, "Held-out KL of each lens to the model's output, as a "
-                                                      "fraction of the logit lens's KL at the embedding."))]
+    sections = [
+        (
+            "Lens KL on one depth axis",
+            figure(
+                kl_path,
+                "Held-out KL of each lens to the model's output, as a "
+                "fraction of the logit lens's KL at the embedding.",
+            ),
+        )
+    ]
     if matrices:
         fig = new_figure(3.6 * len(matrices), 3.6)
         for ax, (name, m, section) in zip(np.atleast_1d(fig.subplots(1, len(matrices))), matrices):
@@ -117,16 +127,43 @@ def write_compare(run_dirs, out_dir) -> Path:
             ax.set_xlabel(f"applied at {kind} j")
             ax.set_ylabel(f"translator of {kind} i")
         fig.colorbar(image, ax=ax, label="penalty / its maximum")
-        sections.append(("Transfer matrices", figure(save_figure(fig, out_dir / "figures" / "compare_transfer.png"),
-                                                     "Tuned-lens transfer penalty (KL), each scaled by its maximum.")))
-    rows = [[name, checkpoint_text(s), len(s["sites"]), kl_shown(s["logit"]["kl_model"][0]),
-             kl_shown((s.get("tuned") or {}).get("kl_model", [None])[0])] for name, s in runs]
-    sections.append(("Runs", table(rows, ["run", "model checkpoint", "sites", "logit KL at depth 0 (nats)",
-                                          "tuned KL at depth 0 (nats)"])))
+        sections.append(
+            (
+                "Transfer matrices",
+                figure(
+                    save_figure(fig, out_dir / "figures" / "compare_transfer.png"),
+                    "Tuned-lens transfer penalty (KL), each scaled by its maximum.",
+                ),
+            )
+        )
+    rows = [
+        [
+            name,
+            checkpoint_text(s),
+            len(s["sites"]),
+            kl_shown(s["logit"]["kl_model"][0]),
+            kl_shown((s.get("tuned") or {}).get("kl_model", [None])[0]),
+        ]
+        for name, s in runs
+    ]
+    sections.append(
+        (
+            "Runs",
+            table(
+                rows, ["run", "model checkpoint", "sites", "logit KL at depth 0 (nats)", "tuned KL at depth 0 (nats)"]
+            ),
+        )
+    )
     references = yaml.safe_load(REFERENCES.read_text())
-    sections.append(("Published reference points (listed with provenance; not drawn where units differ)",
-                     table([[r["source"], r["model"], r["quantity"], r["value"], r["note"]] for r in references],
-                           ["source", "model", "quantity", "value", "note"])))
+    sections.append(
+        (
+            "Published reference points (listed with provenance; not drawn where units differ)",
+            table(
+                [[r["source"], r["model"], r["quantity"], r["value"], r["note"]] for r in references],
+                ["source", "model", "quantity", "value", "note"],
+            ),
+        )
+    )
     out = out_dir / "compare.html"
     atomic_write_text(out, page("belieflab compare: " + html.escape(", ".join(n for n, _ in runs)), sections))
     return out

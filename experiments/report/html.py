@@ -33,6 +33,7 @@ def figure(path: Path, caption: str) -> str:
 
 def table(rows: list[list], header: list[str]) -> str:
     """An HTML table (scrolling sideways inside the page when wider than it); None prints as "–"."""
+
     def cell(v):
         if isinstance(v, float):  # rounding noise around an exact zero prints as 0
             return f'<td class="num">{0.0 if abs(v) < 1e-12 else v:.6g}</td>'
@@ -52,9 +53,11 @@ def page(title: str, sections: list[tuple[str, str]]) -> str:
     shown = [(f"s{i}", h, body) for i, (h, body) in enumerate(s for s in sections if s[1])]
     toc = "".join(f"<li><a href='#{anchor}'>{html.escape(h)}</a></li>" for anchor, h, _ in shown)
     parts = [f"<h2 id='{anchor}'>{html.escape(h)}</h2>{body}" for anchor, h, body in shown]
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
-            f"<nav class='toc'><strong>Contents</strong><ol>{toc}</ol></nav>{''.join(parts)}</body></html>")
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
+        f"<nav class='toc'><strong>Contents</strong><ol>{toc}</ol></nav>{''.join(parts)}</body></html>"
+    )
 
 
 def figures_html(figure_dir: Path, captions: dict[str, str], paths: dict[str, str] | None = None) -> str:
@@ -63,15 +66,20 @@ def figures_html(figure_dir: Path, captions: dict[str, str], paths: dict[str, st
     if paths is None:
         named = {p.stem: p for p in sorted(figure_dir.glob("*")) if p.suffix.lower() in (".png", ".gif")}
     else:
-        named = {key: figure_dir.parent / path for key, path in paths.items()
-                 if (figure_dir.parent / path).is_file()}
+        named = {key: figure_dir.parent / path for key, path in paths.items() if (figure_dir.parent / path).is_file()}
     order = {name: i for i, name in enumerate(captions)}
     keys = sorted(named, key=lambda k: (order.get(k, order.get(named[k].stem, len(order))), named[k].name))
     return "".join(figure(named[k], captions.get(k, captions.get(named[k].stem, k.replace("_", " ")))) for k in keys)
 
 
-def write_run_report(run_dir, summary_rows: list[list], captions: dict[str, str], tables=(), sections=(),
-                     figures: dict[str, str] | None = None) -> Path:
+def write_run_report(
+    run_dir,
+    summary_rows: list[list],
+    captions: dict[str, str],
+    tables=(),
+    sections=(),
+    figures: dict[str, str] | None = None,
+) -> Path:
     """Write `report.html` for a run from its config, metrics, analysis and figures; `tables` are extra
     `(title, header, rows)` or `(title, header, rows, note)` sections after the summary, `sections` extra
     `(title, html)` ones after them; `figures` (`{key: path relative to the run}`) the figures to show
@@ -91,8 +99,13 @@ def write_run_report(run_dir, summary_rows: list[list], captions: dict[str, str]
     ]
     analysis_path = run_dir / "analysis.json"
     if analysis_path.is_file():
-        sections.append(("Files", "<p>Every number above is in <code>analysis.json</code> and "
-                                  "<code>metrics.jsonl</code> beside this page.</p>"))
+        sections.append(
+            (
+                "Files",
+                "<p>Every number above is in <code>analysis.json</code> and "
+                "<code>metrics.jsonl</code> beside this page.</p>",
+            )
+        )
     out = run_dir / "report.html"
     atomic_write_text(out, page(f"belieflab run: {run_dir.name}", sections))
     return out
@@ -101,8 +114,10 @@ def write_run_report(run_dir, summary_rows: list[list], captions: dict[str, str]
 def write_sweep_report(sweep_dir, rows: list[list], header: list[str], figure_dir: Path | None = None) -> Path:
     """Write `report.html` for a sweep: the summary table (mean ± sd over seeds) and its figures."""
     sweep_dir = Path(sweep_dir)
-    sections = [("Summary over seeds", table(rows, header)),
-                ("Figures", figures_html(figure_dir, {}) if figure_dir and figure_dir.is_dir() else "")]
+    sections = [
+        ("Summary over seeds", table(rows, header)),
+        ("Figures", figures_html(figure_dir, {}) if figure_dir and figure_dir.is_dir() else ""),
+    ]
     out = sweep_dir / "report.html"
     atomic_write_text(out, page(f"belieflab sweep: {sweep_dir.name}", sections))
     return out
@@ -116,5 +131,7 @@ def load_json(path) -> dict:
     try:
         return json.loads(path.read_text())
     except json.JSONDecodeError as err:
-        raise ConfigError(f"{path}, line {err.lineno}, column {err.colno}: not valid JSON ({err.msg}); "
-                          f"remake it with `belieflab analyze {path.parent}`") from None
+        raise ConfigError(
+            f"{path}, line {err.lineno}, column {err.colno}: not valid JSON ({err.msg}); "
+            f"remake it with `belieflab analyze {path.parent}`"
+        ) from None

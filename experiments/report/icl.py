@@ -24,10 +24,18 @@ def target_rows(report: dict) -> list:
             continue
         base = history.get(target, {})
         linear, lookup = base.get("best_linear") or {}, base.get("best_lookup") or {}
-        rows.append([target, head["site"], _number(head["r2"]), _number(head["cv_r2"]), _number(head["cv_null_q99"]),
-                     _number(head["untrained_r2"]),
-                     f"{_number(linear.get('cv_r2'))} (k={linear.get('k', '—')})",
-                     f"{_number(lookup.get('cv_r2'))} (k={lookup.get('k', '—')})"])
+        rows.append(
+            [
+                target,
+                head["site"],
+                _number(head["r2"]),
+                _number(head["cv_r2"]),
+                _number(head["cv_null_q99"]),
+                _number(head["untrained_r2"]),
+                f"{_number(linear.get('cv_r2'))} (k={linear.get('k', '—')})",
+                f"{_number(lookup.get('cv_r2'))} (k={lookup.get('k', '—')})",
+            ]
+        )
     return rows
 
 
@@ -39,17 +47,37 @@ def icl_tables(report: dict) -> list:
     tables = []
     rows = target_rows(report)
     if rows:
-        tables.append(("In-context targets: the residual stream against token history",
-                       ["target", "best site", "R²", "held-out R²", "held-out null q99", "untrained R²",
-                        "token history, linear: held-out R²", "token history, lookup: held-out R²"], rows,
-                       "Best single site by R² (probability-weighted); baselines use only the last k tokens and the "
-                       "position (best k, held out over the ladder's stratified folds)."))
+        tables.append(
+            (
+                "In-context targets: the residual stream against token history",
+                [
+                    "target",
+                    "best site",
+                    "R²",
+                    "held-out R²",
+                    "held-out null q99",
+                    "untrained R²",
+                    "token history, linear: held-out R²",
+                    "token history, lookup: held-out R²",
+                ],
+                rows,
+                "Best single site by R² (probability-weighted); baselines use only the last k tokens and the "
+                "position (best k, held out over the ladder's stratified folds).",
+            )
+        )
     idx = shown_positions(section["positions"])
     header = ["predictor"] + [f"{section['positions'][i]} seen" for i in idx] + ["mean"]
-    rows = [[CURVE_LABELS[name]] + [f"{curve[i]:.4f}" for i in idx] + [f"{section['mean'][name]:.4f}"]
-            for name, curve in section["curves"].items()]
-    average = "every sequence, weighted by probability" if section["exact"] else \
-        f"{section['num_sequences']:,} sampled sequences (fixed)"
-    note = (f"Expected next-token loss (nats) against the training process's Bayes distribution, over {average}. "
-            f"Model / Bayes at the last position: {section['relative_last']:.4f}.")
+    rows = [
+        [CURVE_LABELS[name]] + [f"{curve[i]:.4f}" for i in idx] + [f"{section['mean'][name]:.4f}"]
+        for name, curve in section["curves"].items()
+    ]
+    average = (
+        "every sequence, weighted by probability"
+        if section["exact"]
+        else f"{section['num_sequences']:,} sampled sequences (fixed)"
+    )
+    note = (
+        f"Expected next-token loss (nats) against the training process's Bayes distribution, over {average}. "
+        f"Model / Bayes at the last position: {section['relative_last']:.4f}."
+    )
     return [("In-context loss by position", header, rows, note)] + tables

@@ -43,8 +43,7 @@ def plot_training_curves(metrics: list[dict], optimal_loss: float, path) -> Path
     fig = new_figure(11.0, 4.0)
     ax_loss, ax_rel = fig.subplots(1, 2)
     if len(train):
-        ax_loss.plot(steps * per_step, train / LN2, "-", color="C1", lw=0.8, alpha=0.8,
-                     label=train_loss_label(steps))
+        ax_loss.plot(steps * per_step, train / LN2, "-", color="C1", lw=0.8, alpha=0.8, label=train_loss_label(steps))
     ax_loss.plot(tokens, [m["eval/loss"] / LN2 for m in evals], "o-", color="C0", label="evaluation (exact)")
     ax_loss.axhline(optimal_loss / LN2, color="k", ls="--", label=f"Bayes optimum {optimal_loss / LN2:.4f}")
     rel = [(t, m["eval/relative_loss"] - 1.0) for t, m in zip(tokens, evals) if "eval/relative_loss" in m]

@@ -13,10 +13,24 @@ def enabled(ctx: StageContext) -> bool:
 
 def run(ctx: StageContext) -> None:
     ac, checkpoint_dir = ctx.config.analysis, ctx.run_dir / "checkpoints"
-    checkpoints = tqdm(checkpoints_from_dir(checkpoint_dir), total=len(list_checkpoints(checkpoint_dir)),
-                       unit="checkpoint", disable=not ctx.progress, leave=False, dynamic_ncols=True)
-    curve = analyze_training(checkpoints, ctx.process, sites=ac.emergence_sites, num_shuffles=ac.emergence_shuffles,
-                             seed=ctx.seed, tree=ctx.tree, out_dir=ctx.run_dir, rcond=ac.rcond)
+    checkpoints = tqdm(
+        checkpoints_from_dir(checkpoint_dir),
+        total=len(list_checkpoints(checkpoint_dir)),
+        unit="checkpoint",
+        disable=not ctx.progress,
+        leave=False,
+        dynamic_ncols=True,
+    )
+    curve = analyze_training(
+        checkpoints,
+        ctx.process,
+        sites=ac.emergence_sites,
+        num_shuffles=ac.emergence_shuffles,
+        seed=ctx.seed,
+        tree=ctx.tree,
+        out_dir=ctx.run_dir,
+        rcond=ac.rcond,
+    )
     ctx.report["training"] = curve.to_dict()
     ctx.report["figures"].update(curve.figures)
 

@@ -9,10 +9,12 @@ from experiments.stages.base import Stage, StageContext
 from models.data import context_length
 from models.keys import jax_key
 
-CAPTIONS = {"icl_loss_by_position": "In-context loss by position (tokens seen, log axis): the model beside the "
-                                    "Bayes predictors of the finite pool and of the Dirichlet prior, and the "
-                                    "in-context unigram and bigram estimators; right: the model's excess over "
-                                    "the training process's Bayes loss and its KL to it."}
+CAPTIONS = {
+    "icl_loss_by_position": "In-context loss by position (tokens seen, log axis): the model beside the "
+    "Bayes predictors of the finite pool and of the Dirichlet prior, and the "
+    "in-context unigram and bigram estimators; right: the model's excess over "
+    "the training process's Bayes loss and its KL to it."
+}
 
 
 def applies(ctx: StageContext) -> bool:
@@ -22,14 +24,21 @@ def applies(ctx: StageContext) -> bool:
 
 def run(ctx: StageContext) -> None:
     cfg = ctx.config.model
-    sequences = sequence_set(ctx.process, context_length(cfg), jax_key(ctx.seed, "icl_samples"),
-                             num_sampled=ctx.config.train.eval_sequences)
+    sequences = sequence_set(
+        ctx.process, context_length(cfg), jax_key(ctx.seed, "icl_samples"), num_sampled=ctx.config.train.eval_sequences
+    )
     section = icl_section(ctx.model, ctx.process, sequences)
-    path = plot_icl_loss_by_position(section, ctx.run_dir / "figures" / "icl_loss_by_position.png",
-                                     title=process_title(ctx.process))
+    path = plot_icl_loss_by_position(
+        section, ctx.run_dir / "figures" / "icl_loss_by_position.png", title=process_title(ctx.process)
+    )
     ctx.report["icl"] = section
     ctx.add_figures({"icl_loss_by_position": path})
 
 
-STAGE = Stage("icl", "in-context loss by position against both Bayes predictors and the n-gram estimators", run,
-              applies, finite_states=False)
+STAGE = Stage(
+    "icl",
+    "in-context loss by position against both Bayes predictors and the n-gram estimators",
+    run,
+    applies,
+    finite_states=False,
+)

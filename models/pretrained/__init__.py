@@ -5,5 +5,11 @@ from models.pretrained.config import PretrainedConfig
 from models.pretrained.errors import PretrainedError, UnsupportedModelError
 from models.pretrained.load import SHIPPED, load_pretrained, resolve_model_path
 
-__all__ = ["PretrainedConfig", "PretrainedError", "SHIPPED", "UnsupportedModelError", "load_pretrained",
-           "resolve_model_path"]
+__all__ = [
+    "PretrainedConfig",
+    "PretrainedError",
+    "SHIPPED",
+    "UnsupportedModelError",
+    "load_pretrained",
+    "resolve_model_path",
+]

@@ -12,8 +12,8 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from models.pretrained.layers import apply_rotary, rotary_cos_sin
 from models.arrays import lift
+from models.pretrained.layers import apply_rotary, rotary_cos_sin
 
 
 def empty_cache(cfg, batch: int, length: int):
@@ -38,8 +38,9 @@ def _attend(attn, x_BxVxD, pos, cache_K, cache_V):
     v = _heads(attn, x_BxVxD, attn.W_V, attn.b_V, cfg.n_kv_heads)
     T = cache_K.shape[1]
     if cfg.rotary_dim:
-        cos, sin = (jax.lax.dynamic_slice_in_dim(a, pos, 1) for a in rotary_cos_sin(T + 1, cfg.rotary_dim,
-                                                                                      cfg.rope_theta))
+        cos, sin = (
+            jax.lax.dynamic_slice_in_dim(a, pos, 1) for a in rotary_cos_sin(T + 1, cfg.rotary_dim, cfg.rope_theta)
+        )
         q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
     B, V, H, Dh = q.shape
     K = cfg.n_kv_heads
@@ -65,8 +66,10 @@ def decode_step(model, token_B, pos, caches, variants: int = 1, patch=None, add=
     if model.W_pos is not None:
         x = x + jax.lax.dynamic_slice_in_dim(model.W_pos[...], pos, 1)[None]
     x = jnp.broadcast_to(x, (x.shape[0], variants, x.shape[2]))
-    no_patch = {"mask": jnp.zeros((cfg.n_layers, variants, cfg.n_heads), bool),
-                "value": jnp.zeros((cfg.n_layers, cfg.n_heads, cfg.d_head), jnp.float32)}
+    no_patch = {
+        "mask": jnp.zeros((cfg.n_layers, variants, cfg.n_heads), bool),
+        "value": jnp.zeros((cfg.n_layers, cfg.n_heads, cfg.d_head), jnp.float32),
+    }
     no_add = {"weight": jnp.zeros((cfg.n_layers, variants), jnp.float32), "vector": jnp.zeros(cfg.d_model)}
     patch, add = patch or no_patch, add or no_add
     graphdef, stacked = nnx.split(model.blocks)

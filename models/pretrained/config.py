@@ -37,8 +37,11 @@ class PretrainedConfig:
     name: str = ""
 
     def __post_init__(self):
-        for field, value, allowed in (("architecture", self.architecture, ARCHITECTURES),
-                                      ("norm", self.norm, NORMS), ("act_fn", self.act_fn, ACTIVATIONS)):
+        for field, value, allowed in (
+            ("architecture", self.architecture, ARCHITECTURES),
+            ("norm", self.norm, NORMS),
+            ("act_fn", self.act_fn, ACTIVATIONS),
+        ):
             if value not in allowed:
                 raise UnsupportedModelError(f"{field}={value!r} is not supported: expected one of {list(allowed)}")
         if self.n_heads % self.n_kv_heads:

@@ -63,8 +63,10 @@ class Block(nnx.Module):
 
 def stack_layers(blocks: list) -> dict:
     """One weights dict whose arrays carry a leading layer axis (None entries stay None)."""
+
     def stack(*per_layer):
         return None if per_layer[0] is None else np.stack([np.asarray(a, np.float32) for a in per_layer])
+
     return jax.tree.map(stack, *blocks, is_leaf=lambda x: x is None)
 
 
@@ -79,6 +81,7 @@ def _compiled_forward(wanted: frozenset, replaced: tuple, precision):
     def forward(graphdef, state, tokens_BxL, replace):
         with jax.default_matmul_precision(precision):
             return nnx.merge(graphdef, state).forward(tokens_BxL, wanted, replace)
+
     return jax.jit(forward, static_argnums=0)
 
 
@@ -142,8 +145,10 @@ class PretrainedDecoder(nnx.Module):
         wanted = frozenset(capture)
         unknown = sorted(wanted - set(self.site_names()))
         if unknown:
-            raise KeyError(f"unknown site(s) {unknown}; valid sites are {list(self.residual_sites())}, "
-                           "blocks.{l}.attn.z, blocks.{l}.attn.pattern or 'all'")
+            raise KeyError(
+                f"unknown site(s) {unknown}; valid sites are {list(self.residual_sites())}, "
+                "blocks.{l}.attn.z, blocks.{l}.attn.pattern or 'all'"
+            )
         return wanted
 
     def _check(self, tokens_BxL, replace):
@@ -155,8 +160,10 @@ class PretrainedDecoder(nnx.Module):
         replaceable = set(replaceable_site_names(self.config))
         for site, value in replace.items():
             if site not in replaceable:
-                raise KeyError(f"replace: {site!r} is not a replaceable site; valid sites are the residual "
-                               f"stream {list(self.residual_sites())} and blocks.{{l}}.attn.z")
+                raise KeyError(
+                    f"replace: {site!r} is not a replaceable site; valid sites are the residual "
+                    f"stream {list(self.residual_sites())} and blocks.{{l}}.attn.z"
+                )
             expected = site_shape(self.config, site, B, L)
             if tuple(value.shape) != expected:
                 raise ValueError(f"replace[{site!r}] has shape {tuple(value.shape)}, expected {expected}")
@@ -186,12 +193,15 @@ class PretrainedDecoder(nnx.Module):
         cfg = self.config
         B, L, _ = resid_BxLxD.shape
         plan = scan_plan(cfg, wanted, tuple(replace))
-        substitutes = {kind: jnp.stack([replace[site] for site in sites])
-                       for kind, sites in plan.replaced_sites.items()}
+        substitutes = {
+            kind: jnp.stack([replace[site] for site in sites]) for kind, sites in plan.replaced_sites.items()
+        }
         every = {kind for kind, slot_N in plan.capture.items() if (slot_N >= 0).all()}
         partial = {kind: slot_N for kind, slot_N in plan.capture.items() if kind not in every}
-        buffers = {kind: jnp.zeros((int(slot_N.max()) + 1, *site_shape(cfg, f"blocks.0.{kind}", B, L)), jnp.float32)
-                   for kind, slot_N in partial.items()}
+        buffers = {
+            kind: jnp.zeros((int(slot_N.max()) + 1, *site_shape(cfg, f"blocks.0.{kind}", B, L)), jnp.float32)
+            for kind, slot_N in partial.items()
+        }
         graphdef, stacked = nnx.split(self.blocks)
 
         def layer(carry, per_layer):
@@ -215,8 +225,11 @@ class PretrainedDecoder(nnx.Module):
             resid = block(record("resid_pre", resid), record, plan.with_pattern)
             return (resid, buffers), outputs
 
-        per_layer = (stacked, {k: jnp.asarray(s) for k, s in partial.items()},
-                     {k: jnp.asarray(s) for k, s in plan.replace.items()})
+        per_layer = (
+            stacked,
+            {k: jnp.asarray(s) for k, s in partial.items()},
+            {k: jnp.asarray(s) for k, s in plan.replace.items()},
+        )
         (resid_BxLxD, buffers), outputs = jax.lax.scan(layer, (resid_BxLxD, buffers), per_layer)
         return resid_BxLxD, {kind: outputs[kind] if kind in every else buffers[kind] for kind in plan.capture}
 

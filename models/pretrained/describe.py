@@ -34,13 +34,18 @@ def _gguf_facts(path: Path) -> dict:
     from models.pretrained.gguf_reader import read_gguf
 
     meta, infos, _ = read_gguf(path)
-    general = {k.removeprefix("general."): v for k, v in meta.items()
-               if k.startswith("general.") and isinstance(v, (str, int, float))}
+    general = {
+        k.removeprefix("general."): v
+        for k, v in meta.items()
+        if k.startswith("general.") and isinstance(v, (str, int, float))
+    }
     file_type = meta.get("general.file_type")
     counts = collections.Counter(gguf.GGMLQuantizationType(i.ggml_type).name for i in infos)
-    return {"metadata": general,
-            "quantisation": gguf.LlamaFileType(file_type).name if file_type is not None else "unspecified",
-            "tensor_types": dict(sorted(counts.items()))}
+    return {
+        "metadata": general,
+        "quantisation": gguf.LlamaFileType(file_type).name if file_type is not None else "unspecified",
+        "tensor_types": dict(sorted(counts.items())),
+    }
 
 
 def describe_checkpoint(path_or_name) -> dict:
@@ -50,12 +55,23 @@ def describe_checkpoint(path_or_name) -> dict:
     path = resolve_model_path(path_or_name)
     if path.is_dir():
         files = sorted(path.glob("*.safetensors"))
-        return {"path": str(path), "file": path.name, "format": "safetensors",
-                "bytes": sum(f.stat().st_size for f in files), "files": [f.name for f in files],
-                "sha256": {f.name: _sha256(f) for f in files}, "quantisation": "none (as stored)",
-                "tensor_types": _safetensors_dtypes(files)}
-    info = {"path": str(path), "file": path.name, "format": path.suffix.lstrip(".").lower(),
-            "bytes": path.stat().st_size, "sha256": _sha256(path)}
+        return {
+            "path": str(path),
+            "file": path.name,
+            "format": "safetensors",
+            "bytes": sum(f.stat().st_size for f in files),
+            "files": [f.name for f in files],
+            "sha256": {f.name: _sha256(f) for f in files},
+            "quantisation": "none (as stored)",
+            "tensor_types": _safetensors_dtypes(files),
+        }
+    info = {
+        "path": str(path),
+        "file": path.name,
+        "format": path.suffix.lstrip(".").lower(),
+        "bytes": path.stat().st_size,
+        "sha256": _sha256(path),
+    }
     if info["format"] == "gguf":
         info |= _gguf_facts(path)
     return info

@@ -34,8 +34,7 @@ def _sampler(graphdef, length: int):
     return jax.jit(run)
 
 
-def sample_continuations(model, prompts_BxP, length: int, key, temperature: float = 1.0,
-                         return_logits: bool = False):
+def sample_continuations(model, prompts_BxP, length: int, key, temperature: float = 1.0, return_logits: bool = False):
     """Token ids `[B, length]`: each prompt followed by tokens drawn from the model's own next-token
     distribution at `temperature` (1 = the model's distribution). With `return_logits`, also the logits
     `[B, length - 1, V]` the draws came from (position `t` predicts token `t + 1`)."""
@@ -43,13 +42,16 @@ def sample_continuations(model, prompts_BxP, length: int, key, temperature: floa
     if prompts.ndim != 2 or prompts.shape[1] < 1:
         raise ConfigError(f"prompts must be [batch, >= 1 token], got shape {prompts.shape}")
     if not prompts.shape[1] <= length <= model.config.n_ctx:
-        raise ConfigError(f"length={length} is invalid: between the prompt length {prompts.shape[1]} "
-                          f"and the model's context {model.config.n_ctx}")
+        raise ConfigError(
+            f"length={length} is invalid: between the prompt length {prompts.shape[1]} "
+            f"and the model's context {model.config.n_ctx}"
+        )
     if not temperature > 0:
         raise ConfigError(f"temperature={temperature} is invalid: must be > 0")
     tokens = np.zeros((prompts.shape[0], length), np.int32)
-    tokens[:, :prompts.shape[1]] = prompts
+    tokens[:, : prompts.shape[1]] = prompts
     graphdef, state = nnx.split(model)
-    out, logits = _sampler(graphdef, length)(state, jnp.asarray(tokens), prompts.shape[1], key,
-                                             jnp.float32(temperature))
+    out, logits = _sampler(graphdef, length)(
+        state, jnp.asarray(tokens), prompts.shape[1], key, jnp.float32(temperature)
+    )
     return (np.asarray(out), np.asarray(logits)) if return_logits else np.asarray(out)

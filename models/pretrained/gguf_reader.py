@@ -27,9 +27,9 @@ _MAX_DIMS = 4  # ggml tensors have at most four dimensions
 @dataclass(frozen=True)
 class TensorInfo:
     name: str
-    shape: tuple          # numpy order (slowest axis first), i.e. GGUF dims reversed
+    shape: tuple  # numpy order (slowest axis first), i.e. GGUF dims reversed
     ggml_type: int
-    offset: int           # absolute byte offset in the file
+    offset: int  # absolute byte offset in the file
 
 
 class _Cursor:
@@ -43,8 +43,10 @@ class _Cursor:
 
     def need(self, n_bytes: int, what: str):
         if n_bytes > len(self.buffer) - self.pos:
-            self.fail(f"{what} needs {n_bytes} bytes but the file ends after {len(self.buffer) - self.pos} "
-                      f"(file size {len(self.buffer)}; truncated?)")
+            self.fail(
+                f"{what} needs {n_bytes} bytes but the file ends after {len(self.buffer) - self.pos} "
+                f"(file size {len(self.buffer)}; truncated?)"
+            )
 
     def read(self, fmt: str, what: str = "a number"):
         self.need(struct.calcsize("<" + fmt), what)
@@ -55,7 +57,7 @@ class _Cursor:
     def string(self, what: str = "a string") -> str:
         n = self.read("Q", f"the length of {what}")
         self.need(n, f"{what} of {n} bytes")
-        text = bytes(self.buffer[self.pos:self.pos + n]).decode("utf-8", errors="replace")
+        text = bytes(self.buffer[self.pos : self.pos + n]).decode("utf-8", errors="replace")
         self.pos += n
         return text
 
@@ -133,8 +135,10 @@ def tensor_nbytes(gguf, info: TensorInfo, path: Path) -> int:
     except (ValueError, KeyError):
         raise PretrainedError(f"{path}: tensor {info.name!r} has unknown ggml type {info.ggml_type}") from None
     if info.shape[-1] % block_size:
-        raise PretrainedError(f"{path}: tensor {info.name!r} of type {kind.name} has rows of {info.shape[-1]} "
-                              f"values, not a multiple of its block size {block_size}")
+        raise PretrainedError(
+            f"{path}: tensor {info.name!r} of type {kind.name} has rows of {info.shape[-1]} "
+            f"values, not a multiple of its block size {block_size}"
+        )
     return int(np.prod(info.shape, dtype=object)) // block_size * type_size
 
 
@@ -143,8 +147,10 @@ def check_tensor_data(gguf, infos: list, data, path: Path):
     for info in infos:
         end = info.offset + tensor_nbytes(gguf, info, path)
         if end > len(data):
-            raise PretrainedError(f"{path}: tensor {info.name!r} {info.shape} occupies bytes {info.offset}..{end} "
-                                  f"but the file has {len(data)} bytes (truncated?)")
+            raise PretrainedError(
+                f"{path}: tensor {info.name!r} {info.shape} occupies bytes {info.offset}..{end} "
+                f"but the file has {len(data)} bytes (truncated?)"
+            )
 
 
 def tensor_float32(gguf, info: TensorInfo, data, path: Path) -> np.ndarray:
@@ -152,6 +158,6 @@ def tensor_float32(gguf, info: TensorInfo, data, path: Path) -> np.ndarray:
     check_tensor_data(gguf, [info], data, path)
     kind = gguf.GGMLQuantizationType(info.ggml_type)
     block_size, type_size = gguf.GGML_QUANT_SIZES[kind]
-    raw = np.asarray(data[info.offset:info.offset + tensor_nbytes(gguf, info, path)])
+    raw = np.asarray(data[info.offset : info.offset + tensor_nbytes(gguf, info, path)])
     rows = raw.reshape(-1, info.shape[-1] // block_size * type_size)
     return gguf.quants.dequantize(rows, kind).astype(np.float32).reshape(info.shape)

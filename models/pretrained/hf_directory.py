@@ -30,8 +30,9 @@ def read_tensors(files: list[Path]) -> dict:
     try:
         from safetensors.numpy import load_file
     except ImportError as error:
-        raise PretrainedError("reading safetensors needs the safetensors package: pip install safetensors "
-                              "(or the project's `llm` extra)") from error
+        raise PretrainedError(
+            "reading safetensors needs the safetensors package: pip install safetensors (or the project's `llm` extra)"
+        ) from error
     arrays = {}
     for file in files:
         arrays.update(load_file(str(file)))
@@ -47,8 +48,9 @@ def load_hf_directory(directory):
     hf = json.loads(config_path.read_text())
     model_type = hf.get("model_type")
     if model_type not in ARCHITECTURES:
-        raise UnsupportedModelError(f"{config_path}: model_type={model_type!r} is not supported: "
-                                    f"expected one of {sorted(ARCHITECTURES)}")
+        raise UnsupportedModelError(
+            f"{config_path}: model_type={model_type!r} is not supported: expected one of {sorted(ARCHITECTURES)}"
+        )
     files = safetensors_files(directory)
     if not files:
         raise PretrainedError(f"{directory} has no *.safetensors weights")

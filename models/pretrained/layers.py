@@ -40,7 +40,11 @@ class Norm(nnx.Module):
 
     def __call__(self, x_BxLxD):
         if self.rms:
-            return x_BxLxD * jax.lax.rsqrt((x_BxLxD * x_BxLxD).mean(-1, keepdims=True) + self.eps) * lift(self.w[...], x_BxLxD)
+            return (
+                x_BxLxD
+                * jax.lax.rsqrt((x_BxLxD * x_BxLxD).mean(-1, keepdims=True) + self.eps)
+                * lift(self.w[...], x_BxLxD)
+            )
         centred = x_BxLxD - x_BxLxD.mean(-1, keepdims=True)
         var = (centred * centred).mean(-1, keepdims=True)
         return centred * jax.lax.rsqrt(var + self.eps) * lift(self.w[...], centred) + lift(self.b[...], centred)
@@ -58,7 +62,7 @@ def apply_rotary(x_BxLxHxDh, cos_LxR, sin_LxR):
     """Rotate the first R dims of each head (pairs `i` and `i + R/2`); the rest pass through."""
     R = cos_LxR.shape[-1]
     rot, rest = x_BxLxHxDh[..., :R], x_BxLxHxDh[..., R:]
-    first, second = rot[..., : R // 2], rot[..., R // 2:]
+    first, second = rot[..., : R // 2], rot[..., R // 2 :]
     rotated = jnp.concatenate([-second, first], axis=-1)
     cos, sin = cos_LxR[None, :, None], sin_LxR[None, :, None]
     return jnp.concatenate([rot * cos + rotated * sin, rest], axis=-1)

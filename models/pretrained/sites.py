@@ -27,8 +27,9 @@ def residual_site_names(cfg: PretrainedConfig) -> tuple[str, ...]:
 
 def all_site_names(cfg: PretrainedConfig) -> tuple[str, ...]:
     """Every capturable site: the residual stream plus each block's head outputs and attention pattern."""
-    return residual_site_names(cfg) + tuple(f"blocks.{layer}.{kind}" for layer in range(cfg.n_layers)
-                                            for kind in (HEAD_SITE, PATTERN_SITE))
+    return residual_site_names(cfg) + tuple(
+        f"blocks.{layer}.{kind}" for layer in range(cfg.n_layers) for kind in (HEAD_SITE, PATTERN_SITE)
+    )
 
 
 def replaceable_site_names(cfg: PretrainedConfig) -> tuple[str, ...]:
@@ -49,7 +50,7 @@ def split_block_site(site: str):
     """`(layer, kind)` for `blocks.{l}.{kind}`, None for a site outside the blocks."""
     if not site.startswith("blocks."):
         return None
-    layer, kind = site[len("blocks."):].split(".", 1)
+    layer, kind = site[len("blocks.") :].split(".", 1)
     return int(layer), kind
 
 
@@ -70,6 +71,7 @@ class ScanPlan:
 def scan_plan(cfg: PretrainedConfig, wanted: frozenset, replaced: tuple) -> ScanPlan:
     """The plan for capturing `wanted` and replacing `replaced` sites (a replaced site is reported from the
     substitute itself, so the scan does not capture it)."""
+
     def slots(sites):
         by_kind = {}
         for site in sorted(sites, key=lambda s: split_block_site(s) or (-1, "")):

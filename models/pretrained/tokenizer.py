@@ -16,17 +16,24 @@ def bpe_from_gguf_vocab(tokens: list, merges: list, token_types: list, pre: str)
     from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers
 
     if pre not in _SPLIT_DIGITS:
-        raise UnsupportedModelError(f"GGUF tokenizer.ggml.pre={pre!r} is not supported: "
-                                    f"expected one of {sorted(_SPLIT_DIGITS)}")
+        raise UnsupportedModelError(
+            f"GGUF tokenizer.ggml.pre={pre!r} is not supported: expected one of {sorted(_SPLIT_DIGITS)}"
+        )
     vocab = {token: index for index, token in enumerate(tokens)}
     pairs = [tuple(merge.split(" ", 1)) for merge in merges]
     tokenizer = Tokenizer(models.BPE(vocab=vocab, merges=pairs, fuse_unk=False))
     byte_level = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
-    tokenizer.pre_tokenizer = (pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True), byte_level])
-                               if _SPLIT_DIGITS[pre] else byte_level)
+    tokenizer.pre_tokenizer = (
+        pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True), byte_level])
+        if _SPLIT_DIGITS[pre]
+        else byte_level
+    )
     tokenizer.decoder = decoders.ByteLevel()
-    special = [AddedToken(tokens[i], special=True, normalized=False)
-               for i, kind in enumerate(token_types) if kind in (_CONTROL, _USER_DEFINED)]
+    special = [
+        AddedToken(tokens[i], special=True, normalized=False)
+        for i, kind in enumerate(token_types)
+        if kind in (_CONTROL, _USER_DEFINED)
+    ]
     tokenizer.add_special_tokens(special)
     return tokenizer
 

@@ -2,8 +2,16 @@
 
 import pytest
 
-TINY = ["analysis.shuffles=10", "analysis.cv_folds=3", "analysis.cv_shuffles=5", "analysis.emergence=false",
-        "analysis.untrained_control=false", "ladder.enabled=false", "lens.enabled=false", "train.num_steps=20"]
+TINY = [
+    "analysis.shuffles=10",
+    "analysis.cv_folds=3",
+    "analysis.cv_shuffles=5",
+    "analysis.emergence=false",
+    "analysis.untrained_control=false",
+    "ladder.enabled=false",
+    "lens.enabled=false",
+    "train.num_steps=20",
+]
 
 
 @pytest.fixture(scope="session")

@@ -39,8 +39,10 @@ def test_process_errors_are_one_line(capsys):
 
 
 def test_help_imports_no_jax_and_shows_the_common_commands():
-    code = ("import sys\nfrom experiments.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-            "print('JAX LOADED' if 'jax' in sys.modules else 'NO JAX')")
+    code = (
+        "import sys\nfrom experiments.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print('JAX LOADED' if 'jax' in sys.modules else 'NO JAX')"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("NO JAX")
     assert "belieflab run mess3" in out and "belieflab analyze runs/mess3" in out
@@ -59,8 +61,14 @@ def test_each_subcommand_runs_the_module_that_registered_it():
     import importlib
 
     choices = build_parser()._subparsers._group_actions[0].choices
-    owners = {"run": "run", "analyze": "analyze", "plot": "analyze", "report": "report", "sweep": "sweep",
-              "process": "process"}
+    owners = {
+        "run": "run",
+        "analyze": "analyze",
+        "plot": "analyze",
+        "report": "report",
+        "sweep": "sweep",
+        "process": "process",
+    }
     for command, owner in owners.items():
         module = importlib.import_module(f"experiments.commands.{owner}")
         assert f"experiments.commands.{owner}" in COMMANDS

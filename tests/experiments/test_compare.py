@@ -11,13 +11,16 @@ from experiments.report.compare import depth_curves, load_lens_section, write_co
 
 def _section(n_sites, scale):
     kl = [scale * (n_sites - 1 - i) for i in range(n_sites)]
-    return {"sites": [f"s{i}" for i in range(n_sites)], "logit": {"kl_model": kl},
-            "tuned": {"kl_model": [v / 2 for v in kl]},
-            "transfer": {"kl_model_penalty": np.abs(np.subtract.outer(range(3), range(3))).tolist()}}
+    return {
+        "sites": [f"s{i}" for i in range(n_sites)],
+        "logit": {"kl_model": kl},
+        "tuned": {"kl_model": [v / 2 for v in kl]},
+        "transfer": {"kl_model_penalty": np.abs(np.subtract.outer(range(3), range(3))).tolist()},
+    }
 
 
 def test_depth_axis_and_kl_fraction_by_hand():
-    curves = depth_curves(_section(5, 2.0))       # logit KL 8, 6, 4, 2, 0; tuned half of it
+    curves = depth_curves(_section(5, 2.0))  # logit KL 8, 6, 4, 2, 0; tuned half of it
     depth, frac = curves["logit"]
     np.testing.assert_allclose(depth, [0, 0.25, 0.5, 0.75, 1])
     np.testing.assert_allclose(frac, [1, 0.75, 0.5, 0.25, 0])
@@ -28,7 +31,9 @@ def test_depth_axis_and_kl_fraction_by_hand():
 def test_toy_and_llm_runs_on_one_page(tmp_path):
     toy, llm = tmp_path / "toy", tmp_path / "llm"
     toy.mkdir(), llm.mkdir()
-    (toy / "analysis.json").write_text(json.dumps({"lenses": {"trained": _section(9, 0.1), "untrained": _section(9, 9.0)}}))
+    (toy / "analysis.json").write_text(
+        json.dumps({"lenses": {"trained": _section(9, 0.1), "untrained": _section(9, 9.0)}})
+    )
     (llm / "lenses.json").write_text(json.dumps(_section(31, 1.0)))
     assert load_lens_section(toy)["sites"][-1] == "s8"
     assert load_lens_section(toy)["logit"]["kl_model"][0] == pytest.approx(0.8)  # the trained model's section

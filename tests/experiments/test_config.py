@@ -36,15 +36,18 @@ def test_overrides_and_base_inheritance(tmp_path):
     assert config.process.name == "rrxor" and config.process.params == {}  # mess3's params dropped
 
 
-@pytest.mark.parametrize("overrides, message", [
-    (["train.lr=0.1"], r"config.train has no field 'lr'; allowed: optimizer, learning_rate"),
-    (["model.n_layers=four"], r"config.model.n_layers='four' has the wrong type: expected int"),
-    (["model.n_layers=0"], r"config.model.n_layers=0 is invalid: must be an integer >= 1"),
-    (["train.optimizer=rmsprop"], r"config.train.optimizer='rmsprop' is invalid: must be one of"),
-    (["process.params.x=0.9"], r"config.process: mess3: parameter x=0.9 is out of range"),
-    (["analysis.sites=everything"], r"config.analysis.sites='everything' is invalid"),
-    (["nonsense"], r"override 'nonsense' must look like section.field=value"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (["train.lr=0.1"], r"config.train has no field 'lr'; allowed: optimizer, learning_rate"),
+        (["model.n_layers=four"], r"config.model.n_layers='four' has the wrong type: expected int"),
+        (["model.n_layers=0"], r"config.model.n_layers=0 is invalid: must be an integer >= 1"),
+        (["train.optimizer=rmsprop"], r"config.train.optimizer='rmsprop' is invalid: must be one of"),
+        (["process.params.x=0.9"], r"config.process: mess3: parameter x=0.9 is out of range"),
+        (["analysis.sites=everything"], r"config.analysis.sites='everything' is invalid"),
+        (["nonsense"], r"override 'nonsense' must look like section.field=value"),
+    ],
+)
 def test_errors_name_the_field(overrides, message):
     with pytest.raises(ConfigError, match=message):
         load_config("smoke", overrides)

@@ -10,8 +10,11 @@ from experiments.config.experiment import load_config, resolve_process
 from models.checkpoint import process_record
 from models.config import ConfigError
 
-MIXTURE = ["process.name=mixture", "process.components=[{name: mess3}, {name: mess3, x: 0.15, alpha: 0.6}]",
-           "process.weights=[0.4, 0.6]"]
+MIXTURE = [
+    "process.name=mixture",
+    "process.components=[{name: mess3}, {name: mess3, x: 0.15, alpha: 0.6}]",
+    "process.weights=[0.4, 0.6]",
+]
 
 
 def test_mixture_config_resolves_to_the_mixture(tmp_path):
@@ -35,18 +38,30 @@ def test_markov_pool_config():
     assert config.model.vocab_size == 4 and resolve_process(config.process).component_sizes == (5, 5, 5)
 
 
-@pytest.mark.parametrize("overrides, message", [
-    (MIXTURE[:1] + ["process.components=[{name: mess3}, {name: mess3, alpha: 1.6}]"],
-     r"^config\.process\.components\[1\]\.alpha: mess3: parameter alpha=1.6 is out of range"),
-    (MIXTURE[:2] + ["process.weights=[0.5, 0.6]"], r"^config\.process\.weights must sum to 1"),
-    (MIXTURE[:1], r"^config\.process\.components must be a non-empty list"),
-    (["process.weights=[1.0]"], r"^config\.process\.components and process\.weights apply to name: mixture"),
-    (["process.name=dirichlet_markov", "process.params={alpha: -1}"],
-     r"^config\.process\.alpha: dirichlet_markov: parameter alpha=-1 is out of range"),
-    (["process.name=dirichlet_markov", "process.params={vocab_size: 3, beta: 1}"],
-     r"^config\.process\.beta: unknown field of dirichlet_markov; valid: vocab_size, alpha"),
-    (["process.name=markov_pool", "process.params={num_chains: 0}"], r"^config\.process: markov_pool: .*num_chains"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (
+            MIXTURE[:1] + ["process.components=[{name: mess3}, {name: mess3, alpha: 1.6}]"],
+            r"^config\.process\.components\[1\]\.alpha: mess3: parameter alpha=1.6 is out of range",
+        ),
+        (MIXTURE[:2] + ["process.weights=[0.5, 0.6]"], r"^config\.process\.weights must sum to 1"),
+        (MIXTURE[:1], r"^config\.process\.components must be a non-empty list"),
+        (["process.weights=[1.0]"], r"^config\.process\.components and process\.weights apply to name: mixture"),
+        (
+            ["process.name=dirichlet_markov", "process.params={alpha: -1}"],
+            r"^config\.process\.alpha: dirichlet_markov: parameter alpha=-1 is out of range",
+        ),
+        (
+            ["process.name=dirichlet_markov", "process.params={vocab_size: 3, beta: 1}"],
+            r"^config\.process\.beta: unknown field of dirichlet_markov; valid: vocab_size, alpha",
+        ),
+        (
+            ["process.name=markov_pool", "process.params={num_chains: 0}"],
+            r"^config\.process: markov_pool: .*num_chains",
+        ),
+    ],
+)
 def test_errors_name_the_field_path(overrides, message):
     with pytest.raises(ConfigError, match=message):
         load_config("smoke", overrides)

@@ -8,7 +8,6 @@ import yaml
 
 from analysis.ladder.heldout_summary import seed_summary
 from analysis.regression.measure import TargetResult
-
 from experiments.runner import reanalyze
 
 

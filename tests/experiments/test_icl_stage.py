@@ -16,8 +16,15 @@ from models.config import ConfigError
 
 
 def test_icl_stage_writes_its_section_figure_and_table(tmp_path):
-    config = load_config("smoke", ["process.name=markov_pool", "process.params={vocab_size: 2, num_chains: 2}",
-                                   "model.n_ctx=4", "train.eval_sequences=64"])
+    config = load_config(
+        "smoke",
+        [
+            "process.name=markov_pool",
+            "process.params={vocab_size: 2, num_chains: 2}",
+            "model.n_ctx=4",
+            "train.eval_sequences=64",
+        ],
+    )
     process = resolve_process(config.process)
     model = models.Transformer(config.model, rngs=nnx.Rngs(0))
     ctx = StageContext(config, process, tmp_path, model)
@@ -36,15 +43,18 @@ def test_a_source_without_finite_states_runs_only_the_stages_that_allow_it(tmp_p
     source = resolve_process(config.process)
     assert isinstance(source, hmm.DirichletMarkov) and config.model.vocab_size == 3
     ran = []
-    stages = [Stage("finite", "needs states", lambda ctx: ran.append("finite")),
-              Stage("any", "any source", lambda ctx: ran.append("any"), finite_states=False)]
+    stages = [
+        Stage("finite", "needs states", lambda ctx: ran.append("finite")),
+        Stage("any", "any source", lambda ctx: ran.append("any"), finite_states=False),
+    ]
     run_stages(StageContext(config, source, tmp_path, model=None), stages)
     assert ran == ["any"]
     assert not icl.STAGE.applies(StageContext(load_config("smoke"), hmm.get_process("mess3"), tmp_path, None))
 
 
-@pytest.mark.parametrize("name", ["mess3-mixture", "mess3-mixture-gpu", "icl-markov", "icl-markov-gpu",
-                                  "icl-pool", "icl-pool-gpu"])
+@pytest.mark.parametrize(
+    "name", ["mess3-mixture", "mess3-mixture-gpu", "icl-markov", "icl-markov-gpu", "icl-pool", "icl-pool-gpu"]
+)
 def test_shipped_in_context_configs_load(name):
     process = resolve_process(load_config(name).process)
     assert getattr(process, "is_mixture", False) or isinstance(process, hmm.DirichletMarkov)

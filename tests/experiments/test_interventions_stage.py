@@ -9,20 +9,31 @@ from experiments.config.experiment import load_config, save_config
 from experiments.runner import run
 from models.config import ConfigError
 
-FAST = ["analysis.shuffles=10", "analysis.cv_folds=3", "analysis.cv_shuffles=5", "analysis.emergence=false",
-        "analysis.untrained_control=false", "interventions.enabled=true", "interventions.num_pairs=120",
-        "interventions.carry_pairs=0", "interventions.steering_pairs=60"]
+FAST = [
+    "analysis.shuffles=10",
+    "analysis.cv_folds=3",
+    "analysis.cv_shuffles=5",
+    "analysis.emergence=false",
+    "analysis.untrained_control=false",
+    "interventions.enabled=true",
+    "interventions.num_pairs=120",
+    "interventions.carry_pairs=0",
+    "interventions.steering_pairs=60",
+]
 
 
-@pytest.mark.parametrize("override, field", [
-    ("interventions.sites=[blocks.1.resid_post]", "config.interventions.sites"),  # smoke has one block
-    ("interventions.sites=[blocks.0.attn_out]", "config.interventions.sites"),
-    ("interventions.num_pairs=-3", "config.interventions.num_pairs"),
-    ("interventions.modes=[first]", "config.interventions.modes"),
-    ("interventions.target_belief=[0.5,0.6,0.1]", "config.interventions.target_belief"),
-    ("interventions.target_belief=[0.5,0.5]", "config.interventions.target_belief"),
-    ("interventions.pairs=3", "config.interventions"),
-])
+@pytest.mark.parametrize(
+    "override, field",
+    [
+        ("interventions.sites=[blocks.1.resid_post]", "config.interventions.sites"),  # smoke has one block
+        ("interventions.sites=[blocks.0.attn_out]", "config.interventions.sites"),
+        ("interventions.num_pairs=-3", "config.interventions.num_pairs"),
+        ("interventions.modes=[first]", "config.interventions.modes"),
+        ("interventions.target_belief=[0.5,0.6,0.1]", "config.interventions.target_belief"),
+        ("interventions.target_belief=[0.5,0.5]", "config.interventions.target_belief"),
+        ("interventions.pairs=3", "config.interventions"),
+    ],
+)
 def test_bad_interventions_config_names_the_field(override, field):
     with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
         load_config("smoke", [override])
@@ -37,11 +48,17 @@ def config_only(tmp_path):
     return str(config.run_dir)
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--sites", "nope"], "--sites"), (["--sites", "blocks.4.resid_mid"], "--sites"),
-    (["--target-belief", "0.5,0.6,0.1"], "off the simplex"), (["--target-belief", "a,b"], "--target-belief"),
-    (["--pairs", "-1"], "--pairs"), (["--modes", "every"], "--modes"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--sites", "nope"], "--sites"),
+        (["--sites", "blocks.4.resid_mid"], "--sites"),
+        (["--target-belief", "0.5,0.6,0.1"], "off the simplex"),
+        (["--target-belief", "a,b"], "--target-belief"),
+        (["--pairs", "-1"], "--pairs"),
+        (["--modes", "every"], "--modes"),
+    ],
+)
 def test_intervene_input_errors_are_one_line(config_only, capsys, args, words):
     assert main(["intervene", config_only, *args]) == 2
     err = capsys.readouterr().err
@@ -61,8 +78,26 @@ def test_run_with_interventions_and_the_intervene_command(tmp_path, capsys):
         assert (outcome.run_dir / report["figures"][name]).stat().st_size > 1000
     page = (outcome.run_dir / "report.html").read_text()
     assert "Activation patching" in page and "Belief steering" in page
-    assert main(["intervene", str(outcome.run_dir), "--pairs", "40", "--carry-pairs", "0", "--steering-pairs", "20",
-                 "--sites", "blocks.0.resid_post,ln_final", "--target-belief", "0.2,0.3,0.5", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "intervene",
+                str(outcome.run_dir),
+                "--pairs",
+                "40",
+                "--carry-pairs",
+                "0",
+                "--steering-pairs",
+                "20",
+                "--sites",
+                "blocks.0.resid_post,ln_final",
+                "--target-belief",
+                "0.2,0.3,0.5",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert "ln_final" in capsys.readouterr().out
     again = json.loads((outcome.run_dir / "analysis.json").read_text())["interventions"]
     assert again["settings"]["num_pairs"] == 40 and again["settings"]["target_belief"] == [0.2, 0.3, 0.5]

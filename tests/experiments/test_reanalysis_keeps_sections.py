@@ -20,8 +20,10 @@ def intervened(tiny_run, tmp_path_factory):
     """A copy of the tiny run, then `belieflab intervene` on it: analysis.json has an `interventions` section."""
     run_dir = tmp_path_factory.mktemp("intervened") / tiny_run.name
     shutil.copytree(tiny_run.run_dir, run_dir)
-    assert main(["intervene", str(run_dir), "--pairs", "60", "--carry-pairs", "0", "--steering-pairs", "30",
-                 "--quiet"]) == 0
+    assert (
+        main(["intervene", str(run_dir), "--pairs", "60", "--carry-pairs", "0", "--steering-pairs", "30", "--quiet"])
+        == 0
+    )
     return run_dir
 
 

@@ -18,16 +18,20 @@ def test_committed_reference_is_current(tmp_path):
         names.remove("cli.md")  # generated under another Python, whose argparse lays help out differently
     for name in names:
         fresh, committed = (tmp_path / name).read_text(), (COMMITTED / name)
-        assert committed.is_file() and committed.read_text() == fresh, \
+        assert committed.is_file() and committed.read_text() == fresh, (
             f"docs/reference/{name} is out of date: run python -m experiments.reference_docs"
+        )
 
 
-@pytest.mark.parametrize("cls, field, annotation, expected", [
-    (TrainConfig, "num_steps", int, "must be an integer >= 1"),
-    (TrainConfig, "optimizer", str, "must be one of ['adam', 'adamw', 'sgd']"),
-    (AnalysisConfig, "rcond", float, "must be in (0, 1)"),
-    (TrainConfig, "nesterov", bool, "true or false"),
-])
+@pytest.mark.parametrize(
+    "cls, field, annotation, expected",
+    [
+        (TrainConfig, "num_steps", int, "must be an integer >= 1"),
+        (TrainConfig, "optimizer", str, "must be one of ['adam', 'adamw', 'sgd']"),
+        (AnalysisConfig, "rcond", float, "must be in (0, 1)"),
+        (TrainConfig, "nesterov", bool, "true or false"),
+    ],
+)
 def test_allowed_quotes_the_validation(cls, field, annotation, expected):
     """By hand from the validation code: each field's rule, and only its own (not another field's)."""
     assert allowed(cls, field, annotation) == expected

@@ -32,10 +32,16 @@ def test_page_has_a_linked_table_of_contents_and_wide_tables_scroll():
 
 def _lens_section():
     sites = ["embed", "blocks.0.resid_post", "ln_final"]
-    return {"trained": {"sites": sites, "logit": {"kl_model": [0.7, 0.2, -1.1e-09]},
-                        "tuned": {"kl_model": [0.3, 0.1, -3e-10], "kl_bayes": [0.31, 0.11, -2e-9]},
-                        "shared": {"kl_model": [0.4, 0.15, 0.0]}, "model": {"kl_bayes": 0.01}},
-            "belief": {"r2": [0.5, 0.9, 0.998]}}
+    return {
+        "trained": {
+            "sites": sites,
+            "logit": {"kl_model": [0.7, 0.2, -1.1e-09]},
+            "tuned": {"kl_model": [0.3, 0.1, -3e-10], "kl_bayes": [0.31, 0.11, -2e-9]},
+            "shared": {"kl_model": [0.4, 0.15, 0.0]},
+            "model": {"kl_bayes": 0.01},
+        },
+        "belief": {"r2": [0.5, 0.9, 0.998]},
+    }
 
 
 def test_negative_kl_rounding_noise_shows_as_zero_in_lens_tables():
@@ -72,9 +78,12 @@ def test_report_shows_each_lens_figure_once_with_its_caption(tiny_run, tmp_path)
 def test_tokens_the_font_cannot_draw_are_code_points_and_the_grid_warns_nothing(tmp_path):
     assert drawable_text("中文") == "\\u4e2d\\u6587" and drawable_text(" a\n") == " a\\n"
     assert drawable_text("abcdefghijkl", 4) == "abcd"
-    grid = {"sites": ["0", "1"], "tokens": ["中", "b"],
-            "logit": {"top1": [["文", "x"], ["y", "z"]], "prob": [[0.1, 0.9], [0.5, 0.2]]},
-            "tuned": {"top1": [["語", "x"], ["y", "z"]], "prob": [[0.2, 0.8], [0.4, 0.3]]}}
+    grid = {
+        "sites": ["0", "1"],
+        "tokens": ["中", "b"],
+        "logit": {"top1": [["文", "x"], ["y", "z"]], "prob": [[0.1, 0.9], [0.5, 0.2]]},
+        "tuned": {"top1": [["語", "x"], ["y", "z"]], "prob": [[0.2, 0.8], [0.4, 0.3]]},
+    }
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         plot_logit_grid(grid, tmp_path / "grid.png")
@@ -87,19 +96,38 @@ def _llm_lenses(path, n_layers=30, every=5):
     layers = sorted(set(range(0, n_layers + 1, every)) | {n_layers})
     kl = list(np.linspace(4.0, 0.0, n_layers + 1))
     path.mkdir()
-    (path / "lenses.json").write_text(json.dumps({
-        "sites": sites, "logit": {"kl_model": kl[:-1] + [-2e-9]}, "tuned": {"kl_model": kl},
-        "transfer": {"layers": layers, "sites": [sites[i] for i in layers],
-                     "kl_model_penalty": np.ones((len(layers), len(layers))).tolist()},
-        "model": {"name": "smollm2-135m", "checkpoint": {"file": "X.Q4_1.gguf", "format": "gguf",
-                                                          "quantisation": "MOSTLY_Q4_1", "tensor_types": {"Q4_1": 3}}}}))
+    (path / "lenses.json").write_text(
+        json.dumps(
+            {
+                "sites": sites,
+                "logit": {"kl_model": kl[:-1] + [-2e-9]},
+                "tuned": {"kl_model": kl},
+                "transfer": {
+                    "layers": layers,
+                    "sites": [sites[i] for i in layers],
+                    "kl_model_penalty": np.ones((len(layers), len(layers))).tolist(),
+                },
+                "model": {
+                    "name": "smollm2-135m",
+                    "checkpoint": {
+                        "file": "X.Q4_1.gguf",
+                        "format": "gguf",
+                        "quantisation": "MOSTLY_Q4_1",
+                        "tensor_types": {"Q4_1": 3},
+                    },
+                },
+            }
+        )
+    )
     return layers
 
 
 def test_compare_labels_layers_names_units_and_the_checkpoint(tmp_path):
     layers = _llm_lenses(tmp_path / "llm")
     assert transfer_labels(json.loads((tmp_path / "llm" / "lenses.json").read_text())) == (
-        [str(layer) for layer in layers], "layer")
+        [str(layer) for layer in layers],
+        "layer",
+    )
     assert layers[:3] == [0, 5, 10]
     assert transfer_labels({"sites": ["embed", "ln_final"], "transfer": {}}) == (["embed", "ln_final"], "site")
     assert main(["compare", str(tmp_path / "llm"), "--output-dir", str(tmp_path / "out")]) == 0
@@ -110,8 +138,14 @@ def test_compare_labels_layers_names_units_and_the_checkpoint(tmp_path):
 
 def test_one_quiet_flag_everywhere_and_singular_counts():
     parser = build_parser()
-    for argv in (["lens-llm", "--quiet"], ["lens-llm", "--no-progress"], ["analyze", "r", "--quiet"],
-                 ["lens", "r", "--quiet"], ["intervene", "r", "--quiet"], ["run", "smoke", "--quiet"]):
+    for argv in (
+        ["lens-llm", "--quiet"],
+        ["lens-llm", "--no-progress"],
+        ["analyze", "r", "--quiet"],
+        ["lens", "r", "--quiet"],
+        ["intervene", "r", "--quiet"],
+        ["run", "smoke", "--quiet"],
+    ):
         assert parser.parse_args(argv).quiet is True, argv
     help_text = parser._subparsers._group_actions[0].choices["lens-llm"].format_help()
     assert "--quiet" in help_text and "--no-progress" not in help_text

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from experiments.config.experiment import load_config
 from analysis.atomic import read_jsonl
+from experiments.config.experiment import load_config
 from experiments.runner import run
 from models import list_checkpoints
 

@@ -11,8 +11,13 @@ from experiments.config import load_config
 from experiments.results_page import main, render
 from experiments.runner import run
 
-OVERRIDES = ["analysis.shuffles=20", "analysis.cv_shuffles=10", "analysis.emergence=false", "lens.enabled=false",
-             "ladder.fold_seeds=3"]  # each differs from the shipped smoke config
+OVERRIDES = [
+    "analysis.shuffles=20",
+    "analysis.cv_shuffles=10",
+    "analysis.emergence=false",
+    "lens.enabled=false",
+    "ladder.fold_seeds=3",
+]  # each differs from the shipped smoke config
 
 
 @pytest.fixture(scope="module")
@@ -113,8 +118,12 @@ def test_lens_table_from_lenses_json(smoke_run, tmp_path):
     shutil.copytree(smoke_run, run_dir)
     sites = ["blocks.0.resid_pre", "blocks.1.resid_pre", "ln_final"]
     kl = {"logit": [12.5, 3.25, 0.0], "tuned": [4.5, 1.125, 0.0625]}
-    lenses = {"schema": "belieflab.lens_llm/1", "units": "nats", "sites": sites,
-              **{method: {"kl_model": values} for method, values in kl.items()}}
+    lenses = {
+        "schema": "belieflab.lens_llm/1",
+        "units": "nats",
+        "sites": sites,
+        **{method: {"kl_model": values} for method, values in kl.items()},
+    }
     (run_dir / "lenses.json").write_text(json.dumps(lenses))
     (run_dir / "analysis.json").unlink()
     (run_dir / "config.yaml").write_text("lens_llm: {model: smollm2-135m, tokens: 512, seed: 0}\n")

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import yaml
 
+from analysis.atomic import read_jsonl
 from experiments.cli import main
 from experiments.config.experiment import load_config
-from analysis.atomic import read_jsonl
 from experiments.runner import run
 from models import CheckpointError, ConfigError, list_checkpoints, load_checkpoint
 
@@ -41,8 +41,9 @@ def test_run_directory_layout(finished):
     assert report["environment"]["jax"] == jax.__version__ and report["environment"]["cpu_count"] >= 1
     for name, path in report["figures"].items():
         assert (run_dir / path).stat().st_size > 1000, name
-    assert {"geometry", "r2_by_site", "r2_vs_tokens", "emergence_grid", "emergence_gif",
-            "training_curves"} <= set(report["figures"])
+    assert {"geometry", "r2_by_site", "r2_vs_tokens", "emergence_grid", "emergence_gif", "training_curves"} <= set(
+        report["figures"]
+    )
     assert len(report["training"]["checkpoints"]) == 3
     page = (run_dir / "report.html").read_text()
     assert page.count("data:image/png;base64,") >= 5 and 'src="http' not in page
@@ -107,8 +108,13 @@ def test_resumed_run_says_what_it_does_and_times_each_stage(finished, tmp_path, 
     run(config.__class__(**{**config.__dict__, "name": copy.name, "output_dir": str(tmp_path)}), progress=True)
     err = capsys.readouterr().err.replace("\r", "\n")  # progress bars redraw with carriage returns
     assert f"training already finished (step 60 in {copy / 'checkpoints'})" in err
-    for stage in ("analysis: belief regression", "ladder: token history", "emergence: the regression at every checkpoint",
-                  "lenses: logit", "report"):
+    for stage in (
+        "analysis: belief regression",
+        "ladder: token history",
+        "emergence: the regression at every checkpoint",
+        "lenses: logit",
+        "report",
+    ):
         assert re.search(rf"^{re.escape(stage)}.*: done in \d+\.\d s$", err, re.M), stage
 
 

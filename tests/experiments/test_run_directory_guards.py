@@ -37,8 +37,9 @@ def read_only(monkeypatch):
     """`os.access` says "not writable" for the paths added to the returned set (as for a non-root user)."""
     denied = set()
     real = os.access
-    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if str(p) in denied and mode & os.W_OK
-                        else real(p, mode, **kw))
+    monkeypatch.setattr(
+        os, "access", lambda p, mode, **kw: False if str(p) in denied and mode & os.W_OK else real(p, mode, **kw)
+    )
     return denied
 
 
@@ -106,8 +107,9 @@ def live_process():
 
 
 def _lock(run_dir, pid, host=None):
-    (run_dir / LOCK_NAME).write_text(json.dumps({"pid": pid, "host": host or socket.gethostname(),
-                                                 "command": "belieflab run", "since": 0}))
+    (run_dir / LOCK_NAME).write_text(
+        json.dumps({"pid": pid, "host": host or socket.gethostname(), "command": "belieflab run", "since": 0})
+    )
 
 
 @pytest.mark.parametrize("command", ["run", "analyze", "report"])

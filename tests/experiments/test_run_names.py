@@ -15,8 +15,12 @@ def test_training_overrides_derive_the_run_name():
     assert derived_run_name("rrxor", overrides) == "rrxor-num_steps=2000-n_layers=2"
     assert derived_run_name("rrxor", overrides + ["name=mine"]) == "rrxor"
     # bookkeeping a checkpoint resumes with, and the analysis, keep the plain name
-    assert derived_run_name("rrxor", ["train.eval_every=50", "train.checkpoint_steps=[5]", "analysis.shuffles=3",
-                                      "output_dir=/tmp/x"]) == "rrxor"
+    assert (
+        derived_run_name(
+            "rrxor", ["train.eval_every=50", "train.checkpoint_steps=[5]", "analysis.shuffles=3", "output_dir=/tmp/x"]
+        )
+        == "rrxor"
+    )
     assert derived_run_name("mess3", ["process.params.x=0.1"]) == "mess3-x=0.1"
     assert derived_run_name("m", ["model.act_fn=a/b c"]) == "m-act_fn=a_b_c", "filesystem-safe"
     assert derived_run_name("m", ["train.seed=1", "model.seed=2"]) == "m-train.seed=1-model.seed=2"

@@ -23,14 +23,17 @@ def test_unknown_parameter_lists_valid_ones():
         hmm.get_process("mess3", beta=0.3)
 
 
-@pytest.mark.parametrize("name, params, match", [
-    ("mess3", dict(x=0.7), r"x=0.7 is out of range; allowed in \(0.0, 0.5\]"),
-    ("mess3", dict(alpha=-0.1), r"alpha=-0.1 is out of range"),
-    ("rrxor", dict(p1=1.0), r"p1=1.0 is out of range"),
-    ("random_hmm", dict(num_states=2.5), r"num_states=2.5 must be an integer"),
-    ("post_quantum", dict(alpha=0.5), r"alpha=0.5 is out of range"),
-    ("even", dict(p="half"), r"must be a number"),
-])
+@pytest.mark.parametrize(
+    "name, params, match",
+    [
+        ("mess3", dict(x=0.7), r"x=0.7 is out of range; allowed in \(0.0, 0.5\]"),
+        ("mess3", dict(alpha=-0.1), r"alpha=-0.1 is out of range"),
+        ("rrxor", dict(p1=1.0), r"p1=1.0 is out of range"),
+        ("random_hmm", dict(num_states=2.5), r"num_states=2.5 must be an integer"),
+        ("post_quantum", dict(alpha=0.5), r"alpha=0.5 is out of range"),
+        ("even", dict(p="half"), r"must be a number"),
+    ],
+)
 def test_out_of_range_parameters(name, params, match):
     with raises(match):
         hmm.get_process(name, **params)

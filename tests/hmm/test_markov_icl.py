@@ -68,8 +68,13 @@ def test_sequence_probabilities_are_the_polya_closed_form():
     for seq in tokens:
         n = np.zeros((V, V))
         np.add.at(n, (seq[:-1], seq[1:]), 1)
-        closed.append(-np.log(V) + sum(gammaln(V * alpha) - gammaln(V * alpha + n[i].sum())
-                                       + np.sum(gammaln(alpha + n[i]) - gammaln(alpha)) for i in range(V)))
+        closed.append(
+            -np.log(V)
+            + sum(
+                gammaln(V * alpha) - gammaln(V * alpha + n[i].sum()) + np.sum(gammaln(alpha + n[i]) - gammaln(alpha))
+                for i in range(V)
+            )
+        )
     np.testing.assert_allclose(logp - np.log(V), closed, atol=1e-5)
     assert np.exp(closed).sum() == pytest.approx(1.0)
 
@@ -107,8 +112,9 @@ def test_markov_chain_process_quantities():
     np.testing.assert_allclose(hmm.predictive_distribution(chain, beliefs)[0], P[tokens[0]], atol=1e-6)
     uniform = hmm.markov_chain(P, first="uniform")
     assert uniform.num_states == 3 and uniform.initial_belief.tolist() == [0, 0, 1]
-    assert float(hmm.sequence_log_prob(uniform, tokens)[0]) == pytest.approx(expected - np.log(q / (p + q))
-                                                                             + np.log(0.5), rel=1e-5)
+    assert float(hmm.sequence_log_prob(uniform, tokens)[0]) == pytest.approx(
+        expected - np.log(q / (p + q)) + np.log(0.5), rel=1e-5
+    )
     rate = -(q * ((1 - p) * np.log(1 - p) + p * np.log(p)) + p * (q * np.log(q) + (1 - q) * np.log(1 - q))) / (p + q)
     h = hmm.myopic_entropy(uniform, 3)
     # after a uniform x_0 the next token's entropy averages the two rows equally, not by the stationary weights
@@ -140,7 +146,7 @@ def test_pool_predictor_equals_filtering_and_brute_force():
     np.testing.assert_allclose(fast, filtered, atol=2e-5)
     for b, seq in enumerate(tokens):
         for t in range(len(seq)):
-            like = np.array([np.prod([P[x, y] for x, y in zip(seq[:t], seq[1:t + 1])]) for P in matrices])
+            like = np.array([np.prod([P[x, y] for x, y in zip(seq[:t], seq[1 : t + 1])]) for P in matrices])
             np.testing.assert_allclose(fast[b, t], like @ matrices[:, seq[t]] / like.sum(), atol=2e-6)
 
 
@@ -168,18 +174,21 @@ def test_dirichlet_sampler_is_keyed_and_returns_its_matrices():
     assert abs(share - 0.6) < 4 * np.sqrt(0.24 / 2000)
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: hmm.bigram_predictive(np.array([[0, 3]]), 3, 1.0), r"tokens hold 3, outside the vocabulary"),
-    (lambda: hmm.unigram_predictive(np.array([[0, 1]]), 3, 0.0), r"alpha=0.0 is invalid: must be a number > 0"),
-    (lambda: hmm.markov_chain([[0.5, 0.4], [0.5, 0.5]]), r"matrix: rows must sum to 1 .*row 0 sums to 0.9"),
-    (lambda: hmm.markov_chain([[1.0, 0.0], [0.0, 1.0]]), r"markov_chain needs an irreducible chain"),
-    (lambda: hmm.markov_chain([[0.5, 0.5], [0.5, 0.5]], first="random"), r"first='random' is invalid"),
-    (lambda: hmm.markov_chain([[1.0]] * 2), r"matrix must have shape \[V, V\]"),
-    (lambda: hmm.DirichletMarkov(3, -1.0), r"dirichlet_markov: parameter alpha=-1.0 is out of range"),
-    (lambda: hmm.get_process("markov_pool", num_chains=0), r"num_chains=0 is out of range"),
-    (lambda: hmm.pool_predictive(np.ones((2, 2)), np.zeros((1, 3), int)), r"matrices must have shape \[M, V, V\]"),
-    (lambda: hmm.next_token_log_loss(np.ones((1, 2, 3)), np.zeros((1, 3), int)), r"predictive must have shape"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: hmm.bigram_predictive(np.array([[0, 3]]), 3, 1.0), r"tokens hold 3, outside the vocabulary"),
+        (lambda: hmm.unigram_predictive(np.array([[0, 1]]), 3, 0.0), r"alpha=0.0 is invalid: must be a number > 0"),
+        (lambda: hmm.markov_chain([[0.5, 0.4], [0.5, 0.5]]), r"matrix: rows must sum to 1 .*row 0 sums to 0.9"),
+        (lambda: hmm.markov_chain([[1.0, 0.0], [0.0, 1.0]]), r"markov_chain needs an irreducible chain"),
+        (lambda: hmm.markov_chain([[0.5, 0.5], [0.5, 0.5]], first="random"), r"first='random' is invalid"),
+        (lambda: hmm.markov_chain([[1.0]] * 2), r"matrix must have shape \[V, V\]"),
+        (lambda: hmm.DirichletMarkov(3, -1.0), r"dirichlet_markov: parameter alpha=-1.0 is out of range"),
+        (lambda: hmm.get_process("markov_pool", num_chains=0), r"num_chains=0 is out of range"),
+        (lambda: hmm.pool_predictive(np.ones((2, 2)), np.zeros((1, 3), int)), r"matrices must have shape \[M, V, V\]"),
+        (lambda: hmm.next_token_log_loss(np.ones((1, 2, 3)), np.zeros((1, 3), int)), r"predictive must have shape"),
+    ],
+)
 def test_errors(call, match):
     with pytest.raises(ProcessError, match=match):
         call()

@@ -27,20 +27,34 @@ def path_sum_prob(T, w, eta0, tokens):
 def brute_force(components, weights, tokens):
     """P(component | tokens) [M] and P(next token | tokens) [V], from path sums per component."""
     V = components[0].vocab_size
-    joint = np.array([wt * path_sum_prob(c.transition_matrices, c.right_vector, c.stationary_distribution, tokens)
-                      for c, wt in zip(components, weights)])
-    nxt = np.array([[wt * path_sum_prob(c.transition_matrices, c.right_vector, c.stationary_distribution,
-                                        [*tokens, v]) for v in range(V)] for c, wt in zip(components, weights)])
+    joint = np.array(
+        [
+            wt * path_sum_prob(c.transition_matrices, c.right_vector, c.stationary_distribution, tokens)
+            for c, wt in zip(components, weights)
+        ]
+    )
+    nxt = np.array(
+        [
+            [
+                wt * path_sum_prob(c.transition_matrices, c.right_vector, c.stationary_distribution, [*tokens, v])
+                for v in range(V)
+            ]
+            for c, wt in zip(components, weights)
+        ]
+    )
     return joint / joint.sum(), nxt.sum(0) / joint.sum()
 
 
 MESS3_PAIR = [hmm.get_process("mess3", x=0.05, alpha=0.85), hmm.get_process("mess3", x=0.15, alpha=0.6)]
 
 
-@pytest.mark.parametrize("components, weights", [
-    (MESS3_PAIR, [0.3, 0.7]),
-    ([hmm.get_process("mess3"), hmm.get_process("post_quantum")], [0.6, 0.4]),  # a generalized HMM component
-])
+@pytest.mark.parametrize(
+    "components, weights",
+    [
+        (MESS3_PAIR, [0.3, 0.7]),
+        ([hmm.get_process("mess3"), hmm.get_process("post_quantum")], [0.6, 0.4]),  # a generalized HMM component
+    ],
+)
 def test_posterior_and_prediction_match_path_sums(components, weights):
     mix = hmm.mixture(components, weights)
     tokens = np.array([[0, 0, 1, 2], [2, 2, 2, 0], [1, 0, 2, 1]])
@@ -52,9 +66,11 @@ def test_posterior_and_prediction_match_path_sums(components, weights):
             post, nxt = brute_force(components, weights, seq[: t + 1].tolist())
             np.testing.assert_allclose(posterior[b, t], post, atol=3e-5)
             np.testing.assert_allclose(prediction[b, t], nxt, atol=3e-5)
-        expected = sum(wt * path_sum_prob(c.transition_matrices, c.right_vector, c.stationary_distribution,
-                                          seq.tolist()) for c, wt in zip(components, weights))
-        assert float(np.exp(hmm.sequence_log_prob(mix, tokens[b:b + 1])[0])) == pytest.approx(expected, rel=1e-4)
+        expected = sum(
+            wt * path_sum_prob(c.transition_matrices, c.right_vector, c.stationary_distribution, seq.tolist())
+            for c, wt in zip(components, weights)
+        )
+        assert float(np.exp(hmm.sequence_log_prob(mix, tokens[b : b + 1])[0])) == pytest.approx(expected, rel=1e-4)
         full = path_sum_prob(mix.transition_matrices, mix.right_vector, mix.initial_belief, seq.tolist())
         assert full == pytest.approx(expected, rel=1e-10)
 
@@ -69,9 +85,13 @@ def test_mixed_state_tree_matches_path_sums():
     for seq, prob, belief in zip(tokens, probs, beliefs):
         post, _ = brute_force(MESS3_PAIR, weights, seq[:2].tolist())
         np.testing.assert_allclose(hmm.component_posterior(mix, belief[1]), post, atol=1e-10)
-        assert prob == pytest.approx(sum(wt * path_sum_prob(c.transition_matrices, c.right_vector,
-                                                            c.stationary_distribution, seq.tolist())
-                                         for c, wt in zip(MESS3_PAIR, weights)), rel=1e-10)
+        assert prob == pytest.approx(
+            sum(
+                wt * path_sum_prob(c.transition_matrices, c.right_vector, c.stationary_distribution, seq.tolist())
+                for c, wt in zip(MESS3_PAIR, weights)
+            ),
+            rel=1e-10,
+        )
 
 
 def test_prior_and_stationary_handling():
@@ -126,8 +146,9 @@ def test_posterior_collapses_after_one_informative_token():
     np.testing.assert_allclose(post[0, 2:], [[0, 1], [0, 1]], atol=1e-7)
     np.testing.assert_allclose(post[1, 1:], [[1, 0]] * 3, atol=1e-7)
     # the prediction before any token mixes the components by the weights
-    np.testing.assert_allclose(hmm.predictive_distribution(mix, mix.initial_belief),
-                               [w * 0.3, w * 0.7 + (1 - w) * 0.4, (1 - w) * 0.6])
+    np.testing.assert_allclose(
+        hmm.predictive_distribution(mix, mix.initial_belief), [w * 0.3, w * 0.7 + (1 - w) * 0.4, (1 - w) * 0.6]
+    )
 
 
 def test_sampling_draws_components_by_their_weights():
@@ -157,16 +178,20 @@ def test_mess3_mixture_samples_follow_the_tree():
 
 def test_display_name_lists_weighted_components():
     assert hmm.display_name(hmm.mixture(MESS3_PAIR, [0.5, 0.5])) == (
-        "0.5 × Mess3 (x = 0.05, α = 0.85) + 0.5 × Mess3 (x = 0.15, α = 0.6)")
+        "0.5 × Mess3 (x = 0.05, α = 0.85) + 0.5 × Mess3 (x = 0.15, α = 0.6)"
+    )
 
 
-@pytest.mark.parametrize("weights, match", [
-    ([0.5], r"weights must hold one number per component \(2\), got shape \[1\]"),
-    ([0.5, 0.6], r"weights must sum to 1 .*got sum 1.1"),
-    ([1.2, -0.2], r"weights\[1\]=-0.2 is invalid: weights must be finite and non-negative"),
-    ([np.nan, 1.0], r"weights\[0\]=nan is invalid"),
-    ("ab", r"weights='ab' must be a list of 2 numbers"),
-])
+@pytest.mark.parametrize(
+    "weights, match",
+    [
+        ([0.5], r"weights must hold one number per component \(2\), got shape \[1\]"),
+        ([0.5, 0.6], r"weights must sum to 1 .*got sum 1.1"),
+        ([1.2, -0.2], r"weights\[1\]=-0.2 is invalid: weights must be finite and non-negative"),
+        ([np.nan, 1.0], r"weights\[0\]=nan is invalid"),
+        ("ab", r"weights='ab' must be a list of 2 numbers"),
+    ],
+)
 def test_weight_errors(weights, match):
     with pytest.raises(ProcessError, match=match):
         hmm.mixture(MESS3_PAIR, weights)

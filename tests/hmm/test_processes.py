@@ -20,16 +20,19 @@ def test_mess3_matrices_match_the_written_form():
     np.testing.assert_allclose(T[2], expected2)
 
 
-@pytest.mark.parametrize("name, params, expected", [
-    ("mess3", {}, [1 / 3] * 3),
-    ("mess3", dict(x=0.15, alpha=0.6), [1 / 3] * 3),
-    ("rrxor", {}, np.array([2, 1, 1, 1, 1]) / 6),
-    ("z1r", {}, [1 / 3] * 3),
-    ("even", {}, [2 / 3, 1 / 3]),
-    ("golden_mean", {}, [2 / 3, 1 / 3]),
-    ("sns", dict(p=0.2, q=0.6), [0.75, 0.25]),  # pi_A p = pi_B q
-    ("bloch_walk", {}, [1.0, 0.0, 0.0]),  # the maximally mixed qubit
-])
+@pytest.mark.parametrize(
+    "name, params, expected",
+    [
+        ("mess3", {}, [1 / 3] * 3),
+        ("mess3", dict(x=0.15, alpha=0.6), [1 / 3] * 3),
+        ("rrxor", {}, np.array([2, 1, 1, 1, 1]) / 6),
+        ("z1r", {}, [1 / 3] * 3),
+        ("even", {}, [2 / 3, 1 / 3]),
+        ("golden_mean", {}, [2 / 3, 1 / 3]),
+        ("sns", dict(p=0.2, q=0.6), [0.75, 0.25]),  # pi_A p = pi_B q
+        ("bloch_walk", {}, [1.0, 0.0, 0.0]),  # the maximally mixed qubit
+    ],
+)
 def test_stationary_distribution(name, params, expected):
     p = hmm.get_process(name, **params)
     np.testing.assert_allclose(p.stationary_distribution, expected, atol=1e-10)
@@ -88,6 +91,17 @@ def test_process_passes_through_jit():
 
 def test_list_processes_names_parameters_and_ranges():
     listing = hmm.list_processes()
-    assert {"mess3", "rrxor", "z1r", "even", "golden_mean", "sns", "leaky_rrxor", "random_hmm",
-            "post_quantum", "bloch_walk", "fanizza"} <= set(listing)
+    assert {
+        "mess3",
+        "rrxor",
+        "z1r",
+        "even",
+        "golden_mean",
+        "sns",
+        "leaky_rrxor",
+        "random_hmm",
+        "post_quantum",
+        "bloch_walk",
+        "fanizza",
+    } <= set(listing)
     assert "alpha=0.85" in listing["mess3"] and "x=0.05" in listing["mess3"]

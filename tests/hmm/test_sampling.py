@@ -18,8 +18,7 @@ def test_sample_beliefs_equal_filters(name):
     tokens, beliefs = hmm.sample(p, KEY, batch_size=16, seq_len=12)
     assert tokens.shape == (16, 12) and tokens.dtype == np.int32
     assert beliefs.shape == (16, 12, p.num_states)
-    expected, logp = numpy_filter(p.transition_matrices, p.right_vector, p.stationary_distribution,
-                                  np.asarray(tokens))
+    expected, logp = numpy_filter(p.transition_matrices, p.right_vector, p.stationary_distribution, np.asarray(tokens))
     np.testing.assert_allclose(beliefs, expected, atol=2e-5)
     np.testing.assert_allclose(hmm.beliefs(p, tokens), expected, atol=2e-5)
     np.testing.assert_allclose(hmm.beliefs(p, tokens, parallel=True), expected, atol=2e-5)

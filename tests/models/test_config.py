@@ -7,25 +7,35 @@ from models import ConfigError, ModelConfig, TrainConfig
 
 def test_defaults_are_the_papers_mess3_model():
     cfg = ModelConfig()
-    assert (cfg.n_layers, cfg.d_model, cfg.n_heads, cfg.d_head, cfg.d_mlp, cfg.n_ctx, cfg.act_fn) == \
-        (4, 64, 1, 8, 256, 10, "relu")
+    assert (cfg.n_layers, cfg.d_model, cfg.n_heads, cfg.d_head, cfg.d_mlp, cfg.n_ctx, cfg.act_fn) == (
+        4,
+        64,
+        1,
+        8,
+        256,
+        10,
+        "relu",
+    )
     assert cfg.normalization == "layernorm" and not cfg.bos
 
 
-@pytest.mark.parametrize("cls, field, value, allowed", [
-    (ModelConfig, "d_model", 0, ">= 1"),
-    (ModelConfig, "n_layers", 2.5, "integer"),
-    (ModelConfig, "act_fn", "swish", "relu"),
-    (ModelConfig, "normalization", "rms", "layernorm"),
-    (TrainConfig, "optimizer", "lion", "adamw"),
-    (TrainConfig, "learning_rate", -1.0, "> 0"),
-    (TrainConfig, "schedule", "exp", "cosine"),
-    (TrainConfig, "batch_size", 0, ">= 1"),
-    (TrainConfig, "grad_clip", 0.0, "> 0"),
-    (TrainConfig, "momentum", 1.5, "<= 1"),
-    (TrainConfig, "keep_checkpoints", 0, ">= 1"),
-    (TrainConfig, "warmup_steps", 10**9, "[0,"),
-])
+@pytest.mark.parametrize(
+    "cls, field, value, allowed",
+    [
+        (ModelConfig, "d_model", 0, ">= 1"),
+        (ModelConfig, "n_layers", 2.5, "integer"),
+        (ModelConfig, "act_fn", "swish", "relu"),
+        (ModelConfig, "normalization", "rms", "layernorm"),
+        (TrainConfig, "optimizer", "lion", "adamw"),
+        (TrainConfig, "learning_rate", -1.0, "> 0"),
+        (TrainConfig, "schedule", "exp", "cosine"),
+        (TrainConfig, "batch_size", 0, ">= 1"),
+        (TrainConfig, "grad_clip", 0.0, "> 0"),
+        (TrainConfig, "momentum", 1.5, "<= 1"),
+        (TrainConfig, "keep_checkpoints", 0, ">= 1"),
+        (TrainConfig, "warmup_steps", 10**9, "[0,"),
+    ],
+)
 def test_invalid_values_name_field_value_and_allowed(cls, field, value, allowed):
     with pytest.raises(ConfigError) as err:
         cls(**{field: value})

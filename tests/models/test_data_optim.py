@@ -59,8 +59,9 @@ def _updates(tc, grads, params, n=1, learning_rate=None):
 
 
 def test_sgd_momentum_is_heavy_ball():
-    tc = TrainConfig(optimizer="sgd", learning_rate=0.1, momentum=0.9, schedule="constant", warmup_steps=0,
-                     grad_clip=None)
+    tc = TrainConfig(
+        optimizer="sgd", learning_rate=0.1, momentum=0.9, schedule="constant", warmup_steps=0, grad_clip=None
+    )
     g = {"w": jnp.array([1.0, -2.0])}
     (u1, u2), _ = _updates(tc, g, {"w": jnp.zeros(2)}, n=2)
     np.testing.assert_allclose(u1["w"], -0.1 * g["w"], rtol=1e-6)
@@ -68,8 +69,9 @@ def test_sgd_momentum_is_heavy_ball():
 
 
 def test_clipping_scales_to_the_global_norm():
-    tc = TrainConfig(optimizer="sgd", learning_rate=1.0, momentum=0.0, schedule="constant", warmup_steps=0,
-                     grad_clip=1.0)
+    tc = TrainConfig(
+        optimizer="sgd", learning_rate=1.0, momentum=0.0, schedule="constant", warmup_steps=0, grad_clip=1.0
+    )
     g = {"a": jnp.array([6.0]), "b": jnp.array([8.0])}  # global norm 10
     (u,), _ = _updates(tc, g, {"a": jnp.zeros(1), "b": jnp.zeros(1)})
     np.testing.assert_allclose([u["a"][0], u["b"][0]], [-0.6, -0.8], rtol=1e-6)
@@ -85,7 +87,8 @@ def test_adam_first_step_and_adamw_decay():
 
 
 def test_injected_learning_rate_overrides_the_config():
-    tc = TrainConfig(optimizer="sgd", learning_rate=0.1, momentum=0.0, schedule="constant", warmup_steps=0,
-                     grad_clip=None)
+    tc = TrainConfig(
+        optimizer="sgd", learning_rate=0.1, momentum=0.0, schedule="constant", warmup_steps=0, grad_clip=None
+    )
     (u,), _ = _updates(tc, {"w": jnp.ones(1)}, {"w": jnp.zeros(1)}, learning_rate=0.5)
     np.testing.assert_allclose(u["w"], [-0.5], rtol=1e-6)

@@ -12,8 +12,15 @@ from tests.interrupt import Crash, crash_at
 
 P = hmm.get_process("mess3", x=0.05, alpha=0.85)
 MC = ModelConfig(n_layers=2, d_model=16, n_heads=2, d_head=4, d_mlp=32, n_ctx=6)
-TC = TrainConfig(num_steps=60, batch_size=16, steps_per_call=10, eval_every=20, checkpoint_every=20,
-                 warmup_steps=5, learning_rate=1e-2)
+TC = TrainConfig(
+    num_steps=60,
+    batch_size=16,
+    steps_per_call=10,
+    eval_every=20,
+    checkpoint_every=20,
+    warmup_steps=5,
+    learning_rate=1e-2,
+)
 SEEDS = [0, 1, 2]  # three members everywhere, so every test reuses one compiled ensemble program
 
 
@@ -25,8 +32,15 @@ def leaves(model):
 def test_each_member_equals_its_solo_run(exact):
     tc = TC if exact else TC.replace(exact_eval_max_sequences=0, eval_sequences=512)
     seen = []
-    ens = models.train_ensemble(P, MC, tc, seeds=[0, 3, 3], learning_rates=[1e-2, 1e-2, 3e-3], progress=False,
-                                on_eval=lambda step, rows: seen.append((step, len(rows))))
+    ens = models.train_ensemble(
+        P,
+        MC,
+        tc,
+        seeds=[0, 3, 3],
+        learning_rates=[1e-2, 1e-2, 3e-3],
+        progress=False,
+        on_eval=lambda step, rows: seen.append((step, len(rows))),
+    )
     assert seen == [(0, 3), (20, 3), (40, 3), (60, 3)]
     finals = []
     for i in range(3):

@@ -23,8 +23,10 @@ class Oracle:
         seen = tokens_BxL[:, 1:] if cfg.bos else tokens_BxL
         beliefs = hmm.beliefs(self.process, seen)
         if cfg.bos:
-            root = jnp.broadcast_to(jnp.asarray(self.process.stationary_distribution, jnp.float32),
-                                    (tokens_BxL.shape[0], 1, self.process.num_states))
+            root = jnp.broadcast_to(
+                jnp.asarray(self.process.stationary_distribution, jnp.float32),
+                (tokens_BxL.shape[0], 1, self.process.num_states),
+            )
             beliefs = jnp.concatenate([root, beliefs], axis=1)
         return jnp.log(hmm.predictive_distribution(self.process, beliefs)), {}
 
@@ -82,7 +84,7 @@ def test_sampled_set_is_used_when_the_tree_is_too_big_and_agrees():
 def test_exact_set_weights_are_sequence_probabilities():
     cfg = ModelConfig(vocab_size=3, n_ctx=4, bos=True)
     s = build_eval_set(P, cfg, jax.random.key(0))
-    assert s.exact and s.num_sequences == 3 ** 3 and s.inputs.shape == (27, 4)
+    assert s.exact and s.num_sequences == 3**3 and s.inputs.shape == (27, 4)
     assert s.weights.sum() == pytest.approx(1.0) and np.all(s.inputs[:, 0] == 3)
     np.testing.assert_allclose(s.predictive.sum(-1), 1.0, atol=1e-6)
     logp = hmm.sequence_log_prob(P, s.inputs[:, 1:])

@@ -10,8 +10,9 @@ from models import Model, ModelConfig, Transformer
 
 
 def _toy():
-    return Transformer(ModelConfig(vocab_size=3, n_layers=2, d_model=16, n_heads=2, d_head=8, d_mlp=32, n_ctx=6),
-                       rngs=nnx.Rngs(0))
+    return Transformer(
+        ModelConfig(vocab_size=3, n_layers=2, d_model=16, n_heads=2, d_head=8, d_mlp=32, n_ctx=6), rngs=nnx.Rngs(0)
+    )
 
 
 def _pretrained():

@@ -13,12 +13,12 @@ WIDTH = 7
 def _expected(member: int):
     x = LOSSES_ExN[member].astype(np.float64)
     ends = list(range(WIDTH, 53, WIDTH)) + [53]
-    return ends, [x[(e - 1) // WIDTH * WIDTH:e].mean() for e in ends]
+    return ends, [x[(e - 1) // WIDTH * WIDTH : e].mean() for e in ends]
 
 
 def _feed(log: LossLog, start: int, stop: int, chunk: int):
     for s in range(start, stop, chunk):
-        log.add(s, LOSSES_ExN[:, s:min(stop, s + chunk)])
+        log.add(s, LOSSES_ExN[:, s : min(stop, s + chunk)])
 
 
 def test_bins_are_the_means_of_their_steps_whatever_the_call_size():

@@ -45,8 +45,11 @@ def test_replace_works_under_jit_and_rejects_bad_sites_and_shapes():
     graphdef, state = nnx.split(model)
     run = jax.jit(lambda s, t, r: nnx.merge(graphdef, s)(t, replace=r)[0])
     _, acts = model(tokens, capture=("blocks.0.resid_mid",))
-    np.testing.assert_allclose(np.asarray(run(state, tokens, {"blocks.0.resid_mid": acts["blocks.0.resid_mid"]})),
-                               np.asarray(model(tokens)[0]), atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(run(state, tokens, {"blocks.0.resid_mid": acts["blocks.0.resid_mid"]})),
+        np.asarray(model(tokens)[0]),
+        atol=1e-6,
+    )
     with pytest.raises(KeyError, match="blocks.9.resid_post"):
         model(tokens, replace={"blocks.9.resid_post": acts["blocks.0.resid_mid"]})
     with pytest.raises(ValueError, match="shape"):

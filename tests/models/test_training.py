@@ -11,8 +11,15 @@ from tests.interrupt import Crash, crash_at
 
 P = hmm.get_process("mess3", x=0.05, alpha=0.85)
 MC = ModelConfig(n_layers=2, d_model=16, n_heads=2, d_head=4, d_mlp=32, n_ctx=6)
-TC = TrainConfig(num_steps=60, batch_size=16, steps_per_call=10, eval_every=20, checkpoint_every=20,
-                 warmup_steps=5, learning_rate=1e-2)
+TC = TrainConfig(
+    num_steps=60,
+    batch_size=16,
+    steps_per_call=10,
+    eval_every=20,
+    checkpoint_every=20,
+    warmup_steps=5,
+    learning_rate=1e-2,
+)
 
 
 def params_of(model):
@@ -44,8 +51,15 @@ def test_training_learns_and_reports_metrics(reference):
     first, last = result.metrics[0], result.metrics[-1]
     assert last["eval/relative_loss"] < first["eval/relative_loss"]
     assert last["tokens"] == 60 * 16 * 6 and "train/loss" not in first
-    for key in ("train/loss", "train/relative_loss", "train/learning_rate", "eval/loss", "eval/relative_loss",
-                "eval/kl", "eval/loss_by_position"):
+    for key in (
+        "train/loss",
+        "train/relative_loss",
+        "train/learning_rate",
+        "eval/loss",
+        "eval/relative_loss",
+        "eval/kl",
+        "eval/loss_by_position",
+    ):
         assert key in last
     assert len(last["eval/loss_by_position"]) == MC.n_ctx and last["eval/exact"]
     assert last["eval/loss"] == pytest.approx(np.mean(last["eval/loss_by_position"]))

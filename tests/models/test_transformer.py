@@ -77,8 +77,10 @@ def test_sites_equal_a_hand_recomputation():
         np.testing.assert_allclose(a[name + "attn_out"], attn_out, atol=1e-5)
         resid = resid + attn_out
         np.testing.assert_allclose(a[name + "resid_mid"], resid, atol=1e-5)
-        h = np.maximum(_layernorm(resid, blk["ln2"]["w"], blk["ln2"]["b"], CFG.ln_eps) @ blk["mlp"]["W_in"]
-                       + blk["mlp"]["b_in"], 0.0)
+        h = np.maximum(
+            _layernorm(resid, blk["ln2"]["w"], blk["ln2"]["b"], CFG.ln_eps) @ blk["mlp"]["W_in"] + blk["mlp"]["b_in"],
+            0.0,
+        )
         mlp_out = h @ blk["mlp"]["W_out"] + blk["mlp"]["b_out"]
         np.testing.assert_allclose(a[name + "mlp_out"], mlp_out, atol=1e-5)
         resid = resid + mlp_out
@@ -128,8 +130,9 @@ def test_logit_lens_on_the_last_residual_gives_the_logits():
     np.testing.assert_allclose(model.logits_from_residual(acts["blocks.1.resid_post"]), logits, atol=1e-5)
 
 
-@pytest.mark.parametrize("changes", [dict(bos=True), dict(normalization="none", act_fn="gelu"),
-                                     dict(act_fn="gelu_tanh", n_heads=1)])
+@pytest.mark.parametrize(
+    "changes", [dict(bos=True), dict(normalization="none", act_fn="gelu"), dict(act_fn="gelu_tanh", n_heads=1)]
+)
 def test_variants_shapes(changes):
     cfg = CFG.replace(**changes)
     model = _model(cfg)

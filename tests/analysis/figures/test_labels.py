@@ -8,8 +8,8 @@ import pytest
 import hmm
 from analysis.figures.geometry import SIMPLEX_LIMITS, belief_view
 from analysis.figures.labels import format_p, format_r2
-from analysis.ladder.prediction_map import prediction_determines_belief, prediction_matrix
 from analysis.figures.simplex import simplex_xy
+from analysis.ladder.prediction_map import prediction_determines_belief, prediction_matrix
 
 
 def test_display_names():
@@ -18,8 +18,10 @@ def test_display_names():
     assert hmm.display_name(hmm.from_matrices(hmm.get_process("even").transition_matrices)) == "custom"
 
 
-@pytest.mark.parametrize("r2, text", [(0.9995, "0.99950"), (0.99994, "0.999940"), (0.936, "0.936"),
-                                      (-0.57, "-0.570"), (0.9999996, "> 0.999999")])
+@pytest.mark.parametrize(
+    "r2, text",
+    [(0.9995, "0.99950"), (0.99994, "0.999940"), (0.936, "0.936"), (-0.57, "-0.570"), (0.9999996, "> 0.999999")],
+)
 def test_r2_is_never_rounded_up_to_one(r2, text):
     assert format_r2(r2) == text
 
@@ -53,8 +55,7 @@ def test_when_the_prediction_determines_the_belief(name, determines):
         np.testing.assert_allclose(eta @ prediction_matrix(p), _predictive_by_brute_force(p, eta), atol=1e-12)
     assert prediction_determines_belief(p) == determines
     # injective on the simplex exactly when no two beliefs share a prediction: search a grid for a collision
-    grid = np.array([c for c in itertools.product(np.linspace(0, 1, 9), repeat=p.num_states)
-                     if abs(sum(c) - 1) < 1e-9])
+    grid = np.array([c for c in itertools.product(np.linspace(0, 1, 9), repeat=p.num_states) if abs(sum(c) - 1) < 1e-9])
     preds = grid @ prediction_matrix(p)
     gaps = [np.abs(preds[i] - preds[j]).max() for i, j in itertools.combinations(range(len(grid)), 2)]
     assert (min(gaps) < 1e-12) == (not determines)

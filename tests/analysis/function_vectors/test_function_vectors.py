@@ -32,7 +32,7 @@ class SpaceLetterTokenizer:
     def encode(self, text):
         ids, i = [], 0
         while i < len(text):
-            pair = text[i:i + 2]
+            pair = text[i : i + 2]
             ids.append(self.tokens.index(pair) if len(pair) == 2 and pair in self.tokens else ord(text[i]))
             i += len(self.tokens[ids[-1]])
         return SimpleNamespace(ids=ids)
@@ -101,8 +101,22 @@ def test_head_outputs_through_their_output_projection_sum_to_attn_out(model, pro
 
 
 def test_tasks_and_prompts_follow_their_definitions():
-    words = ["apple", "brick", "cloud", "drum", "eagle", "fern", "grape", "harp", "iris", "jade", "kite", "lamp",
-             "mint", "nest"]
+    words = [
+        "apple",
+        "brick",
+        "cloud",
+        "drum",
+        "eagle",
+        "fern",
+        "grape",
+        "harp",
+        "iris",
+        "jade",
+        "kite",
+        "lamp",
+        "mint",
+        "nest",
+    ]
     assert all(y == x.capitalize() for x, y in task_pairs("capitalize", words))
     assert all(y == x[-1] for x, y in task_pairs("last_letter", words))
     assert ("Sunday", "Saturday") in task_pairs("previous_item", words)
@@ -110,8 +124,7 @@ def test_tasks_and_prompts_follow_their_definitions():
     for x, y in task_pairs("choose_last_of_3", words, count=20):
         assert x.split(", ")[-1] == y and len(set(x.split(", "))) == 3
     tok = SpaceLetterTokenizer()
-    task = TaskTokens.encode(tok, "first_letter", [(w, w[0]) for w in words] + [("Monday", "Tu")],
-                             min_pairs=9)
+    task = TaskTokens.encode(tok, "first_letter", [(w, w[0]) for w in words] + [("Monday", "Tu")], min_pairs=9)
     assert task.size == 9 and task.inputs_NxI.shape[1] == 4  # 4-letter words (" d" + 3 letters) are the mode
     tokens, answers = prompt_set(task, 3, 4, seed=0)
     text = tok.decode(tokens[0].tolist())

@@ -27,13 +27,16 @@ def numpy_curves(matrices, tokens_NxC, weights_N, logits_NxCxV):
     q_model /= q_model.sum(-1, keepdims=True)
     for n, seq in enumerate(tokens_NxC):
         for t in range(C):
-            post = np.array([chain_prob(P, seq[:t + 1]) for P in matrices])
+            post = np.array([chain_prob(P, seq[: t + 1]) for P in matrices])
             post /= post.sum()
             target = post @ matrices[:, seq[t]]
-            preds = {"model": q_model[n, t], "pool": target,
-                     "dirichlet": add_alpha_counts(seq, t, V, ALPHA, bigram=True),
-                     "unigram": add_alpha_counts(seq, t, V, 1.0, bigram=False),
-                     "bigram": add_alpha_counts(seq, t, V, 1.0, bigram=True)}
+            preds = {
+                "model": q_model[n, t],
+                "pool": target,
+                "dirichlet": add_alpha_counts(seq, t, V, ALPHA, bigram=True),
+                "unigram": add_alpha_counts(seq, t, V, 1.0, bigram=False),
+                "bigram": add_alpha_counts(seq, t, V, 1.0, bigram=True),
+            }
             for k, q in preds.items():
                 curves[k][t] += weights_N[n] * -(target * np.log(q)).sum()
     return curves
@@ -50,7 +53,7 @@ def test_exact_curves_match_path_sums_and_counts(bos):
     model = tiny_model(bos)
     section = icl_section(model, process, sequences)
     inputs = models.data.inputs_from_context(sequences.tokens, model.config)
-    logits = np.asarray(model(np.asarray(inputs))[0], np.float64)[:, int(bos):]
+    logits = np.asarray(model(np.asarray(inputs))[0], np.float64)[:, int(bos) :]
     expected = numpy_curves(matrices, sequences.tokens, sequences.weights, logits)
     assert section["training_bayes"] == "pool" and section["positions"] == [1, 2, 3, 4]
     for name, curve in expected.items():

@@ -28,8 +28,7 @@ def test_component_posterior_target_by_path_sums(bos):
     tokens = prefix_tokens(prefixes)
     expected = []
     for seq, length in zip(tokens, prefixes.lengths):
-        joint = WEIGHTS * [sequence_prob(p.transition_matrices, p.stationary_distribution, seq[:length])
-                           for p in parts]
+        joint = WEIGHTS * [sequence_prob(p.transition_matrices, p.stationary_distribution, seq[:length]) for p in parts]
         expected.append(joint / joint.sum())
     assert targets["component"].shape == (prefixes.num_prefixes, 2)
     assert prefixes.lengths.max() == 4 and (prefixes.lengths.min() == 0) == bos

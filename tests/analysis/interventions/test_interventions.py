@@ -8,8 +8,18 @@ import pytest
 from flax import nnx
 
 import hmm
-from analysis.interventions import (bayes_prediction, carry_forward, continue_beliefs, draw_pairs, fit_decoders,
-                                    interventions, patched_log_probs, patching, residual_stream, steering)
+from analysis.interventions import (
+    bayes_prediction,
+    carry_forward,
+    continue_beliefs,
+    draw_pairs,
+    fit_decoders,
+    interventions,
+    patched_log_probs,
+    patching,
+    residual_stream,
+    steering,
+)
 from analysis.interventions.steering import steered_outputs
 from analysis.regression.prefixes import input_layout, prefix_set
 from models import ModelConfig, Transformer
@@ -21,8 +31,7 @@ RRXOR = hmm.get_process("rrxor")
 
 
 def _toy(process, seed=0, n_ctx=5):
-    cfg = ModelConfig(vocab_size=process.vocab_size, n_layers=2, d_model=16, n_heads=2, d_head=4, d_mlp=24,
-                      n_ctx=n_ctx)
+    cfg = ModelConfig(vocab_size=process.vocab_size, n_layers=2, d_model=16, n_heads=2, d_head=4, d_mlp=24, n_ctx=n_ctx)
     return Transformer(cfg, rngs=nnx.Rngs(seed))
 
 
@@ -80,8 +89,9 @@ def test_same_prediction_pairs_share_the_bayes_prediction():
     q_b, q_d = (bayes_prediction(RRXOR, prefixes.beliefs[r]) for r in (pairs.base, pairs.donor))
     np.testing.assert_allclose(q_b, q_d, atol=1e-6)
     assert np.abs(prefixes.beliefs[pairs.base] - prefixes.beliefs[pairs.donor]).max(1).min() > 1e-6
-    assert len(draw_pairs(_prefixes(_toy(MESS3, n_ctx=4), MESS3), 10, np.random.default_rng(0),
-                          same_prediction=True)) == 0  # Mess3's prediction determines its belief
+    assert (
+        len(draw_pairs(_prefixes(_toy(MESS3, n_ctx=4), MESS3), 10, np.random.default_rng(0), same_prediction=True)) == 0
+    )  # Mess3's prediction determines its belief
 
 
 def test_continued_beliefs_equal_hmms_filter_and_flag_impossible_tokens():
@@ -130,13 +140,24 @@ def test_steering_the_bayes_machine_reaches_the_targets_bayes_prediction():
     targets = prefixes.beliefs[pairs.donor]
     tokens, pos = prefixes.inputs_MxL[pairs.sequence], prefixes.positions[pairs.base]
     _, acts = machine(jnp.asarray(tokens), capture=sites)
-    lp, decoded, _ = steered_outputs(machine, tokens, pos, targets, MESS3, "blocks.0.resid_post", decoders,
-                                     sites, np.random.default_rng(0), {s: np.asarray(a) for s, a in acts.items()})
+    lp, decoded, _ = steered_outputs(
+        machine,
+        tokens,
+        pos,
+        targets,
+        MESS3,
+        "blocks.0.resid_post",
+        decoders,
+        sites,
+        np.random.default_rng(0),
+        {s: np.asarray(a) for s, a in acts.items()},
+    )
     for kind in ("belief", "encoder"):  # the encoder regressed from the data is the machine's own A
         np.testing.assert_allclose(np.exp(lp[kind]), bayes_prediction(MESS3, targets), atol=1e-5, err_msg=kind)
     np.testing.assert_allclose(decoded["belief"]["ln_final"], targets, atol=1e-5)
-    summary, _ = steering(machine, prefixes, pairs.base, pairs.sequence, targets, sites, decoders,
-                          np.random.default_rng(0))
+    summary, _ = steering(
+        machine, prefixes, pairs.base, pairs.sequence, targets, sites, decoders, np.random.default_rng(0)
+    )
     r = summary["per_site"]["ln_final"]
     assert r["kl_belief_nats"] < 1e-8 < r["kl_before_nats"]
     assert r["kl_random_nats"] > 1e3 * r["kl_belief_nats"]
@@ -152,8 +173,9 @@ def test_steering_toward_the_belief_already_read_changes_nothing():
     _, acts = model(jnp.asarray(tokens), capture=sites)
     acts = {s: np.asarray(a) for s, a in acts.items()}
     already = decoders["blocks.0.resid_mid"].belief(acts["blocks.0.resid_mid"][np.arange(50), pos])
-    lp, _, norms = steered_outputs(model, tokens, pos, already, MESS3, "blocks.0.resid_mid", decoders, sites,
-                                   np.random.default_rng(0), acts)
+    lp, _, norms = steered_outputs(
+        model, tokens, pos, already, MESS3, "blocks.0.resid_mid", decoders, sites, np.random.default_rng(0), acts
+    )
     assert norms["belief"].max() == 0.0
     own = np.asarray(jax.nn.log_softmax(model(jnp.asarray(tokens))[0], -1))[np.arange(50), pos]
     np.testing.assert_allclose(lp["belief"], own, atol=1e-6)

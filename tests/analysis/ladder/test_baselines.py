@@ -8,16 +8,16 @@ from flax import nnx
 
 import hmm
 import models
-from analysis.regression.analyze import analyze
+from analysis.atomic import plain
 from analysis.ladder.baselines import linear_history, lookup_heldout, lookup_history
-from analysis.regression.folds import belief_classes, group_folds, stratified_folds
 from analysis.ladder.ladder import referee_ladder
-from analysis.regression.metrics import weighted_r2
 from analysis.ladder.nested_cv import nested_cv
 from analysis.ladder.prediction_ceiling import prediction_ceiling, shared_prediction_pairs
-from analysis.regression.prefixes import tree_prefixes
-from analysis.atomic import plain
+from analysis.regression.analyze import analyze
 from analysis.regression.fit import fit_affine
+from analysis.regression.folds import belief_classes, group_folds, stratified_folds
+from analysis.regression.metrics import weighted_r2
+from analysis.regression.prefixes import tree_prefixes
 from experiments.config.experiment import load_config
 from experiments.report.ladder import ladder_rows
 from models.config import ConfigError
@@ -173,8 +173,11 @@ def test_nested_cv_is_plain_cv_for_one_rcond_and_never_sees_the_held_out_fold(d)
     design = np.concatenate([x, np.ones((n, 1))], axis=1)
     for f in range(4):
         train, test = fold_N != f, fold_N == f
-        expected = (_lstsq_predict(design[train], y[train], w[train], design[test]) if d < n else
-                    fit_affine(x[train], y[train], w[train], rcond=rcond).predict(x[test]))
+        expected = (
+            _lstsq_predict(design[train], y[train], w[train], design[test])
+            if d < n
+            else fit_affine(x[train], y[train], w[train], rcond=rcond).predict(x[test])
+        )
         np.testing.assert_allclose(plain[test], expected, atol=1e-6)
     nested = nested_cv({"x": x}, {"x": ["x"]}, y, w, fold_N, [1e-8, 1e-4, 1e-2, 1e-1])["x"]
     poisoned_y = y.copy()
@@ -211,8 +214,12 @@ def test_shared_prediction_pairs_match_a_brute_force_scan_of_all_belief_pairs():
     beliefs = [p.beliefs[np.flatnonzero(classes == c)[0]] for c in range(int(classes.max()) + 1)]
     predictive = hmm.predictive_distribution(p.process, np.array(beliefs))
     sizes = np.bincount(classes)
-    brute = {(a, b, int(sizes[a] + sizes[b])) for a in range(len(beliefs)) for b in range(a + 1, len(beliefs))
-             if sizes[a] >= 2 and sizes[b] >= 2 and np.allclose(predictive[a], predictive[b], atol=1e-9)}
+    brute = {
+        (a, b, int(sizes[a] + sizes[b]))
+        for a in range(len(beliefs))
+        for b in range(a + 1, len(beliefs))
+        if sizes[a] >= 2 and sizes[b] >= 2 and np.allclose(predictive[a], predictive[b], atol=1e-9)
+    }
     assert brute and set(pairs) == brute and len(pairs) == len(brute)
     assert [n for _, _, n in pairs] == sorted((n for _, _, n in pairs), reverse=True)
 
@@ -230,9 +237,9 @@ def test_ladder_stage_records_figures_tables_and_seed_summary(tmp_path):
     import copy
 
     from experiments.config.ladder import LadderConfig
-    from experiments.stages.ladder import add_ladder
     from experiments.report.ladder import ladder_tables
     from experiments.seed_ladder import summarise
+    from experiments.stages.ladder import add_ladder
 
     process = hmm.get_process("mess3")
     cfg = models.ModelConfig(n_layers=1, d_model=8, n_heads=1, d_head=4, d_mlp=16, n_ctx=4, vocab_size=3)
@@ -251,6 +258,10 @@ def test_ladder_stage_records_figures_tables_and_seed_summary(tmp_path):
         net["cv"]["r2"]["mean"] -= shift
         reports.append(r)
     summary = summarise(reports)["weightings"]["prob"]["headline_cv_r2"]
-    values = np.array([r["ladder"]["weightings"]["prob"]["network"][r["headline"]["belief"]["site"]]["cv"]["r2"]
-                       ["mean"] for r in reports])
+    values = np.array(
+        [
+            r["ladder"]["weightings"]["prob"]["network"][r["headline"]["belief"]["site"]]["cv"]["r2"]["mean"]
+            for r in reports
+        ]
+    )
     assert summary["mean"] == pytest.approx(values.mean()) and summary["sd"] == pytest.approx(values.std(ddof=1))

@@ -9,9 +9,19 @@ from flax import nnx
 from scipy.special import log_softmax
 from scipy.stats import entropy as scipy_entropy
 
-from analysis.lenses import (LensInputError, LensInputs, Readout, Recipe, TunedLens, fit_shared_lens,
-                             fit_tuned_lens, logit_lens, logit_lens_logits, site_metrics, split_rows,
-                             tuned_transfer)
+from analysis.lenses import (
+    LensInputError,
+    LensInputs,
+    Readout,
+    Recipe,
+    TunedLens,
+    fit_shared_lens,
+    fit_tuned_lens,
+    logit_lens,
+    logit_lens_logits,
+    split_rows,
+    tuned_transfer,
+)
 from analysis.lenses import metrics as lm
 from analysis.lenses.translator import identity, translate
 from models.config import ModelConfig
@@ -24,8 +34,13 @@ TINY = ModelConfig(vocab_size=3, n_layers=2, d_model=16, n_heads=2, d_head=8, d_
 def tiny():
     model = Transformer(TINY, rngs=nnx.Rngs(0))
     tokens = jax.random.randint(jax.random.key(1), (40, 6), 0, 3)
-    sites = ("blocks.0.resid_pre", "blocks.0.resid_mid", "blocks.0.resid_post", "blocks.1.resid_mid",
-             "blocks.1.resid_post")
+    sites = (
+        "blocks.0.resid_pre",
+        "blocks.0.resid_mid",
+        "blocks.0.resid_post",
+        "blocks.1.resid_mid",
+        "blocks.1.resid_post",
+    )
     logits, acts = model(tokens, capture=sites)
     resid = {s: np.asarray(acts[s]).reshape(-1, 16) for s in sites}
     rng = np.random.default_rng(0)
@@ -45,8 +60,9 @@ def test_untrained_tuned_lens_is_exactly_the_logit_lens(tiny):
     readout = Readout.from_model(model)
     h = jnp.asarray(inputs.resid["blocks.0.resid_mid"])
     zero = jax.tree.map(lambda a: a[0], identity(1, 16))
-    assert np.array_equal(np.asarray(readout.apply(readout.state, translate(zero, h))),
-                          np.asarray(logit_lens_logits(readout, h)))
+    assert np.array_equal(
+        np.asarray(readout.apply(readout.state, translate(zero, h))), np.asarray(logit_lens_logits(readout, h))
+    )
     rows = np.arange(inputs.num_rows)
     untrained = TunedLens(inputs.sites, jax.tree.map(np.asarray, identity(len(inputs.sites), 16)), np.zeros((5, 1)))
     tuned, logit = untrained.metrics(readout, inputs, rows)[0], logit_lens(readout, inputs, rows)[0]
@@ -101,8 +117,13 @@ def test_transfer_entries_are_translator_i_applied_at_site_j(tiny):
     np.testing.assert_allclose(np.diag(out["raw"]["kl_model"]), own["kl_model"], atol=1e-7)
     # one off-diagonal entry by hand: translator 0 applied to site 3's residual, read out, KL to the model
     params0 = jax.tree.map(lambda a: a[0], tuned.params)
-    q = log_softmax(np.asarray(readout.apply(readout.state, translate(params0, jnp.asarray(
-        inputs.resid[inputs.sites[3]][test]))), np.float64), -1)
+    q = log_softmax(
+        np.asarray(
+            readout.apply(readout.state, translate(params0, jnp.asarray(inputs.resid[inputs.sites[3]][test]))),
+            np.float64,
+        ),
+        -1,
+    )
     ref = log_softmax(logits[test].astype(np.float64), -1)
     w = inputs.weights_N[test] / inputs.weights_N[test].sum()
     kl_03 = w @ np.sum(np.exp(ref) * (ref - q), -1)
@@ -133,6 +154,7 @@ def test_tuned_lens_recovers_a_known_affine_map():
     assert logit_kl > 0.1
     assert kl < 2e-3 * logit_kl
     h = inputs.resid["x"][test]
+
     def centred(logits):  # softmax ignores a shift shared by all logits of a row
         return logits - logits.mean(-1, keepdims=True)
 

@@ -79,8 +79,8 @@ def test_precision_against_a_numpy_readout(model):
         x = resid[site].reshape(3, 9, D)[:, :T].astype(np.float64)
         for n in range(H):
             pred = _rms_readout_argmax(model, np.concatenate([x, np.ones((3, T, 1))], -1) @ W[s, n])
-            assert out["vs_model"][s][n] == pytest.approx((pred == model_top1[:, n:n + T]).mean())
-            assert out["vs_real"][s][n] == pytest.approx((pred == windows[:, 1 + n:1 + n + T]).mean())
+            assert out["vs_model"][s][n] == pytest.approx((pred == model_top1[:, n : n + T]).mean())
+            assert out["vs_real"][s][n] == pytest.approx((pred == windows[:, 1 + n : 1 + n + T]).mean())
     for n in range(H):
         guess = skip_bigram_table(train_ids, 1 + n, V)[windows[:, :T]]
-        assert out["bigram_vs_real"][n] == pytest.approx((guess == windows[:, 1 + n:1 + n + T]).mean())
+        assert out["bigram_vs_real"][n] == pytest.approx((guess == windows[:, 1 + n : 1 + n + T]).mean())

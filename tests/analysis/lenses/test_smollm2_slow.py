@@ -54,8 +54,13 @@ def test_the_curve_starts_at_the_logit_lens(smollm2):
     heldout = np.array(tokenizer.encode("To be, or not to be, that is the question: " * 8).ids[:64]).reshape(2, 32)
     inputs = text_inputs(model, heldout, sites)
     source = lambda step: heldout
-    lens = train_streamed_lens(model, source, sites, StreamPlan(tokens=64, window=32, windows_per_step=2),
-                               evaluate=kl_curve_point(model, inputs, np.arange(inputs.num_rows), sites))
+    lens = train_streamed_lens(
+        model,
+        source,
+        sites,
+        StreamPlan(tokens=64, window=32, windows_per_step=2),
+        evaluate=kl_curve_point(model, inputs, np.arange(inputs.num_rows), sites),
+    )
     logits, acts = model(heldout, capture=(sites[10],))
     logp = jax.nn.log_softmax(np.asarray(logits, np.float64)[:, :-1], -1)
     logq = jax.nn.log_softmax(np.asarray(model.logits_from_residual(acts[sites[10]]), np.float64)[:, :-1], -1)

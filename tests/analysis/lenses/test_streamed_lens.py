@@ -74,8 +74,14 @@ def test_curve_starts_at_the_logit_lens_and_falls(model):
     heldout_W = np.random.default_rng(4).integers(0, 40, (4, WINDOW))
     inputs = text_inputs(model, heldout_W, SITES)
     plan = StreamPlan(tokens=24 * 8 * WINDOW, window=WINDOW, windows_per_step=8, curve_points=2)
-    lens = train_streamed_lens(model, CorpusWindows(ids, WINDOW, 8), SITES, plan, Recipe(),
-                               evaluate=kl_curve_point(model, inputs, np.arange(inputs.num_rows), SITES))
+    lens = train_streamed_lens(
+        model,
+        CorpusWindows(ids, WINDOW, 8),
+        SITES,
+        plan,
+        Recipe(),
+        evaluate=kl_curve_point(model, inputs, np.arange(inputs.num_rows), SITES),
+    )
     assert [c["tokens"] for c in lens.curve] == [0, 12 * 8 * WINDOW, 24 * 8 * WINDOW]
     logits, acts = model(heldout_W, capture=SITES)
     p = _log_softmax(np.asarray(logits)[:, :-1])
@@ -87,8 +93,7 @@ def test_curve_starts_at_the_logit_lens_and_falls(model):
     scores = text_lens_scores(model, inputs, SITES, lens.params, n_bytes=inputs.num_rows, vocab_ids=np.arange(V))
     np.testing.assert_allclose(scores["kl_model"], lens.curve[-1]["kl_model"], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(scores["subset_kl_error"], 0.0, atol=1e-5)
-    assert scores["bits_per_byte"][-1] == pytest.approx(scores["model"]["cross_entropy_observed"] / np.log(2),
-                                                        rel=1e-5)
+    assert scores["bits_per_byte"][-1] == pytest.approx(scores["model"]["cross_entropy_observed"] / np.log(2), rel=1e-5)
 
 
 def test_plan_errors_name_the_field():
@@ -99,4 +104,4 @@ def test_plan_errors_name_the_field():
     with pytest.raises(LensInputError, match="window=1"):
         StreamPlan(window=1)
     published = StreamPlan.published()
-    assert published.steps == 250 and published.tokens_per_step == 2 ** 18
+    assert published.steps == 250 and published.tokens_per_step == 2**18

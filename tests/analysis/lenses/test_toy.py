@@ -32,8 +32,14 @@ def brute_force(process, eta_S, n):
     return out / (eta_S @ w)
 
 
-@pytest.mark.parametrize("name,params", [("mess3", {"x": 0.05, "alpha": 0.85}), ("rrxor", {"p1": 0.5, "p2": 0.5}),
-                                         ("post_quantum", {"alpha": 2.7, "beta": 0.5})])
+@pytest.mark.parametrize(
+    "name,params",
+    [
+        ("mess3", {"x": 0.05, "alpha": 0.85}),
+        ("rrxor", {"p1": 0.5, "p2": 0.5}),
+        ("post_quantum", {"alpha": 2.7, "beta": 0.5}),
+    ],
+)
 def test_n_step_predictive_matches_enumeration_and_sums_to_one(name, params):
     process = hmm.get_process(name, **params)
     tree = hmm.mixed_state_presentation(process, 3)
@@ -43,8 +49,9 @@ def test_n_step_predictive_matches_enumeration_and_sums_to_one(name, params):
         np.testing.assert_allclose(exact.sum(-1), 1.0, atol=1e-12)
         for i in range(len(beliefs)):
             np.testing.assert_allclose(exact[i], brute_force(process, beliefs[i], n), atol=1e-12)
-    np.testing.assert_allclose(n_step_predictive(process, beliefs, 0), hmm.predictive_distribution(process, beliefs),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        n_step_predictive(process, beliefs, 0), hmm.predictive_distribution(process, beliefs), atol=1e-12
+    )
 
 
 def test_belief_lens_recovers_an_affine_image_and_transfers_as_a_hand_fit_does():
@@ -52,8 +59,11 @@ def test_belief_lens_recovers_an_affine_image_and_transfers_as_a_hand_fit_does()
     process = hmm.get_process("mess3", x=0.05, alpha=0.85)
     tree = hmm.mixed_state_presentation(process, 5)
     beliefs, w = tree.beliefs, tree.probs
-    resid = {"exact": beliefs @ rng.normal(size=(3, 6)) + 1.0, "noise": rng.normal(size=(len(w), 6)),
-             "scaled": 3.0 * (beliefs @ rng.normal(size=(3, 6)))}
+    resid = {
+        "exact": beliefs @ rng.normal(size=(3, 6)) + 1.0,
+        "noise": rng.normal(size=(len(w), 6)),
+        "scaled": 3.0 * (beliefs @ rng.normal(size=(3, 6))),
+    }
     train, test = split_rows(len(w), 0.3, seed=0)
     out = belief_lens(resid, beliefs, w, train, test)
     assert out["r2"][0] == pytest.approx(1.0, abs=1e-9) and out["r2"][2] == pytest.approx(1.0, abs=1e-9)

@@ -47,8 +47,9 @@ def test_renormalised_prediction_mass_and_kl_against_numpy(setup):
 def test_residuals_are_taken_at_the_readout_positions(setup):
     model, _, _, ids, positions, out = setup
     acts = model(ids, capture=("blocks.1.resid_pre",))[1]["blocks.1.resid_pre"]
-    np.testing.assert_allclose(out.resid["blocks.1.resid_pre"],
-                               np.asarray(acts)[:, positions].reshape(-1, 16), atol=1e-5)
+    np.testing.assert_allclose(
+        out.resid["blocks.1.resid_pre"], np.asarray(acts)[:, positions].reshape(-1, 16), atol=1e-5
+    )
 
 
 def test_logit_lens_kl_to_bayes_over_the_symbols_against_numpy(setup):

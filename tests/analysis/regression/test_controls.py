@@ -9,14 +9,14 @@ from scipy import stats
 from sklearn.linear_model import LinearRegression
 
 import hmm
+from analysis.regression.fit import solve
 from analysis.regression.folds import random_folds
 from analysis.regression.measure import Settings, measure
 from analysis.regression.metrics import weighted_r2
 from analysis.regression.moments import design, moments
-from analysis.regression.prefixes import tree_prefixes
-from analysis.regression.fit import solve
-from models.keys import numpy_rng
 from analysis.regression.nulls import permutation_chunks, shuffle_r2
+from analysis.regression.prefixes import tree_prefixes
+from models.keys import numpy_rng
 
 LAYOUT = SimpleNamespace(n_ctx=5, bos=False, bos_token=None)
 
@@ -70,8 +70,12 @@ def test_no_signal_null_is_near_zero_and_p_values_are_uniform(prefixes):
     p_values, null_means = [], []
     for _ in range(40):
         acts = {"s": rng.normal(size=(prefixes.num_prefixes, 3))}
-        res = measure(acts, prefixes, {"s": ("s",)},
-                      Settings(weighting="uniform", num_shuffles=99, cv_folds=0, seed=int(rng.integers(1 << 30))))
+        res = measure(
+            acts,
+            prefixes,
+            {"s": ("s",)},
+            Settings(weighting="uniform", num_shuffles=99, cv_folds=0, seed=int(rng.integers(1 << 30))),
+        )
         null = res["s"].targets["belief"].null
         p_values.append(null.p_value)
         null_means.append(null.r2_P.mean())
@@ -121,8 +125,10 @@ def test_heldout_null_equals_cross_validating_each_permutation(prefixes):
     order = np.argsort(fold, kind="stable")  # measure keeps rows in fold order; permutations act on that order
     fold_o, w = fold[order], prefixes.probs[order]
     perms = next(permutation_chunks(n, 6, numpy_rng(seed, "cv_shuffle")))
-    targets = {"belief": prefixes.beliefs, "next_token": hmm.predictive_distribution(prefixes.process,
-                                                                                      prefixes.beliefs)}
+    targets = {
+        "belief": prefixes.beliefs,
+        "next_token": hmm.predictive_distribution(prefixes.process, prefixes.beliefs),
+    }
     for g, sites in groups.items():
         x = np.concatenate([acts[s] for s in sites], 1)[order]
         for t, y_t in targets.items():
@@ -178,8 +184,9 @@ def test_rcond_regularises_every_fit_and_each_fold_chooses_its_own_directions(pr
 
 def test_same_seed_same_numbers_other_seed_other_null(prefixes):
     acts = {"s": np.random.default_rng(8).normal(size=(prefixes.num_prefixes, 5))}
-    run = [measure(acts, prefixes, {"s": ("s",)}, Settings(num_shuffles=50, cv_folds=4, seed=s))["s"]
-           for s in (11, 11, 12)]
+    run = [
+        measure(acts, prefixes, {"s": ("s",)}, Settings(num_shuffles=50, cv_folds=4, seed=s))["s"] for s in (11, 11, 12)
+    ]
     a, b, c = (r.targets["belief"] for r in run)
     np.testing.assert_array_equal(a.null.r2_P, b.null.r2_P)
     assert a.cv == b.cv

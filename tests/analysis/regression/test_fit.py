@@ -7,10 +7,10 @@ import pytest
 from sklearn.linear_model import LinearRegression
 
 import hmm
+from analysis.regression.fit import fit_affine
 from analysis.regression.measure import Settings, measure
 from analysis.regression.metrics import weighted_r2
 from analysis.regression.prefixes import tree_prefixes
-from analysis.regression.fit import fit_affine
 
 LAYOUT = SimpleNamespace(n_ctx=6, bos=False, bos_token=None)
 

@@ -11,8 +11,8 @@ from flax import nnx
 
 import analysis
 import hmm
-from analysis.regression.emergence import analyze_training
 from analysis.atomic import write_json
+from analysis.regression.emergence import analyze_training
 from models.config import ModelConfig
 from models.transformer import Transformer
 from tests.figure_checks import assert_drawn
@@ -82,8 +82,9 @@ def test_untrained_control_is_the_architecture_reinitialised(run):
 
 
 def test_bos_models_include_the_bos_position(mess3):
-    result = analysis.analyze(_model(bos=True), mess3, sites=["blocks.1.resid_post"], num_shuffles=0, cv_folds=0,
-                              untrained=False)
+    result = analysis.analyze(
+        _model(bos=True), mess3, sites=["blocks.1.resid_post"], num_shuffles=0, cv_folds=0, untrained=False
+    )
     p = result.prefixes
     assert p.lengths[0] == 0 and p.positions[0] == 0 and p.probs[0] == 1.0
     np.testing.assert_allclose(p.beliefs[0], mess3.stationary_distribution)

@@ -80,8 +80,9 @@ def test_sampled_prefix_weights_approach_the_tree_probabilities(mess3):
     M = 40000
     ps = sampled_prefixes(mess3, jax.random.key(3), M, input_layout(n_ctx=4))
     tree = hmm.mixed_state_presentation(mess3, 4)
-    rows = np.array([tree.level(k).start + np.searchsorted(tree.codes[tree.level(k)], c)
-                     for k, c in zip(ps.lengths, ps.codes)])
+    rows = np.array(
+        [tree.level(k).start + np.searchsorted(tree.codes[tree.level(k)], c) for k, c in zip(ps.lengths, ps.codes)]
+    )
     np.testing.assert_array_equal(tree.codes[rows], ps.codes)
     exact = tree.probs[rows]
     sigma = np.sqrt(exact * (1 - exact) / M)

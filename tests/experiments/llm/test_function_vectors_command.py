@@ -27,16 +27,41 @@ def run(tmp_path_factory):
     tok.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
     tok.save(str(model_dir / "tokenizer.json"))
     out = base / "run"
-    assert main(["function-vectors", "--model", str(model_dir), "--tasks", "next_item,previous_item", "--shots",
-                 "3", "--mean-prompts", "4", "--effect-prompts", "2", "--zero-shot-prompts", "6", "--top", "2",
-                 "--output-dir", str(out)]) == 0
+    assert (
+        main(
+            [
+                "function-vectors",
+                "--model",
+                str(model_dir),
+                "--tasks",
+                "next_item,previous_item",
+                "--shots",
+                "3",
+                "--mean-prompts",
+                "4",
+                "--effect-prompts",
+                "2",
+                "--zero-shot-prompts",
+                "6",
+                "--top",
+                "2",
+                "--output-dir",
+                str(out),
+            ]
+        )
+        == 0
+    )
     return model_dir, out
 
 
 def test_run_directory_and_numbers(run):
     model_dir, out = run
-    for name in ("function_vectors.json", "report.html", "figures/fv_accuracy_by_layer.png",
-                 "figures/head_effects.png"):
+    for name in (
+        "function_vectors.json",
+        "report.html",
+        "figures/fv_accuracy_by_layer.png",
+        "figures/head_effects.png",
+    ):
         assert (out / name).is_file(), name
     result = json.loads((out / "function_vectors.json").read_text())
     assert result["model"]["checkpoint"]["format"] == "safetensors"

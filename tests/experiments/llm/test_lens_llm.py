@@ -23,16 +23,35 @@ def _tiny_llama_dir(path):
     tensors = {"model.embed_tokens.weight": r(V, D), "model.norm.weight": 1 + r(D)}
     for layer in range(L):
         p = f"model.layers.{layer}."
-        tensors |= {p + "input_layernorm.weight": 1 + r(D), p + "post_attention_layernorm.weight": 1 + r(D),
-                    p + "self_attn.q_proj.weight": r(D, D), p + "self_attn.k_proj.weight": r(8, D),
-                    p + "self_attn.v_proj.weight": r(8, D), p + "self_attn.o_proj.weight": r(D, D),
-                    p + "mlp.gate_proj.weight": r(F, D), p + "mlp.up_proj.weight": r(F, D),
-                    p + "mlp.down_proj.weight": r(D, F)}
+        tensors |= {
+            p + "input_layernorm.weight": 1 + r(D),
+            p + "post_attention_layernorm.weight": 1 + r(D),
+            p + "self_attn.q_proj.weight": r(D, D),
+            p + "self_attn.k_proj.weight": r(8, D),
+            p + "self_attn.v_proj.weight": r(8, D),
+            p + "self_attn.o_proj.weight": r(D, D),
+            p + "mlp.gate_proj.weight": r(F, D),
+            p + "mlp.up_proj.weight": r(F, D),
+            p + "mlp.down_proj.weight": r(D, F),
+        }
     safetensors_numpy.save_file(tensors, str(path / "model.safetensors"))
-    (path / "config.json").write_text(json.dumps({
-        "model_type": "llama", "vocab_size": V, "hidden_size": D, "num_hidden_layers": L, "num_attention_heads": 4,
-        "num_key_value_heads": 2, "intermediate_size": F, "max_position_embeddings": 64, "rms_norm_eps": 1e-5,
-        "tie_word_embeddings": True, "hidden_act": "silu"}))
+    (path / "config.json").write_text(
+        json.dumps(
+            {
+                "model_type": "llama",
+                "vocab_size": V,
+                "hidden_size": D,
+                "num_hidden_layers": L,
+                "num_attention_heads": 4,
+                "num_key_value_heads": 2,
+                "intermediate_size": F,
+                "max_position_embeddings": 64,
+                "rms_norm_eps": 1e-5,
+                "tie_word_embeddings": True,
+                "hidden_act": "silu",
+            }
+        )
+    )
     alphabet = sorted(tokenizers.pre_tokenizers.ByteLevel.alphabet())
     tok = tokenizers.Tokenizer(tokenizers.models.BPE(vocab={c: i for i, c in enumerate(alphabet)}, merges=[]))
     tok.pre_tokenizer = tokenizers.pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -49,18 +68,49 @@ def run(tmp_path_factory):
     text = base / "text.txt"
     text.write_text("".join(f"Line {i}: the quick brown fox jumps over the lazy dog.\n" for i in range(60)))
     out = base / "run"
-    code = main(["lens-llm", "--model", str(model_dir), "--text", str(text), "--tokens", "256",
-                 "--heldout-tokens", "64", "--window", "32", "--windows-per-step", "2", "--curve-points", "2",
-                 "--future-every", "1", "--transfer-every", "1", "--output-dir", str(out), "--no-progress"])
+    code = main(
+        [
+            "lens-llm",
+            "--model",
+            str(model_dir),
+            "--text",
+            str(text),
+            "--tokens",
+            "256",
+            "--heldout-tokens",
+            "64",
+            "--window",
+            "32",
+            "--windows-per-step",
+            "2",
+            "--curve-points",
+            "2",
+            "--future-every",
+            "1",
+            "--transfer-every",
+            "1",
+            "--output-dir",
+            str(out),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     return model_dir, text, out
 
 
 def test_run_directory_like_a_toy_run(run):
     _, _, out = run
-    for name in ("config.yaml", "lenses.json", "report.html", "figures/kl_by_layer.png", "figures/transfer.png",
-                 "figures/logit_grid.png", "figures/ce_entropy_by_layer.png", "figures/budget_curve.png",
-                 "figures/future_lens.png"):
+    for name in (
+        "config.yaml",
+        "lenses.json",
+        "report.html",
+        "figures/kl_by_layer.png",
+        "figures/transfer.png",
+        "figures/logit_grid.png",
+        "figures/ce_entropy_by_layer.png",
+        "figures/budget_curve.png",
+        "figures/future_lens.png",
+    ):
         assert (out / name).is_file(), name
     result = json.loads((out / "lenses.json").read_text())
     assert result["sites"][-1] == "blocks.1.resid_post" and len(result["sites"]) == L + 1
@@ -89,10 +139,37 @@ def test_checkpoint_and_bits_per_byte_are_recorded(run):
 def test_self_distillation_and_a_token_subset(run, tmp_path):
     model_dir, text, _ = run
     out = tmp_path / "self"
-    assert main(["lens-llm", "--model", str(model_dir), "--text", "self", "--corpus-file", str(text), "--tokens",
-                 "128", "--heldout-tokens", "64", "--window", "32", "--windows-per-step", "2", "--curve-points",
-                 "1", "--train-vocab", "40", "--future-horizon", "1", "--output-dir", str(out),
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "lens-llm",
+                "--model",
+                str(model_dir),
+                "--text",
+                "self",
+                "--corpus-file",
+                str(text),
+                "--tokens",
+                "128",
+                "--heldout-tokens",
+                "64",
+                "--window",
+                "32",
+                "--windows-per-step",
+                "2",
+                "--curve-points",
+                "1",
+                "--train-vocab",
+                "40",
+                "--future-horizon",
+                "1",
+                "--output-dir",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     result = json.loads((out / "lenses.json").read_text())
     assert result["text"]["mode"] == "self" and result["training"]["tokens"] == 128
     assert result["training"]["readout_vocab"] == 40 and len(result["tuned"]["subset_kl_error"]) == L + 1
@@ -100,8 +177,7 @@ def test_self_distillation_and_a_token_subset(run, tmp_path):
 
 def test_a_budget_below_one_step_is_a_one_line_error(run, capsys):
     model_dir, text, _ = run
-    assert main(["lens-llm", "--model", str(model_dir), "--text", str(text), "--tokens", "100",
-                 "--no-progress"]) == 2
+    assert main(["lens-llm", "--model", str(model_dir), "--text", str(text), "--tokens", "100", "--no-progress"]) == 2
     err = capsys.readouterr().err.strip()
     assert "tokens=100" in err and "\n" not in err
 
@@ -113,8 +189,10 @@ def test_logit_lens_kl_recomputed_from_the_held_out_text(run):
     _, heldout = split_text(text.read_text(), 0.25)
     ids = np.array(tokenizer.encode(heldout).ids[:64]).reshape(2, 32)
     logits, acts = model(ids, capture=("blocks.1.resid_pre",))
-    log_p = np.log(np.exp(np.asarray(logits, np.float64)[:, :-1]) / np.exp(np.asarray(logits, np.float64)[:, :-1])
-                   .sum(-1, keepdims=True))
+    log_p = np.log(
+        np.exp(np.asarray(logits, np.float64)[:, :-1])
+        / np.exp(np.asarray(logits, np.float64)[:, :-1]).sum(-1, keepdims=True)
+    )
     lens = np.asarray(model.logits_from_residual(acts["blocks.1.resid_pre"]), np.float64)[:, :-1]
     log_q = lens - np.log(np.exp(lens).sum(-1, keepdims=True))
     kl = (np.exp(log_p) * (log_p - log_q)).sum(-1).mean()

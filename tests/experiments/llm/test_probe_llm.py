@@ -12,8 +12,29 @@ from experiments.cli import main
 from models.pretrained import load_pretrained
 from tests.experiments.llm.test_lens_llm import L, _tiny_llama_dir
 
-ARGS = ["--process", "mess3", "--sequences", "8", "--length", "30", "--symbols", "A", "B", "C", "--separator", ",",
-        "--folds", "4", "--shuffles", "10", "--cv-shuffles", "5", "--tuned-steps", "3", "--quiet"]
+ARGS = [
+    "--process",
+    "mess3",
+    "--sequences",
+    "8",
+    "--length",
+    "30",
+    "--symbols",
+    "A",
+    "B",
+    "C",
+    "--separator",
+    ",",
+    "--folds",
+    "4",
+    "--shuffles",
+    "10",
+    "--cv-shuffles",
+    "5",
+    "--tuned-steps",
+    "3",
+    "--quiet",
+]
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +49,15 @@ def run(tmp_path_factory):
 
 def test_run_directory_and_its_numbers(run):
     _, out = run
-    for name in ("config.yaml", "analysis.json", "report.html", "figures/in_context_kl.png",
-                 "figures/r2_by_site.png", "figures/geometry.png", "figures/lens_kl.png"):
+    for name in (
+        "config.yaml",
+        "analysis.json",
+        "report.html",
+        "figures/in_context_kl.png",
+        "figures/r2_by_site.png",
+        "figures/geometry.png",
+        "figures/lens_kl.png",
+    ):
         assert (out / name).is_file(), name
     result = json.loads((out / "analysis.json").read_text())
     assert result["model"]["checkpoint"]["file"] == "model"
@@ -60,16 +88,20 @@ def test_in_context_kl_recomputed_from_the_models_logits(run):
     assert result["in_context"]["kl_last"]["model"] == pytest.approx(kl[-1], rel=1e-4, abs=1e-6)
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--sequences", "1"], "probe-llm --sequences=1 is invalid: an integer >= 2"),
-    (["--folds", "9"], "probe-llm --folds=9 is invalid: at most --sequences=8"),
-    (["--symbols", "A", "B"], "the process has 3 tokens, so give exactly 3 symbols"),
-    (["--sites", "some"], "probe-llm --sites='some' is invalid"),
-    (["--process", "mess4"], "mess4"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--sequences", "1"], "probe-llm --sequences=1 is invalid: an integer >= 2"),
+        (["--folds", "9"], "probe-llm --folds=9 is invalid: at most --sequences=8"),
+        (["--symbols", "A", "B"], "the process has 3 tokens, so give exactly 3 symbols"),
+        (["--sites", "some"], "probe-llm --sites='some' is invalid"),
+        (["--process", "mess4"], "mess4"),
+    ],
+)
 def test_bad_inputs_fail_in_one_line_before_loading(run, tmp_path, capsys, extra, message):
-    code = main(["probe-llm", "--model", str(tmp_path / "absent.gguf"), *ARGS, *extra,
-                 "--output-dir", str(tmp_path / "out")])
+    code = main(
+        ["probe-llm", "--model", str(tmp_path / "absent.gguf"), *ARGS, *extra, "--output-dir", str(tmp_path / "out")]
+    )
     err = capsys.readouterr().err.strip()
     assert code == 2 and message in err and "\n" not in err
     assert "absent.gguf" not in err  # the settings were refused before the model was looked for
@@ -88,9 +120,37 @@ def test_symbols_and_length_checked_against_the_models_tokenizer_and_context(run
 def test_a_mixture_adds_the_component_posterior_as_a_target(run, tmp_path):
     model_dir, _ = run
     out = tmp_path / "pool"
-    assert main(["probe-llm", "--model", str(model_dir), "--process", "markov_pool", "--sequences", "6",
-                 "--length", "20", "--symbols", "A", "B", "C", "--folds", "3", "--shuffles", "0",
-                 "--cv-shuffles", "0", "--tuned-steps", "0", "--quiet", "--output-dir", str(out)]) == 0
+    assert (
+        main(
+            [
+                "probe-llm",
+                "--model",
+                str(model_dir),
+                "--process",
+                "markov_pool",
+                "--sequences",
+                "6",
+                "--length",
+                "20",
+                "--symbols",
+                "A",
+                "B",
+                "C",
+                "--folds",
+                "3",
+                "--shuffles",
+                "0",
+                "--cv-shuffles",
+                "0",
+                "--tuned-steps",
+                "0",
+                "--quiet",
+                "--output-dir",
+                str(out),
+            ]
+        )
+        == 0
+    )
     result = json.loads((out / "analysis.json").read_text())
     assert result["process"]["components"] == [4, 4, 4, 4]
     assert result["regression"]["extra_target"] == "component posterior (mixture)"

@@ -24,7 +24,7 @@ class _CharTokenizer:
 
 
 def test_split_cuts_after_a_line_break_near_the_fraction():
-    text = "".join(f"line {i:03d}\n" for i in range(100))      # 9 characters a line
+    text = "".join(f"line {i:03d}\n" for i in range(100))  # 9 characters a line
     train, heldout = split_text(text, 0.25)
     assert train + heldout == text and train.endswith("\n")
     # 900 characters; 75% is character 675, the start of line 75, so the cut follows line 75's break
@@ -48,6 +48,7 @@ def test_rows_pair_each_residual_with_its_next_token():
     resid, next_ids = residual_rows(model, windows, sites, batch_size=2)
     assert next_ids.shape == (18,) and all(h.shape == (18, 16) for h in resid.values())
     _, acts = model(windows[1:2], capture=sites)
-    np.testing.assert_allclose(resid["blocks.1.resid_pre"][6:12], np.asarray(acts["blocks.1.resid_pre"])[0, :-1],
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        resid["blocks.1.resid_pre"][6:12], np.asarray(acts["blocks.1.resid_pre"])[0, :-1], atol=1e-6
+    )
     np.testing.assert_array_equal(next_ids[6:12], windows[1, 1:])

@@ -35,9 +35,17 @@ def write_tiny_llama(path, q_rows=H * DH):
     writer.add_token_merges(["a a"])
     embedding = gguf.quants.quantize(r(VOCAB, D), gguf.GGMLQuantizationType.Q8_0)
     writer.add_tensor("token_embd.weight", embedding, raw_dtype=gguf.GGMLQuantizationType.Q8_0)
-    for name, shape in (("attn_norm", (D,)), ("ffn_norm", (D,)), ("attn_q", (q_rows, D)),
-                        ("attn_k", (KV * DH, D)), ("attn_v", (KV * DH, D)), ("attn_output", (D, H * DH)),
-                        ("ffn_gate", (MLP, D)), ("ffn_up", (MLP, D)), ("ffn_down", (D, MLP))):
+    for name, shape in (
+        ("attn_norm", (D,)),
+        ("ffn_norm", (D,)),
+        ("attn_q", (q_rows, D)),
+        ("attn_k", (KV * DH, D)),
+        ("attn_v", (KV * DH, D)),
+        ("attn_output", (D, H * DH)),
+        ("ffn_gate", (MLP, D)),
+        ("ffn_up", (MLP, D)),
+        ("ffn_down", (D, MLP)),
+    ):
         writer.add_tensor(f"blk.0.{name}.weight", r(*shape))
     writer.add_tensor("output_norm.weight", r(D))
     writer.write_header_to_file()
@@ -89,8 +97,12 @@ def header_end(path):
 @pytest.mark.parametrize("where", ["in the counts", "in the metadata", "in the tensor index", "in the data"])
 def test_a_tiny_file_cut_short_names_the_offset_or_the_tensor(tiny, tmp_path, where):
     end = header_end(tiny)
-    n_bytes = {"in the counts": 12, "in the metadata": end // 3, "in the tensor index": end - 40,
-               "in the data": end + 700}[where]
+    n_bytes = {
+        "in the counts": 12,
+        "in the metadata": end // 3,
+        "in the tensor index": end - 40,
+        "in the data": end + 700,
+    }[where]
     damaged = cut(tiny, tmp_path / "cut.gguf", n_bytes)
     if where == "in the data":
         message = assert_one_line_error(damaged, "tensor 'token_embd.weight'", f"file has {n_bytes} bytes")
@@ -112,8 +124,13 @@ def test_tiny_counts_with_random_metadata_bytes(tmp_path):
     for seed in range(40):
         rng = np.random.default_rng(seed)
         path = tmp_path / f"random{seed}.gguf"
-        path.write_bytes(b"GGUF" + struct.pack("<IQQ", 3, 1, 2) + struct.pack("<Q", 5) + b"key.a"
-                         + rng.bytes(int(rng.integers(0, 300))))
+        path.write_bytes(
+            b"GGUF"
+            + struct.pack("<IQQ", 3, 1, 2)
+            + struct.pack("<Q", 5)
+            + b"key.a"
+            + rng.bytes(int(rng.integers(0, 300)))
+        )
         assert_one_line_error(path)
 
 
@@ -148,7 +165,7 @@ def test_a_row_that_is_not_whole_blocks_is_named(tiny, tmp_path):
 
 
 def test_a_tensor_larger_than_the_file_is_named(tiny, tmp_path):
-    damaged = patch_after_name(tiny, tmp_path / "large.gguf", b"blk.0.ffn_down.weight", "ne0", 10 ** 9)
+    damaged = patch_after_name(tiny, tmp_path / "large.gguf", b"blk.0.ffn_down.weight", "ne0", 10**9)
     assert_one_line_error(damaged, "tensor 'blk.0.ffn_down.weight'", "truncated")
 
 
@@ -174,8 +191,18 @@ def test_the_cli_prints_one_line(tiny, tmp_path, capsys):
     text = tmp_path / "text.txt"
     text.write_text("some text " * 50)
     damaged = cut(tiny, tmp_path / "cut.gguf", 100)
-    code = main(["lens-llm", "--model", str(damaged), "--text", str(text), "--output-dir", str(tmp_path / "run"),
-                 "--no-progress"])
+    code = main(
+        [
+            "lens-llm",
+            "--model",
+            str(damaged),
+            "--text",
+            str(text),
+            "--output-dir",
+            str(tmp_path / "run"),
+            "--no-progress",
+        ]
+    )
     err = capsys.readouterr().err.strip()
     assert code == 2 and "\n" not in err and str(damaged) in err and "byte offset" in err, err
 
@@ -190,10 +217,9 @@ def smollm2():
         pytest.skip(f"SmolLM2 is not installed ({missing})")
 
 
-@pytest.mark.parametrize("megabytes, fragments", [(1, ("byte offset", "truncated")),
-                                                  (50, ("tensor 'blk.", "file has 50000000 bytes"))])
+@pytest.mark.parametrize(
+    "megabytes, fragments", [(1, ("byte offset", "truncated")), (50, ("tensor 'blk.", "file has 50000000 bytes"))]
+)
 def test_the_shipped_smollm2_cut_short(smollm2, tmp_path, megabytes, fragments):
     damaged = cut(smollm2, tmp_path / "smollm2-cut.gguf", megabytes * 1_000_000)
     assert_one_line_error(damaged, *fragments)
-
-

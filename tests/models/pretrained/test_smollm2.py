@@ -22,13 +22,15 @@ SENTENCES = [
     "In 1905 Einstein published four papers; one of them explained the photoelectric effect.",
 ]
 # A longer passage (over 128 tokens): positions far from the start are compared too.
-PASSAGE = ("It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of "
-           "foolishness, it was the epoch of belief, it was the epoch of incredulity, it was the season of Light, "
-           "it was the season of Darkness, it was the spring of hope, it was the winter of despair, we had "
-           "everything before us, we had nothing before us, we were all going direct to Heaven, we were all "
-           "going direct the other way; in short, the period was so far like the present period, that some of "
-           "its noisiest authorities insisted on its being received, for good or for evil, in the superlative "
-           "degree of comparison only.")
+PASSAGE = (
+    "It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of "
+    "foolishness, it was the epoch of belief, it was the epoch of incredulity, it was the season of Light, "
+    "it was the season of Darkness, it was the spring of hope, it was the winter of despair, we had "
+    "everything before us, we had nothing before us, we were all going direct to Heaven, we were all "
+    "going direct the other way; in short, the period was so far like the present period, that some of "
+    "its noisiest authorities insisted on its being received, for good or for evil, in the superlative "
+    "degree of comparison only."
+)
 TRICKY = [
     "naïve café — 東京 🙂 Ünïcödé ﬁ",
     "  leading, inner   runs\tof\t\twhitespace\n\n\nand trailing   ",
@@ -49,8 +51,9 @@ def torch_tokenizer():
 
 @pytest.fixture(scope="module")
 def torch_model():
-    return transformers.AutoModelForCausalLM.from_pretrained(GGUF.parent, gguf_file=GGUF.name,
-                                                             dtype=torch.float32).eval()
+    return transformers.AutoModelForCausalLM.from_pretrained(
+        GGUF.parent, gguf_file=GGUF.name, dtype=torch.float32
+    ).eval()
 
 
 def test_config_read_from_the_file(jax_pair):

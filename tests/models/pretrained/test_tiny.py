@@ -13,20 +13,38 @@ from models.pretrained import load_pretrained  # noqa: E402
 
 VOCAB = 97
 TINY = {
-    "gpt2": lambda: transformers.GPT2Config(vocab_size=VOCAB, n_embd=32, n_layer=2, n_head=4, n_positions=40,
-                                              bos_token_id=0, eos_token_id=0),
+    "gpt2": lambda: transformers.GPT2Config(
+        vocab_size=VOCAB, n_embd=32, n_layer=2, n_head=4, n_positions=40, bos_token_id=0, eos_token_id=0
+    ),
     "gpt_neox": lambda: transformers.GPTNeoXConfig(
-        vocab_size=VOCAB, hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=96,
-        max_position_embeddings=40, rotary_pct=0.25, use_parallel_residual=True, tie_word_embeddings=False),
+        vocab_size=VOCAB,
+        hidden_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=96,
+        max_position_embeddings=40,
+        rotary_pct=0.25,
+        use_parallel_residual=True,
+        tie_word_embeddings=False,
+    ),
     "llama": lambda: transformers.LlamaConfig(
-        vocab_size=VOCAB, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-        intermediate_size=48, max_position_embeddings=40, tie_word_embeddings=False, rms_norm_eps=1e-5),
+        vocab_size=VOCAB,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        intermediate_size=48,
+        max_position_embeddings=40,
+        tie_word_embeddings=False,
+        rms_norm_eps=1e-5,
+    ),
 }
 # (architecture, config field, expected value): the tiny sizes must have taken effect
-SIZES = {"gpt2": {"n_layers": 2, "d_model": 32, "n_heads": 4, "vocab_size": VOCAB},
-         "gpt_neox": {"n_layers": 2, "d_model": 64, "n_heads": 4, "d_mlp": 96, "rotary_dim": 4,
-                      "parallel_residual": True},
-         "llama": {"n_layers": 2, "d_model": 32, "n_heads": 4, "n_kv_heads": 2, "d_mlp": 48, "tied_embeddings": False}}
+SIZES = {
+    "gpt2": {"n_layers": 2, "d_model": 32, "n_heads": 4, "vocab_size": VOCAB},
+    "gpt_neox": {"n_layers": 2, "d_model": 64, "n_heads": 4, "d_mlp": 96, "rotary_dim": 4, "parallel_residual": True},
+    "llama": {"n_layers": 2, "d_model": 32, "n_heads": 4, "n_kv_heads": 2, "d_mlp": 48, "tied_embeddings": False},
+}
 
 
 def _save_random(arch, directory, shard):
@@ -80,9 +98,11 @@ def test_logits_and_hidden_states_match_torch(pair):
 
 
 # the module whose input is the concatenated per-head attention output, per architecture
-OUTPUT_PROJECTION = {"gpt2": lambda m, l: m.transformer.h[l].attn.c_proj,
-                     "gpt_neox": lambda m, l: m.gpt_neox.layers[l].attention.dense,
-                     "llama": lambda m, l: m.model.layers[l].self_attn.o_proj}
+OUTPUT_PROJECTION = {
+    "gpt2": lambda m, l: m.transformer.h[l].attn.c_proj,
+    "gpt_neox": lambda m, l: m.gpt_neox.layers[l].attention.dense,
+    "llama": lambda m, l: m.model.layers[l].self_attn.o_proj,
+}
 
 
 def test_head_outputs_are_the_output_projections_input_and_replacing_one_head_matches_torch(pair):
