@@ -1,6 +1,6 @@
 """The `belieflab` command line: a thin layer over importable functions.
 
-Each subcommand is a module `experiments/<thing>_command.py` with `add_parser(sub)` and `run(args)`; it
+Each subcommand is a module `experiments/commands/<thing>.py` with `add_parser(sub)` and `run(args)`; it
 imports JAX-heavy code inside `run`, so parsing and `--help` stay instant. Register one in COMMANDS.
 """
 

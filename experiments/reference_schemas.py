@@ -5,7 +5,7 @@ Hand-written from the code that writes them (`analysis.regression.analyze.Analys
 `analysis.lenses`, `experiments.llm.lens`); a test checks that every key a run writes is listed.
 """
 
-LENS_LLM_SCHEMA = "belieflab.lens_llm/1"
+from experiments.llm.lens import LENS_LLM_SCHEMA
 
 _R2_FIELDS = [
     ("r2", "probability-weighted R², pooled over the target's coordinates"),
@@ -174,15 +174,25 @@ ANALYSIS_JSON = [
 
 LENSES_JSON = [
     ("schema", f"`{LENS_LLM_SCHEMA}`"),
-    ("units", "`nats`"),
-    ("settings", "the LensLLMSettings that ran (see the config reference)"),
+    ("units", "`nats (bits where named)`"),
+    ("settings", "the LensLLMSettings that ran (see the command-line reference)"),
     (
         "model",
-        "{name, checkpoint {file, path, format (GGUF or safetensors), file_type (GGUF general.file_type, "
-        "e.g. MOSTLY_Q4_1), tensor_types {type: count}}, config (the PretrainedConfig), heldout: the model's own metrics on the held-out rows "
-        "(cross_entropy_observed, entropy, top1_observed, ...)}",
+        "{name, checkpoint {path, file, format (gguf or safetensors), bytes, sha256, quantisation (GGUF "
+        "general.file_type, e.g. MOSTLY_Q4_1), tensor_types {type: count}, metadata (GGUF general.*)}, config (the "
+        "PretrainedConfig), heldout: the model's own metrics on the held-out rows (cross_entropy_observed, "
+        "bits_per_byte, entropy, top1_observed, ...)}",
     ),
-    ("text", "{path, train_tokens, heldout_tokens, train_rows, heldout_rows, train_vocab}"),
+    (
+        "text",
+        "{path, mode (corpus, self or a file), train_tokens, heldout_tokens, heldout_rows, heldout_bytes, "
+        "train_vocab ('full' or the readout's size)}",
+    ),
+    ("plan", "the token budget: window, windows per step, steps, tokens_per_step, ..."),
+    ("recipe", "the tuned-lens optimiser recipe (SGD Nesterov, learning rate, weight decay, clip, steps)"),
+    ("training", "{text, tokens (seen), train_text_tokens, readout_vocab, loss_first [S], loss_last [S]}"),
+    ("heldout", "{tokens, rows, bytes, curve_rows}: the held-out text the metrics are measured on"),
+    ("curve", "[{step, tokens, mean_kl, ...}]: held-out KL(model ‖ tuned lens) at points of the budget"),
     ("sites", "[S]: every block input `blocks.{l}.resid_pre`, then the last block's output `blocks.{L-1}.resid_post`"),
     ("layers", "[S]: 0..S−1"),
     (
@@ -190,9 +200,12 @@ LENSES_JSON = [
         "{kl_model [S], entropy [S], top1_model [S], cross_entropy_observed [S], top1_observed [S]}: the "
         "logit lens on the held-out rows",
     ),
-    ("tuned", "the same for the tuned lens (one affine translator per site)"),
-    ("shared", "the same for the shared lens (one translator for all sites but the last)"),
-    ("tuned_train_loss", "{first [S], last [S]}: training KL at the first and last step"),
+    ("tuned", "the same for the tuned lens (one affine translator per site, trained streamed), with bits per byte"),
+    (
+        "future",
+        "the future lens: per horizon N and layer, precision@1 against the model's own prediction and "
+        "against the real token, beside the skip-bigram baseline",
+    ),
     (
         "transfer",
         "{sites, layers (every `transfer_every`-th site and the last), kl_model_penalty [T][T], "
@@ -203,5 +216,5 @@ LENSES_JSON = [
         "{tokens, sites, logit {top1, prob}, tuned {top1, prob}}: the logit-lens grid of the first held-out "
         "passage (decoded top-1 token and its probability per site and position)",
     ),
-    ("seconds", "{load, forward, fit, evaluate}"),
+    ("seconds", "{prepare, train_and_curve, evaluate, future, load, transfer_and_grid}"),
 ]

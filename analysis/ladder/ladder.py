@@ -1,6 +1,6 @@
 """The referee's ladder: token-history baselines, the prediction-only ceiling, and the network's held-out R^2
 (folds stratified by belief state, mean ± sd over fold seeds, `rcond` from nested CV, leave-belief-state-out),
-under each weighting side by side. Plain dicts for `analysis.json` under `baselines`."""
+under each weighting side by side. Plain dicts for `analysis.json` under `ladder`."""
 
 import time
 

@@ -36,6 +36,8 @@ def run(args):
     from analysis.function_vectors.measure import FVSettings
     from analysis.function_vectors.tasks import TASKS
     from experiments.llm.function_vectors import run_function_vectors
+    from experiments.run_lock import run_lock
+    from experiments.writable import check_writable
     from models.config import ConfigError
 
     tasks = list(TASKS) if args.tasks is None else [t.strip() for t in args.tasks.split(",") if t.strip()]
@@ -50,12 +52,13 @@ def run(args):
         if hasattr(args, flag[2:].replace("-", "_"))
     }
     settings = FVSettings(**counts)
-    out = Path(args.output_dir or f"runs/function-vectors-{Path(args.model).stem}")
-    result = run_function_vectors(args.model, tasks, settings, out)
+    out = check_writable(args.output_dir or f"runs/function-vectors-{Path(args.model).stem}", "--output-dir")
+    with run_lock(out, "function-vectors"):
+        result = run_function_vectors(args.model, tasks, settings, out)
     for name, r in result["tasks"].items():
         a = r["accuracy"]
         print(
-            f"{name}: 10-shot {a['icl']:.2f}, zero-shot {a['zero_shot']:.2f}, with the vector "
+            f"{name}: {settings.shots}-shot {a['icl']:.2f}, zero-shot {a['zero_shot']:.2f}, with the vector "
             f"{a['zero_shot_fv_best']:.2f} (layer {a['best_layer']})"
         )
     print(f"wrote {out}/report.html; seconds {result['seconds']:.0f}")

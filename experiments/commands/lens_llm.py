@@ -66,8 +66,9 @@ def run(args):
     kl = {k: result[k]["kl_model"] for k in ("logit", "tuned")}
     from models.pretrained.describe import checkpoint_line
 
-    curve = result["curve"]
     print(f"model: {checkpoint_line(result['model'].get('checkpoint'))}")
+
+    curve = result["curve"]
     print(
         f"wrote {out}/report.html; {result['training']['tokens']} training tokens; held-out KL at layer 0: "
         f"logit {kl['logit'][0]:.3f}, tuned {kl['tuned'][0]:.3f} nats; mean KL {curve[0]['mean_kl']:.3f} -> "

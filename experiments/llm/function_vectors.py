@@ -10,6 +10,7 @@ import numpy as np
 from analysis.atomic import write_json
 from analysis.figures.canvas import new_figure, save_figure
 from experiments.report.html import figures_html, page, table
+from models.pretrained.describe import checkpoint_line
 
 CAPTIONS = {
     "fv_accuracy_by_layer": "Zero-shot accuracy (top-1 = the answer's first token) with the function vector "
@@ -92,8 +93,7 @@ def write_outputs(out_dir: Path, result: dict):
     checkpoint = result["model"]["checkpoint"]
     facts = [
         ["model", result["model"]["name"]],
-        ["checkpoint file", checkpoint["file"]],
-        ["quantisation", checkpoint.get("quantisation", "-")],
+        ["checkpoint file", checkpoint_line(checkpoint)],
         ["sha256", str(checkpoint["sha256"])],
         *[[k, v] for k, v in result["settings"].items()],
         ["seconds", result["seconds"]],
@@ -107,7 +107,7 @@ def write_outputs(out_dir: Path, result: dict):
                 [
                     "task",
                     "pairs",
-                    "10-shot",
+                    f"{result['settings']['shots']}-shot",
                     "shuffled labels",
                     "zero-shot",
                     "zero-shot + FV (best layer)",

@@ -18,6 +18,8 @@ import numpy as np
 from hmm.errors import MissingFileError
 from models.config import ConfigError
 
+LENS_LLM_SCHEMA = "belieflab.lens_llm/2"  # the streamed tuned lens, its budget curve and the future lens
+
 TEXT_MODES = ("corpus", "self")
 
 
@@ -130,9 +132,8 @@ def run_lens_llm(settings: LensLLMSettings, out_dir: Path, progress: bool = True
     from analysis.lenses.streamed_suite import streamed_llm_lenses
     from experiments.llm.corpus import split_text
     from experiments.llm.report import write_lens_llm_outputs
-    from experiments.progress import say
     from models.pretrained import PretrainedError, load_pretrained
-    from models.pretrained.describe import checkpoint_line, describe_checkpoint
+    from models.pretrained.describe import describe_checkpoint
 
     t0 = time.perf_counter()
     plan = settings.plan()
@@ -142,7 +143,6 @@ def run_lens_llm(settings: LensLLMSettings, out_dir: Path, progress: bool = True
     if tokenizer is None:
         raise PretrainedError(f"lens-llm --model {settings.model}: the checkpoint has no tokenizer.json")
     checkpoint = describe_checkpoint(settings.model)
-    say(f"model: {checkpoint_line(checkpoint)}", progress)
     load_seconds = time.perf_counter() - t0
     run = streamed_llm_lenses(
         model,
@@ -184,7 +184,8 @@ def run_lens_llm(settings: LensLLMSettings, out_dir: Path, progress: bool = True
     )
     result["seconds"] |= {"load": load_seconds, "transfer_and_grid": time.perf_counter() - t0}
     result = {
-        "schema": "belieflab.lens_llm/2",
+        **result,
+        "schema": LENS_LLM_SCHEMA,
         "settings": asdict(settings),
         "model": {
             "name": checkpoint.get("metadata", {}).get("name", Path(checkpoint["path"]).stem),
@@ -201,7 +202,6 @@ def run_lens_llm(settings: LensLLMSettings, out_dir: Path, progress: bool = True
             "heldout_bytes": result["heldout"]["bytes"],
             "train_vocab": result["training"]["readout_vocab"],
         },
-        **result,
         "transfer": {
             "sites": [sites[i] for i in picked],
             "layers": picked,

@@ -13,8 +13,6 @@ from models.pretrained.config import PretrainedConfig
 
 BLOCK_SITES = ("resid_pre", "attn_out", "resid_mid", "mlp_out", "resid_post")
 HEAD_SITE, PATTERN_SITE = "attn.z", "attn.pattern"
-BLOCK_KINDS = ("resid_pre", HEAD_SITE, PATTERN_SITE, "attn_out", "resid_mid", "mlp_out", "resid_post")
-REPLACEABLE_KINDS = (*BLOCK_SITES, HEAD_SITE)
 
 
 def residual_site_names(cfg: PretrainedConfig) -> tuple[str, ...]:
