@@ -1,5 +1,7 @@
 """Which `analysis.json` section holds the numbers of each figure, and sections kept across a re-analysis."""
 
+from experiments.config.experiment import RENAMED_SECTIONS as RENAMED  # sections' old names in older files
+
 # (figure-key prefix, section); the first matching prefix wins
 FIGURE_SECTIONS = (
     ("interventions_", "interventions"),
@@ -13,7 +15,6 @@ FIGURE_SECTIONS = (
     ("geometry", "trained"),
     ("r2_by_site", "trained"),
 )
-RENAMED = {"baselines": "ladder"}  # a section's old name in analysis.json files written before
 
 
 def figure_section(key: str) -> str | None:

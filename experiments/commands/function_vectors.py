@@ -36,7 +36,6 @@ def run(args):
     from analysis.function_vectors.measure import FVSettings
     from analysis.function_vectors.tasks import TASKS
     from experiments.llm.function_vectors import run_function_vectors
-    from experiments.run_lock import run_lock
     from experiments.writable import check_writable
     from models.config import ConfigError
 
@@ -53,8 +52,7 @@ def run(args):
     }
     settings = FVSettings(**counts)
     out = check_writable(args.output_dir or f"runs/function-vectors-{Path(args.model).stem}", "--output-dir")
-    with run_lock(out, "function-vectors"):
-        result = run_function_vectors(args.model, tasks, settings, out)
+    result = run_function_vectors(args.model, tasks, settings, out)
     for name, r in result["tasks"].items():
         a = r["accuracy"]
         print(

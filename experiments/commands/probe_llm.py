@@ -54,7 +54,6 @@ def run(args):
 
     from experiments.commands.process import parse_params
     from experiments.llm.probe import ProbeSettings, run_probe
-    from experiments.run_lock import run_lock
     from experiments.writable import check_writable
 
     given = {k: v for k, v in vars(args).items() if k not in ("func", "output_dir", "quiet", "command", "param")}
@@ -65,8 +64,7 @@ def run(args):
     out = check_writable(
         args.output_dir or f"runs/probe-llm-{Path(settings.model).stem}-{Path(settings.process).stem}", "--output-dir"
     )
-    with run_lock(out, "probe-llm"):
-        result = run_probe(settings, out, progress=not args.quiet)
+    result = run_probe(settings, out, progress=not args.quiet)
     s = result["summary"]
     print(
         f"wrote {out}/report.html; KL(Bayes || model) at the last position {s['kl_last']['model']:.4f} nats; "

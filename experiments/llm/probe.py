@@ -79,13 +79,6 @@ class ProbeSettings:
             raise ConfigError(f"probe-llm --separator={self.separator!r} is invalid: a string")
 
 
-def layer_sites(n_layers: int) -> tuple[str, ...]:
-    """Layer l = the residual entering block l (layer 0 = the embedding); layer L = the final residual."""
-    from analysis.lenses.text_rows import block_input_sites
-
-    return block_input_sites(n_layers)
-
-
 def _check_before_loading(settings: ProbeSettings):
     from analysis.llm_beliefs.symbols import SymbolError
     from experiments.config.experiment import ProcessConfig, resolve_process
@@ -200,6 +193,7 @@ def run_probe(settings: ProbeSettings, out_dir: Path, progress: bool = True) -> 
     from models.pretrained import PretrainedError, load_pretrained
 
     seconds, t0 = {}, time.perf_counter()
+    from analysis.lenses.text_rows import block_input_sites
     from models.pretrained.describe import describe_checkpoint
 
     process, model_path = _check_before_loading(settings)
@@ -219,7 +213,7 @@ def run_probe(settings: ProbeSettings, out_dir: Path, progress: bool = True) -> 
     t0 = time.perf_counter()
     ids = symbols.render(seqs.tokens_NxT)
     positions = symbols.readout_positions(settings.length)
-    lens = layer_sites(model.config.n_layers)
+    lens = block_input_sites(model.config.n_layers)  # layer l = the residual entering block l; the last: the output
     sites = lens if settings.sites == "layers" else tuple(model.residual_sites())
     bar = tqdm(total=2 * settings.sequences, desc="forward", unit="seq", disable=not progress)
     trained = read_model(
