@@ -9,7 +9,9 @@ import numpy as np
 from analysis.atomic import atomic_write_text, write_json
 from experiments.config.experiment import resolve_process
 from experiments.report.ladder import ladder_section
+from experiments.run_lock import run_lock
 from experiments.runner import analysis_stage, load_run_config, report_stage
+from experiments.writable import check_writable
 from hmm.errors import MissingFileError
 from models.checkpoint import CheckpointError, Store, list_checkpoints
 from models.restore import load_checkpoint
@@ -37,14 +39,15 @@ def member_source(run_dir: Path) -> tuple[Path, int | None]:
 
 def reanalyze_member(run_dir, step: int | None = None) -> dict:
     """Analysis (with the ladder), figures and report of one run or sweep member at `step` (default: last)."""
-    run_dir = Path(run_dir)
+    run_dir = check_writable(run_dir, "run directory")
     config = load_run_config(run_dir)
     source, member = member_source(run_dir)
     checkpoint = load_checkpoint(source, step, member=member)
-    report = analysis_stage(config, resolve_process(config.process), run_dir, checkpoint.model)
-    report["checkpoint"] = {"directory": str(source), "member": member, "step": checkpoint.step}
-    write_json(run_dir / "analysis.json", report)
-    report_stage(config, run_dir, report)
+    with run_lock(run_dir, "belieflab ladder", progress=False):
+        report = analysis_stage(config, resolve_process(config.process), run_dir, checkpoint.model)
+        report["checkpoint"] = {"directory": str(source), "member": member, "step": checkpoint.step}
+        write_json(run_dir / "analysis.json", report)
+        report_stage(config, run_dir, report)
     return report
 
 

@@ -33,13 +33,16 @@ class BeliefView:
     weights_N: np.ndarray
     class_ids_N: np.ndarray | None  # set when the presentation has few distinct beliefs (categorical colours)
     limits_Kx2: np.ndarray  # shared axis limits: every panel is drawn on the ground truth's scale
+    corner: str = "state"  # what a simplex corner is: a hidden state, or a mixture's component
 
     @property
     def categorical(self) -> bool:
         return self.class_ids_N is not None
 
 
-def belief_view(beliefs_NxS, weights_N, *, simplex: bool, class_ids_N=None, dims: int | None = None) -> BeliefView:
+def belief_view(
+    beliefs_NxS, weights_N, *, simplex: bool, class_ids_N=None, dims: int | None = None, corner: str = "state"
+) -> BeliefView:
     """Build the shared view. `simplex`: the process is a 3-state HMM (draw the 2-simplex, colour RGB = belief).
 
     `dims=None` chooses: the simplex when it applies, else 3-D PCA when a third axis carries >= 5% of the
@@ -55,7 +58,7 @@ def belief_view(beliefs_NxS, weights_N, *, simplex: bool, class_ids_N=None, dims
     low, high = points.min(axis=0), points.max(axis=0)
     pad = 0.08 * np.maximum(high - low, 1e-9)
     limits = SIMPLEX_LIMITS if projection.kind == "simplex" else np.stack([low - pad, high + pad], axis=1)
-    return BeliefView(projection, colours, weights_N, class_ids_N, limits)
+    return BeliefView(projection, colours, weights_N, class_ids_N, limits, corner)
 
 
 def point_size(n: int) -> float:
@@ -63,10 +66,10 @@ def point_size(n: int) -> float:
     return float(np.clip(1e4 / max(n, 1), 0.25, 12.0))
 
 
-def _draw_simplex_frame(ax):
+def _draw_simplex_frame(ax, corner: str = "state"):
     corners = simplex_xy(np.eye(3))
     ax.plot(*np.vstack([corners, corners[:1]]).T, color="0.6", lw=0.8, zorder=0)
-    for label, (x, y), dy in zip(("state 0", "state 1", "state 2"), corners, (-0.06, -0.06, 0.03)):
+    for label, (x, y), dy in zip((f"{corner} {i}" for i in range(3)), corners, (-0.06, -0.06, 0.03)):
         ax.text(
             x,
             y + dy,
@@ -130,7 +133,7 @@ def draw_panel(ax, view: BeliefView, y_NxS, title: str, show_centres: bool = Tru
         ids, centres = class_centres(points, view.class_ids_N, view.weights_N)
         ax.scatter(*centres.T, c=categorical_colours(ids), s=40, edgecolors="black", linewidths=0.6, zorder=3)
     if view.projection.kind == "simplex":
-        _draw_simplex_frame(ax)
+        _draw_simplex_frame(ax, view.corner)
     for axis, (low, high) in zip("xyz", view.limits_Kx2):
         getattr(ax, f"set_{axis}lim")(low, high)
     if view.projection.dims == 2:

@@ -179,7 +179,7 @@ def draw_figures(result: AnalysisResult, out_dir: Path) -> dict:
     component = result.trained and next(iter(result.trained.values())).targets.get("component")
     if component is not None and component.predicted_NxC.shape[1] >= 3:  # a 1-simplex has no 2-D view
         truth_NxM = hmm.component_posterior(result.process, result.prefixes.beliefs)
-        view = belief_view(truth_NxM, result.prefixes.probs, simplex=truth_NxM.shape[1] == 3)
+        view = belief_view(truth_NxM, result.prefixes.probs, simplex=truth_NxM.shape[1] == 3, corner="component")
         paths["geometry_component"] = plot_site_geometry(
             view,
             truth_NxM,

@@ -56,7 +56,7 @@ def _one_line_error(capsys) -> str:
     return err
 
 
-@pytest.mark.parametrize("command", ["analyze", "report", "lens", "intervene"])
+@pytest.mark.parametrize("command", ["analyze", "report", "lens", "intervene", "ladder"])
 def test_read_only_run_directory_is_refused_before_any_work(command, run_dir, read_only, monkeypatch, capsys):
     _heavy_work_fails(monkeypatch)
     read_only.add(str(run_dir))
