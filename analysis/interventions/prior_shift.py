@@ -90,7 +90,8 @@ def steered_kl(model, inputs_BxL, site: str, steps: dict, shifted_BxLxV, base_Bx
     run = forward(model)
     out = {}
     for name, step in {"none": 0.0, **steps}.items():
-        log_q, _ = run(tokens, {site: acts[site] + jnp.asarray(np.asarray(step, np.float32))})
+        step_BxLxD = np.broadcast_to(np.asarray(step, np.float32), acts[site].shape)
+        log_q, _ = run(tokens, {site: acts[site] + jnp.asarray(step_BxLxD)})
         log_q = np.asarray(log_q, np.float64)
         out[name] = {
             which: kl(truth.reshape(-1, truth.shape[-1]), log_q.reshape(-1, log_q.shape[-1]))

@@ -95,3 +95,28 @@ def test_a_shift_needs_a_mixture_and_one_number_per_component():
         shifted_prior(COMPONENTS[0], [0.0])
     with pytest.raises(ConfigError, match="delta=.*2 finite numbers"):
         shifted_prior(MIXTURE, [0.0, 1.0, 2.0])
+
+
+def test_interventions_on_a_mixture_report_the_prior_shift_per_position():
+    from flax import nnx
+
+    from analysis.interventions import interventions
+    from analysis.interventions.prior_shift import heldout_inputs
+    from analysis.regression.prefixes import input_layout
+    from models import ModelConfig, Transformer
+
+    cfg = ModelConfig(vocab_size=3, n_layers=1, d_model=16, n_heads=2, d_head=4, d_mlp=24, n_ctx=4)
+    model = Transformer(cfg, rngs=nnx.Rngs(0))
+    section, _ = interventions(
+        model, MIXTURE, num_pairs=0, carry_pairs=0, steering_pairs=0, prior_shift=True, figures=False
+    )
+    shift = section["prior_shift"]
+    assert shift["site"] == section["settings"]["sites"][-1] and shift["delta"] == pytest.approx([np.log(4), 0])
+    assert {k: len(v["kl_base_nats"]) for k, v in shift["per_position"].items()} == dict(none=4, steered=4, random=4)
+    # the unsteered curve against the true prior, recomputed from the model's logits and hmm's filter
+    inputs, tokens = heldout_inputs(MIXTURE, input_layout(model), shift["num_sequences"], seed=0)
+    log_q = np.asarray(jax.nn.log_softmax(model(jax.numpy.asarray(inputs))[0], -1), np.float64)
+    p = np.asarray(hmm.predictive_distribution(MIXTURE, np.asarray(hmm.beliefs(MIXTURE, tokens), np.float64)))
+    expected = np.sum(p * (np.log(p) - log_q), -1).mean(0)
+    np.testing.assert_allclose(shift["per_position"]["none"]["kl_base_nats"], expected, rtol=1e-4, atol=1e-6)
+    assert shift["step_norm"] > 0
