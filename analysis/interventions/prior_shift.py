@@ -15,6 +15,7 @@ from analysis.interventions.steering import pseudo_inverse, random_step
 from analysis.interventions.truth import bayes_prediction, kl
 from analysis.regression.activations import collect_activations
 from analysis.regression.fit import RCOND, fit_affine
+from analysis.regression.prefixes import input_layout
 from models.config import ConfigError
 from models.keys import jax_key, numpy_rng
 
@@ -127,8 +128,6 @@ def prior_shift(
     Bayes predictions to the model steered along the log-odds decoder, to the model after a random step of the same
     norm, and to the unsteered model. `delta` defaults to `log 4` on component 0. The claim holds where the
     steered model is closer to the shifted prior than to the true one at every position, with a flat curve."""
-    from analysis.regression.prefixes import input_layout
-
     process = prefixes.process
     M = len(process.component_sizes) if process.is_mixture else 1
     delta = check_shift(process, np.eye(M)[0] * DEFAULT_SHIFT if delta is None else delta)
