@@ -120,3 +120,21 @@ def test_interventions_on_a_mixture_report_the_prior_shift_per_position():
     expected = np.sum(p * (np.log(p) - log_q), -1).mean(0)
     np.testing.assert_allclose(shift["per_position"]["none"]["kl_base_nats"], expected, rtol=1e-4, atol=1e-6)
     assert shift["step_norm"] > 0
+
+
+def test_a_mixtures_next_token_decoder_reads_only_the_next_token_columns():
+    from flax import nnx
+
+    from analysis.interventions import fit_decoders
+    from analysis.regression.fit import fit_affine
+    from analysis.regression.prefixes import input_layout, prefix_set
+    from models import ModelConfig, Transformer
+
+    cfg = ModelConfig(vocab_size=3, n_layers=1, d_model=16, n_heads=2, d_head=4, d_mlp=24, n_ctx=3)
+    model = Transformer(cfg, rngs=nnx.Rngs(1))
+    prefixes = prefix_set(MIXTURE, input_layout(model))
+    decoder = fit_decoders(model, prefixes, ["ln_final"])["ln_final"]
+    acts = np.asarray(model(jax.numpy.asarray(prefixes.inputs_MxL), capture=("ln_final",))[1]["ln_final"])
+    acts_NxD = acts[prefixes.sequence_index, prefixes.positions]
+    direct = fit_affine(acts_NxD, hmm.predictive_distribution(MIXTURE, prefixes.beliefs), prefixes.weights("prob"))
+    np.testing.assert_allclose(decoder.next_token(acts_NxD), acts_NxD @ direct.coef_DxC + direct.intercept_C, atol=1e-6)
