@@ -167,9 +167,10 @@ ANALYSIS_JSON = [
     ),
     (
         "interventions.prior_shift",
-        "opt-in (`interventions.prior_shift`, mixtures): {site, delta, num_sequences, decoder_r2, step_norm, "
-        "bayes_kl_shift_vs_base_nats [per position], per_position {none|steered|random: {kl_shifted_nats, "
-        "kl_base_nats}}, closer_to_shifted_everywhere, shifted_kl_spread_nats}",
+        "opt-in (`interventions.prior_shift`, mixtures): {site, delta, num_sequences, decoder_r2, step_norm {steered, "
+        "encoder}, bayes_kl_shift_vs_base_nats [per position], per_position {none|steered|random|encoder|"
+        "random_encoder: {kl_shifted_nats, kl_base_nats}}, closer_to_shifted_everywhere {steered, encoder}, "
+        "shifted_kl_spread_nats {steered, encoder}}",
     ),
     (
         "loss",

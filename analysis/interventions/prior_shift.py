@@ -68,8 +68,9 @@ def centred_log_posterior(process: hmm.Process, beliefs_NxS) -> np.ndarray:
 
 
 def log_odds_step(model, prefixes, site: str, delta_M, rcond: float = RCOND, batch_size: int = 1024):
-    """`(step [D], decoder R^2)`: the minimum-norm residual step at `site` that moves the affine decoder of the
-    centred log-posterior (fitted on every prefix of `prefixes`) by `delta - mean(delta)`."""
+    """`(decoder step [D], encoder step [D], decoder R^2)`: the minimum-norm residual step at `site` that moves the
+    affine decoder of the centred log-posterior (fitted on every prefix of `prefixes`) by `delta - mean(delta)`, and
+    the activation change that goes with that change of log-posterior on the data (activations regressed on it)."""
     process = prefixes.process
     delta = check_shift(process, delta_M)
     acts = collect_activations(model, prefixes, (site,), batch_size)[site]
@@ -79,7 +80,9 @@ def log_odds_step(model, prefixes, site: str, delta_M, rcond: float = RCOND, bat
     resid = target_NxM - (np.asarray(acts, np.float64) @ fit.coef_DxC + fit.intercept_C)
     mean = (w @ target_NxM) / w.sum()
     r2 = 1.0 - (w @ (resid**2)).sum() / max((w @ ((target_NxM - mean) ** 2)).sum(), 1e-300)
-    return (delta - delta.mean()) @ pseudo_inverse(fit.coef_DxC), float(r2)
+    encoder_MxD = fit_affine(target_NxM, acts, w, rcond=rcond).coef_DxC
+    shift_M = delta - delta.mean()
+    return shift_M @ pseudo_inverse(fit.coef_DxC), shift_M @ encoder_MxD, float(r2)
 
 
 def steered_kl(model, inputs_BxL, site: str, steps: dict, shifted_BxLxV, base_BxLxV) -> dict:
@@ -125,37 +128,37 @@ def prior_shift(
     batch_size: int = 1024,
 ) -> dict:
     """The prior-shift test at one residual site (JSON): per position, KL from the shifted-prior and the true-prior
-    Bayes predictions to the model steered along the log-odds decoder, to the model after a random step of the same
-    norm, and to the unsteered model. `delta` defaults to `log 4` on component 0. The claim holds where the
+    Bayes predictions to the model steered along the log-odds decoder (`steered`) and along the log-odds encoder
+    (`encoder`), each beside a random step of the same norm, and to the unsteered model (`none`). `delta` defaults to `log 4` on component 0. The claim holds where the
     steered model is closer to the shifted prior than to the true one at every position, with a flat curve."""
     process = prefixes.process
     M = len(process.component_sizes) if process.is_mixture else 1
     delta = check_shift(process, np.eye(M)[0] * DEFAULT_SHIFT if delta is None else delta)
     if isinstance(num_sequences, bool) or not isinstance(num_sequences, int) or num_sequences < 1:
         raise ConfigError(f"num_sequences={num_sequences!r} is invalid: must be an integer >= 1")
-    step_D, r2 = log_odds_step(model, prefixes, site, delta, rcond, batch_size)
+    step_D, encoder_D, r2 = log_odds_step(model, prefixes, site, delta, rcond, batch_size)
     layout = input_layout(model)
     inputs, tokens = heldout_inputs(process, layout, num_sequences, seed)
     shifted = shifted_prediction(process, delta, tokens, with_prior=layout.bos)
     base = shifted_prediction(process, np.zeros(M), tokens, with_prior=layout.bos)
-    norm = float(np.linalg.norm(step_D))
-    random_D = random_step([norm], step_D.shape[0], numpy_rng(seed, "prior_shift_random"))[0]
-    curves = steered_kl(model, inputs, site, {"steered": step_D, "random": random_D}, shifted, base)
+    norms = {"steered": float(np.linalg.norm(step_D)), "encoder": float(np.linalg.norm(encoder_D))}
+    random_2xD = random_step(list(norms.values()), step_D.shape[0], numpy_rng(seed, "prior_shift_random"))
+    steps = {"steered": step_D, "random": random_2xD[0], "encoder": encoder_D, "random_encoder": random_2xD[1]}
+    curves = steered_kl(model, inputs, site, steps, shifted, base)
     summary = {
         name: {f"kl_{which}_nats": [float(v) for v in curve] for which, curve in pair.items()}
         for name, pair in curves.items()
     }
-    steered = curves["steered"]
     return {
         "site": site,
         "delta": delta.tolist(),
         "num_sequences": num_sequences,
         "decoder_r2": r2,
-        "step_norm": norm,
+        "step_norm": norms,
         "bayes_kl_shift_vs_base_nats": [float(v) for v in _bayes_gap(shifted, base)],
         "per_position": summary,
-        "closer_to_shifted_everywhere": bool(np.all(steered["shifted"] < steered["base"])),
-        "shifted_kl_spread_nats": float(np.ptp(steered["shifted"])),
+        "closer_to_shifted_everywhere": {k: bool(np.all(curves[k]["shifted"] < curves[k]["base"])) for k in norms},
+        "shifted_kl_spread_nats": {k: float(np.ptp(curves[k]["shifted"])) for k in norms},
     }
 
 

@@ -112,14 +112,16 @@ def test_interventions_on_a_mixture_report_the_prior_shift_per_position():
     )
     shift = section["prior_shift"]
     assert shift["site"] == section["settings"]["sites"][-1] and shift["delta"] == pytest.approx([np.log(4), 0])
-    assert {k: len(v["kl_base_nats"]) for k, v in shift["per_position"].items()} == dict(none=4, steered=4, random=4)
+    assert {k: len(v["kl_base_nats"]) for k, v in shift["per_position"].items()} == dict.fromkeys(
+        ["none", "steered", "random", "encoder", "random_encoder"], 4
+    )
     # the unsteered curve against the true prior, recomputed from the model's logits and hmm's filter
     inputs, tokens = heldout_inputs(MIXTURE, input_layout(model), shift["num_sequences"], seed=0)
     log_q = np.asarray(jax.nn.log_softmax(model(jax.numpy.asarray(inputs))[0], -1), np.float64)
     p = np.asarray(hmm.predictive_distribution(MIXTURE, np.asarray(hmm.beliefs(MIXTURE, tokens), np.float64)))
     expected = np.sum(p * (np.log(p) - log_q), -1).mean(0)
     np.testing.assert_allclose(shift["per_position"]["none"]["kl_base_nats"], expected, rtol=1e-4, atol=1e-6)
-    assert shift["step_norm"] > 0
+    assert shift["step_norm"]["steered"] > 0 and shift["step_norm"]["encoder"] > 0
 
 
 def test_a_mixtures_next_token_decoder_reads_only_the_next_token_columns():
