@@ -166,6 +166,13 @@ ANALYSIS_JSON = [
         "step_norm, activation_norm, readback_distance}}}",
     ),
     (
+        "interventions.prior_shift",
+        "opt-in (`interventions.prior_shift`, mixtures): {site, delta, num_sequences, decoder_r2, step_norm {steered, "
+        "encoder}, bayes_kl_shift_vs_base_nats [per position], per_position {none|steered|random|encoder|"
+        "random_encoder: {kl_shifted_nats, kl_base_nats}}, closer_to_shifted_everywhere {steered, encoder}, "
+        "shifted_kl_spread_nats {steered, encoder}}",
+    ),
+    (
         "loss",
         "{optimal (least cross-entropy at the model's context), final, relative (final / optimal), kl (to the "
         "Bayes next-token distribution), step}: the last evaluation",

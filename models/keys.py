@@ -28,6 +28,8 @@ ANALYSIS_PURPOSES = {
     "intervention_pairs": 11,
     "intervention_carry_pairs": 12,
     "intervention_steering": 13,
+    "prior_shift_sequences": 14,
+    "prior_shift_random": 15,
     "lens_windows": 40,
     "lens_samples": 41,
     "fv_words": 50,

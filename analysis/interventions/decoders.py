@@ -23,11 +23,19 @@ class SiteDecoder:
     encoder_SxD: np.ndarray | None = None
 
     @classmethod
-    def from_fit(cls, fit: AffineFit, num_states: int, belief_r2: float, encoder_SxD=None) -> "SiteDecoder":
-        """Split a decoder of both targets side by side (belief columns first, as `measure` fits them)."""
-        S = num_states
+    def from_fit(
+        cls, fit: AffineFit, num_states: int, belief_r2: float, encoder_SxD=None, vocab_size: int | None = None
+    ) -> "SiteDecoder":
+        """Split a decoder of the targets side by side (belief columns first, then `vocab_size` next-token columns, as
+        `measure` fits them; a mixture's in-context targets after those are dropped)."""
+        S, stop = num_states, None if vocab_size is None else num_states + vocab_size
         return cls(
-            fit.coef_DxC[:, :S], fit.intercept_C[:S], fit.coef_DxC[:, S:], fit.intercept_C[S:], belief_r2, encoder_SxD
+            fit.coef_DxC[:, :S],
+            fit.intercept_C[:S],
+            fit.coef_DxC[:, S:stop],
+            fit.intercept_C[S:stop],
+            belief_r2,
+            encoder_SxD,
         )
 
     def belief(self, h_NxD) -> np.ndarray:
@@ -51,6 +59,7 @@ def fit_decoders(
             prefixes.process.num_states,
             groups[s].targets["belief"].metrics["r2"],
             fit_affine(prefixes.beliefs, acts[s], w, rcond=rcond).coef_DxC,
+            prefixes.process.vocab_size,
         )
         for s in sites
     }

@@ -34,6 +34,7 @@ def interventions(
     steering_pairs: int = 1000,
     modes=MODES,
     target_belief=None,
+    prior_shift: bool = False,
     seed: int = 0,
     rcond: float = RCOND,
     tree=None,
@@ -49,7 +50,8 @@ def interventions(
     Returns `(section, figure paths)`: `section` is the `interventions` entry of analysis.json. Pairs come from
     the model's prefix set (the exact mixed-state tree when small enough; or `prefixes`, a PrefixSet already
     built for this model and process). `target_belief`: steer every base to
-    this one belief instead of to its donor's. `decoders`: `{site: SiteDecoder}` already fitted (else fitted here
+    this one belief instead of to its donor's. `prior_shift`: for a mixture, also the prior-shift test at the last
+    site (`analysis.interventions.prior_shift`). `decoders`: `{site: SiteDecoder}` already fitted (else fitted here
     with `rcond`). With `out_dir`, figures go to `out_dir/figures`.
     """
     start = time.perf_counter()
@@ -72,6 +74,7 @@ def interventions(
             "seed": seed,
             "rcond": rcond,
             "target_belief": None if target is None else target.tolist(),
+            "prior_shift": bool(prior_shift),
             "prefix_source": prefixes.source,
             "num_prefixes": prefixes.num_prefixes,
         }
@@ -122,6 +125,10 @@ def interventions(
         seconds["steering"] = time.perf_counter() - t0 - seconds["decoders"]
     else:
         section["steering"] = None
+    if prior_shift:
+        t0 = time.perf_counter()
+        section["prior_shift"] = _prior_shift(model, prefixes, sites[-1], seed, rcond, batch_size)
+        seconds["prior_shift"] = time.perf_counter() - t0
     paths = {}
     if out_dir is not None and figures:
         from analysis.interventions.figures import draw_figures
@@ -132,3 +139,12 @@ def interventions(
     section["figures"] = dict(paths)
     section["seconds"] = {**seconds, "total": time.perf_counter() - start}
     return section, paths
+
+
+def _prior_shift(model, prefixes, site: str, seed: int, rcond: float, batch_size: int) -> dict:
+    """The prior-shift test where the process is a mixture, else a note saying why it did not run."""
+    if not prefixes.process.is_mixture:
+        return {"note": f"the prior-shift test needs a mixture of processes, got {prefixes.process!r}"}
+    from analysis.interventions.prior_shift import prior_shift
+
+    return prior_shift(model, prefixes, site, seed=seed, rcond=rcond, batch_size=batch_size)

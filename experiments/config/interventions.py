@@ -22,7 +22,8 @@ class InterventionsConfig:
     pairs of the patching curve (also the pool steering draws from); `carry_pairs`: pairs sharing a next-token
     distribution, patched at t and read later; `steering_pairs`: prefixes steered per site (0 turns a part off).
     `modes`: patch the last position and/or every position up to it. `target_belief`: steer every prefix to this
-    belief (default: to its donor's belief).
+    belief (default: to its donor's belief). `prior_shift`: for a mixture, also steer the component posterior's
+    log-odds at the last site and compare with the Bayes filter under the shifted prior (off by default).
     """
 
     enabled: bool = False
@@ -32,6 +33,7 @@ class InterventionsConfig:
     steering_pairs: int = 1000
     modes: tuple = MODES
     target_belief: tuple | None = None
+    prior_shift: bool = False
 
     def __post_init__(self):
         if isinstance(self.sites, str) and self.sites != "residual":
@@ -48,6 +50,8 @@ class InterventionsConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 _fail(name, value, "must be an integer >= 0")
+        if not isinstance(self.prior_shift, bool):
+            _fail("prior_shift", self.prior_shift, "true or false")
         if not self.modes or any(m not in MODES for m in self.modes):
             _fail("modes", list(self.modes), f"a non-empty list of {list(MODES)}")
         if self.target_belief is not None:
@@ -58,7 +62,10 @@ class InterventionsConfig:
                 _fail("target_belief", values, "a list of finite numbers, one per state of the process")
 
     def check_against(self, n_layers: int, process) -> None:
-        """What needs the model and the process: site layers in range, the target belief on the simplex."""
+        """What needs the model and the process: site layers in range, the target belief on the simplex, a
+        mixture for `prior_shift`."""
+        if self.prior_shift and not getattr(process, "is_mixture", False):
+            _fail("prior_shift", True, f"needs a mixture of processes, got {process!r}")
         if not isinstance(self.sites, str):
             layers = [int(m.group(2)) for m in map(SITE_PATTERN.match, self.sites) if m.group(2) is not None]
             if any(layer >= n_layers for layer in layers):

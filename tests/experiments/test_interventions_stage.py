@@ -32,6 +32,8 @@ FAST = [
         ("interventions.target_belief=[0.5,0.6,0.1]", "config.interventions.target_belief"),
         ("interventions.target_belief=[0.5,0.5]", "config.interventions.target_belief"),
         ("interventions.pairs=3", "config.interventions"),
+        ("interventions.prior_shift=true", "config.interventions.prior_shift"),  # smoke is not a mixture
+        ("interventions.prior_shift=3", "config.interventions.prior_shift"),
     ],
 )
 def test_bad_interventions_config_names_the_field(override, field):
