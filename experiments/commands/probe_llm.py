@@ -44,6 +44,12 @@ def add_parser(sub):
         default=argparse.SUPPRESS,
         help="orders of the in-context n-gram estimators (default 1 2 3)",
     )
+    p.add_argument(
+        "--patching",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="also patch each layer's residual between sequences of different last belief (adds forward passes)",
+    )
     p.add_argument("--output-dir", default=None, help="run directory (default runs/probe-llm-<model>-<process>)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
