@@ -78,3 +78,13 @@ def run(args):
         f"{s['permuted_best_cv_r2']:.3f}, last {settings.history_k} tokens {s['history_lookup_cv_r2']:.3f}); "
         f"seconds {sum(result['seconds'].values()):.0f}"
     )
+    if "patching" in result:
+        modes = result["patching"]["modes"]
+        print(
+            "patching: fraction of the KL gap closed per layer, all positions "
+            + " ".join(f"{v:.2f}" for v in modes["all"]["far"])
+            + "; last position "
+            + " ".join(f"{v:.2f}" for v in modes["last"]["far"])
+            + "; same-belief control (last position) "
+            + " ".join(f"{v:.2f}" for v in modes["last"]["control"])
+        )
