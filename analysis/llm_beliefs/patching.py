@@ -8,7 +8,8 @@ readout position, or at that position only) and the forward pass continues. The 
 
 so 1 means the patched run predicts as well as B's own run, 0 that nothing moved. A gap of at most `ZERO_GAP` nats
 (the source has A's belief and the model predicts the same from both) has nothing to close: its fraction is 0.
-The control patches from the sampled sequence whose last belief is nearest A's.
+The control patches from the sampled sequence whose last belief is nearest A's; its own gap is near zero, so its
+fraction is noisy, and `control_of_far_gap` gives its KL change in units of the far pairs' gap instead.
 """
 
 import numpy as np
@@ -73,7 +74,7 @@ def patch_sites(
     for name, src in (("far", b), ("control", c)):
         result[f"{name}_belief_l1"] = float(np.abs(beliefs_NxS[a] - beliefs_NxS[src]).sum(-1).mean())
     for mode in MODES:
-        curves = {"far": [], "control": [], "far_kl_after": [], "control_kl_after": []}
+        curves = {"far": [], "control": [], "control_of_far_gap": [], "far_kl_after": [], "control_kl_after": []}
         for site in sites:
             resid_NxLxD = np.concatenate(resid[site])
             for name, src in (("far", b), ("control", c)):
@@ -88,6 +89,10 @@ def patch_sites(
                 )
                 curves[name].append(closed_fraction(before, after, reachable))
                 curves[f"{name}_kl_after"].append(float(after.mean()))
+                if name == "far":
+                    far_gap = before - reachable
+            # the control's KL change in units of the far pairs' gap: stable when the control's own gap is ~0
+            curves["control_of_far_gap"].append(closed_fraction(before, after, before - far_gap))
         result["modes"][mode] = curves
     for name, src in (("far", b), ("control", c)):
         result[f"{name}_kl_before"] = float(kl_rows(bayes_NxV[src], q_N[a]).mean())

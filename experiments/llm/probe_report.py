@@ -169,7 +169,12 @@ def patching_rows(patching: dict) -> list[list]:
     """One row per patched layer: closed fractions of the far pairs and the control, both modes."""
     modes = patching["modes"]
     return [
-        [layer, site, *(f"{modes[m][k][i]:.3f}" for m in ("all", "last") for k in ("far", "control"))]
+        [
+            layer,
+            site,
+            *(f"{modes[m][k][i]:.3f}" for m in ("all", "last") for k in ("far", "control")),
+            f"{modes['last']['control_of_far_gap'][i]:.3f}",
+        ]
         for i, (layer, site) in enumerate(zip(patching["layers"], patching["sites"]))
     ]
 
@@ -181,6 +186,7 @@ PATCHING_COLUMNS = [
     "control, all positions",
     "closed, last position",
     "control, last position",
+    "control's KL change / far gap, last position",
 ]
 
 

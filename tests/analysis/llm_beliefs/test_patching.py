@@ -47,6 +47,7 @@ def test_full_patch_reproduces_the_source_and_a_self_patch_moves_nothing(setup):
     np.testing.assert_allclose(full["far_kl_after"], out["far_kl_reachable"], rtol=1e-4, atol=1e-6)
     assert out["modes"]["last"]["far"][-1] == pytest.approx(1.0, abs=1e-4)  # the output reads only the last row
     assert all(v == 0.0 for m in out["modes"].values() for v in m["control"])  # A from A: a zero gap
+    assert all(v == 0.0 for m in out["modes"].values() for v in m["control_of_far_gap"])  # and nothing moved
     assert out["control_belief_l1"] == 0.0 and out["far_belief_l1"] > 0
     # B's own run recomputed independently: KL(Bayes_B || q_B) from the plain logits
     logits = np.asarray(model(ids)[0], np.float64)[:, 11][:, ids_V]
