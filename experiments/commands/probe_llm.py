@@ -44,6 +44,12 @@ def add_parser(sub):
         default=argparse.SUPPRESS,
         help="orders of the in-context n-gram estimators (default 1 2 3)",
     )
+    p.add_argument(
+        "--patching",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="also patch each layer's residual between sequences of different last belief (adds forward passes)",
+    )
     p.add_argument("--output-dir", default=None, help="run directory (default runs/probe-llm-<model>-<process>)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
@@ -72,3 +78,13 @@ def run(args):
         f"{s['permuted_best_cv_r2']:.3f}, last {settings.history_k} tokens {s['history_lookup_cv_r2']:.3f}); "
         f"seconds {sum(result['seconds'].values()):.0f}"
     )
+    if "patching" in result:
+        modes = result["patching"]["modes"]
+        print(
+            "patching: fraction of the KL gap closed per layer, all positions "
+            + " ".join(f"{v:.2f}" for v in modes["all"]["far"])
+            + "; last position "
+            + " ".join(f"{v:.2f}" for v in modes["last"]["far"])
+            + "; same-belief control (last position) "
+            + " ".join(f"{v:.2f}" for v in modes["last"]["control"])
+        )

@@ -42,6 +42,7 @@ class ProbeSettings:
     tuned_steps: int = 100
     batch_size: int = 4
     seed: int = 0
+    patching: bool = False  # activation patching between sequences of different last belief, per layer
 
     def __post_init__(self):
         for name, low in (
@@ -75,6 +76,8 @@ class ProbeSettings:
             isinstance(self.symbols, str) or not all(isinstance(s, str) and s for s in self.symbols)
         ):
             raise ConfigError(f"probe-llm --symbols={self.symbols!r} is invalid: a list of non-empty strings")
+        if not isinstance(self.patching, bool):
+            raise ConfigError(f"probe-llm --patching={self.patching!r} is invalid: true or false")
         if not isinstance(self.separator, str):
             raise ConfigError(f"probe-llm --separator={self.separator!r} is invalid: a string")
 
@@ -257,6 +260,24 @@ def run_probe(settings: ProbeSettings, out_dir: Path, progress: bool = True) -> 
     lenses["layers"] = list(range(len(lens)))
     seconds["lenses"] = time.perf_counter() - t0
 
+    patching = None
+    if settings.patching:
+        from analysis.llm_beliefs.patching import patch_sites
+
+        t0 = time.perf_counter()
+        patching = patch_sites(
+            model,
+            ids,
+            int(positions[-1]),
+            symbols.ids,
+            lens,
+            seqs.bayes_NxTxV[:, -1],
+            seqs.beliefs_NxTxS[:, -1],
+            settings.batch_size,
+        )
+        patching["layers"] = list(range(len(lens)))
+        seconds["patching"] = time.perf_counter() - t0
+
     predictions = {"trained": regression, "permuted": regression_permuted}
     result = {
         "schema": "belieflab.probe_llm/1",
@@ -301,6 +322,7 @@ def run_probe(settings: ProbeSettings, out_dir: Path, progress: bool = True) -> 
         },
         "baselines": baselines,
         "lenses": lenses,
+        **({} if patching is None else {"patching": patching}),
     }
     result["summary"] = _summary(regression, regression_permuted, baselines, in_context)
     t0 = time.perf_counter()

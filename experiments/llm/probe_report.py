@@ -25,6 +25,10 @@ CAPTIONS = {
     "the best site and of the permuted control's best site, coloured by the true belief.",
     "lens_kl": "Lenses against Bayes on held-out sequences: KL(Bayes ‖ lens) per layer, each lens read out over the "
     "symbol tokens only; dashed: the model's own output.",
+    "patching": "Activation patching: sequence A's residual entering each layer replaced by sequence B's (B: the "
+    "sequence whose last belief is farthest from A's), at every position up to the last (solid) or at the last "
+    "only (dotted); the fraction of the gap KL(Bayes_B ‖ model_A) − KL(Bayes_B ‖ model_B) the patch closes, summed "
+    "over pairs. Grey: the control, patched from the sequence whose last belief is nearest A's (0 = a zero gap).",
 }
 
 
@@ -145,6 +149,47 @@ def _lens_figure(result: dict, path: Path):
     save_figure(fig, path)
 
 
+def _patching_figure(result: dict, path: Path):
+    patching = result["patching"]
+    fig = new_figure(6.5, 3.6)
+    ax = fig.subplots()
+    for mode, style in (("all", "o-"), ("last", "s:")):
+        curves = patching["modes"][mode]
+        ax.plot(patching["layers"], curves["far"], style, ms=3, color="tab:purple", label=f"far belief, {mode}")
+        ax.plot(patching["layers"], curves["control"], style, ms=3, color="0.6", label=f"same-belief control, {mode}")
+    ax.axhline(0, color="0.3", lw=0.8)
+    ax.axhline(1, color="0.3", lw=0.8, ls="--")
+    ax.set_xlabel("layer patched (block input; last = final residual)")
+    ax.set_ylabel("fraction of the KL gap closed")
+    ax.legend(fontsize=7)
+    save_figure(fig, path)
+
+
+def patching_rows(patching: dict) -> list[list]:
+    """One row per patched layer: closed fractions of the far pairs and the control, both modes."""
+    modes = patching["modes"]
+    return [
+        [
+            layer,
+            site,
+            *(f"{modes[m][k][i]:.3f}" for m in ("all", "last") for k in ("far", "control")),
+            f"{modes['last']['control_of_far_gap'][i]:.3f}",
+        ]
+        for i, (layer, site) in enumerate(zip(patching["layers"], patching["sites"]))
+    ]
+
+
+PATCHING_COLUMNS = [
+    "layer",
+    "site",
+    "closed, all positions",
+    "control, all positions",
+    "closed, last position",
+    "control, last position",
+    "control's KL change / far gap, last position",
+]
+
+
 def write_probe_figures(out_dir, result: dict, seqs, predictions: dict) -> None:
     """Every figure of the run into `out_dir/figures`."""
     figures = Path(out_dir) / "figures"
@@ -153,6 +198,8 @@ def write_probe_figures(out_dir, result: dict, seqs, predictions: dict) -> None:
     _r2_figure(result, figures / "r2_by_site.png")
     _geometry_figure(result, seqs, predictions, figures / "geometry.png")
     _lens_figure(result, figures / "lens_kl.png")
+    if "patching" in result:
+        _patching_figure(result, figures / "patching.png")
 
 
 def _summary_rows(result: dict) -> list[list]:
@@ -199,6 +246,15 @@ def _summary_rows(result: dict) -> list[list]:
     return rows + [[f"seconds: {k}", v] for k, v in result.get("seconds", {}).items()]
 
 
+def _patching_note(patching: dict) -> str:
+    return paragraph(
+        f"{patching['pairs']} pairs; mean L1 distance of the last beliefs {patching['far_belief_l1']:.3f} "
+        f"(control {patching['control_belief_l1']:.3f}); mean KL(Bayes_B ‖ model_A) {patching['far_kl_before']:.4f} "
+        f"nats, reachable KL(Bayes_B ‖ model_B) {patching['far_kl_reachable']:.4f} (control "
+        f"{patching['control_kl_before']:.4f} and {patching['control_kl_reachable']:.4f})."
+    )
+
+
 def write_probe_outputs(out_dir, result: dict) -> Path:
     """config.yaml, analysis.json and report.html (the figures must already be in `out_dir/figures`)."""
     out_dir = Path(out_dir)
@@ -214,6 +270,16 @@ def write_probe_outputs(out_dir, result: dict) -> Path:
     sections = [
         ("Summary", paragraph(note) + table(_summary_rows(result), ["quantity", "value"])),
         ("Figures", figures_html(out_dir / "figures", CAPTIONS)),
+        *(
+            [
+                (
+                    "Activation patching",
+                    _patching_note(result["patching"]) + table(patching_rows(result["patching"]), PATCHING_COLUMNS),
+                )
+            ]
+            if "patching" in result
+            else []
+        ),
         ("Files", "<p>Every number above is in <code>analysis.json</code> beside this page.</p>"),
     ]
     out = out_dir / "report.html"

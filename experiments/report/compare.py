@@ -1,6 +1,8 @@
 """`belieflab compare RUN... LLM_RUN`: lens curves of toy and LLM runs on one depth-normalised axis, the
 transfer matrices side by side, and published reference points, in one HTML page.
 
+With a probe-llm run among them, also belief R² by relative depth (`compare_beliefs`).
+
 Depth = site index / (number of sites - 1), so the embedding is 0 and the model's output is 1.
 KL is shown as a fraction of the logit lens's KL at depth 0 (the readout of the raw embedding).
 """
@@ -15,6 +17,7 @@ import yaml
 from analysis.atomic import atomic_write_text
 from analysis.figures.canvas import new_figure, save_figure
 from analysis.figures.labels import kl_shown
+from experiments.report.compare_beliefs import belief_sections, read_probe
 from experiments.report.html import figure, page, table
 from hmm.errors import MissingFileError
 from models.config import ConfigError
@@ -88,10 +91,53 @@ def checkpoint_text(section: dict) -> str:
     return model.get("name") or "trained in this run (checkpoints/)"
 
 
+def _has_lenses(run_dir) -> bool:
+    try:
+        load_lens_section(run_dir)
+    except ConfigError:
+        return False
+    return True
+
+
+def _toy_analysis(run_dir) -> dict:
+    path = Path(run_dir) / "analysis.json"
+    if not path.is_file():
+        raise MissingFileError(f"compare: {run_dir} has no analysis.json (a toy run beside a probe-llm run)")
+    return _read_json(path)
+
+
 def write_compare(run_dirs, out_dir) -> Path:
-    """Write `compare.html` (and its figures) comparing the runs' lenses."""
-    runs = [(Path(r).name, load_lens_section(r)) for r in run_dirs]
+    """Write `compare.html` (and its figures) comparing the runs' lenses; with probe-llm runs among them, also
+    belief R² by relative depth of the toy runs and the LLM, and the LLM's in-context KL."""
     out_dir = Path(out_dir)
+    probes = {Path(r).name: p for r in run_dirs if (p := read_probe(r)) is not None}
+    others = [r for r in run_dirs if Path(r).name not in probes]
+    sections = []
+    if probes:
+        toy = {Path(r).name: _toy_analysis(r) for r in others if not (Path(r) / "lenses.json").is_file()}
+        sections += belief_sections(toy, probes, out_dir)
+        others = [r for r in others if _has_lenses(r)]
+    runs = [(Path(r).name, load_lens_section(r)) for r in others]
+    if runs:
+        sections += _lens_sections(runs, out_dir)
+    references = yaml.safe_load(REFERENCES.read_text())
+    sections.append(
+        (
+            "Published reference points (listed with provenance; not drawn where units differ)",
+            table(
+                [[r["source"], r["model"], r["quantity"], r["value"], r["note"]] for r in references],
+                ["source", "model", "quantity", "value", "note"],
+            ),
+        )
+    )
+    out = out_dir / "compare.html"
+    names = [*probes, *(Path(r).name for r in run_dirs if Path(r).name not in probes)]
+    atomic_write_text(out, page("belieflab compare: " + html.escape(", ".join(names)), sections))
+    return out
+
+
+def _lens_sections(runs: list[tuple[str, dict]], out_dir: Path) -> list[tuple[str, str]]:
+    """The lens KL figure, the transfer matrices and the runs table."""
     fig = new_figure(7.5, 4.2)
     ax = fig.subplots()
     styles = {"logit": "--", "tuned": "-", "shared": ":"}
@@ -154,16 +200,4 @@ def write_compare(run_dirs, out_dir) -> Path:
             ),
         )
     )
-    references = yaml.safe_load(REFERENCES.read_text())
-    sections.append(
-        (
-            "Published reference points (listed with provenance; not drawn where units differ)",
-            table(
-                [[r["source"], r["model"], r["quantity"], r["value"], r["note"]] for r in references],
-                ["source", "model", "quantity", "value", "note"],
-            ),
-        )
-    )
-    out = out_dir / "compare.html"
-    atomic_write_text(out, page("belieflab compare: " + html.escape(", ".join(n for n, _ in runs)), sections))
-    return out
+    return sections

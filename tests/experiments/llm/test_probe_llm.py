@@ -70,6 +70,7 @@ def test_run_directory_and_its_numbers(run):
     assert len(result["in_context"]["kl_to_bayes"]["model"]) == 30
     assert set(result["in_context"]["kl_to_bayes"]) == {"model", "permuted", "1-gram", "2-gram", "3-gram"}
     assert len(result["lenses"]["logit"]["kl_bayes"]) == L + 1 and "tuned" in result["lenses"]
+    assert "patching" not in result  # opt-in
 
 
 def test_in_context_kl_recomputed_from_the_models_logits(run):
@@ -158,3 +159,25 @@ def test_a_mixture_adds_the_component_posterior_as_a_target(run, tmp_path):
         assert all(np.isfinite(fit["component"]["cv_r2"]) for fit in fits.values())
     assert result["summary"]["component_best_site"] in result["regression"]["sites"]
     assert "tuned" not in result["lenses"]
+
+
+def test_patching_section_figure_and_table(run, tmp_path):
+    model_dir, _ = run
+    out = tmp_path / "patched"
+    small = ["--sequences", "4", "--length", "10", "--folds", "2", "--shuffles", "0", "--cv-shuffles", "0"]
+    args = ["probe-llm", "--model", str(model_dir), *ARGS, *small, "--tuned-steps", "0", "--patching"]
+    assert main([*args, "--output-dir", str(out)]) == 0
+    result = json.loads((out / "analysis.json").read_text())
+    patching = result["patching"]
+    assert patching["sites"] == result["regression"]["sites"] and patching["layers"] == list(range(L + 1))
+    assert patching["modes"]["all"]["far"][-1] == pytest.approx(1.0, abs=1e-4)  # the final residual is B's run
+    # the pairs from the exact last beliefs, by brute force: farthest and nearest other sequence in L1
+    beliefs = sample_sequences(hmm.get_process("mess3"), 4, 10, seed=0).beliefs_NxTxS[:, -1]
+    dist = np.array([[np.abs(p - q).sum() for q in beliefs] for p in beliefs])
+    far = [max(range(4), key=lambda j: dist[i, j]) for i in range(4)]
+    near = [min((j for j in range(4) if j != i), key=lambda j: dist[i, j]) for i in range(4)]
+    assert patching["far_belief_l1"] == pytest.approx(np.mean([dist[i, far[i]] for i in range(4)]))
+    assert patching["control_belief_l1"] == pytest.approx(np.mean([dist[i, near[i]] for i in range(4)]))
+    assert (out / "figures" / "patching.png").is_file()
+    report = (out / "report.html").read_text()
+    assert "Activation patching" in report and f"{patching['modes']['last']['control'][0]:.3f}" in report
