@@ -2,6 +2,8 @@
 
 import argparse
 
+from experiments.commands.llm_options import MODEL_HELP
+
 COUNTS = (  # flag, help
     ("--shots", "demonstrations per prompt (default 10)"),
     ("--mean-prompts", "clean prompts whose head outputs are averaged (default 20)"),
@@ -17,7 +19,7 @@ def add_parser(sub):
     p.add_argument(
         "--model",
         default="smollm2-135m",
-        help="smollm2-135m (default), a .gguf file or a Hugging Face safetensors directory",
+        help=MODEL_HELP,
     )
     p.add_argument(
         "--tasks",

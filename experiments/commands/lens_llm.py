@@ -3,6 +3,8 @@ real text, into a run directory. Defaults live in `experiments.llm.lens.LensLLMS
 
 import argparse
 
+from experiments.commands.llm_options import add_model_and_settings
+
 OPTIONS = (  # flag, type, help
     (
         "--text",
@@ -34,13 +36,7 @@ OPTIONS = (  # flag, type, help
 
 def add_parser(sub):
     p = sub.add_parser("lens-llm", help="tuned (streamed), logit and future lenses on a pretrained LLM over text")
-    p.add_argument(
-        "--model",
-        default=argparse.SUPPRESS,
-        help="smollm2-135m (default), a .gguf file or a Hugging Face safetensors directory",
-    )
-    for flag, kind, text in OPTIONS:
-        p.add_argument(flag, type=kind, default=argparse.SUPPRESS, help=text)
+    add_model_and_settings(p, OPTIONS)
     p.add_argument(
         "--published",
         action="store_true",

@@ -4,6 +4,8 @@ Defaults live in `experiments.llm.probe.ProbeSettings`; unset options keep them.
 
 import argparse
 
+from experiments.commands.llm_options import add_model_and_settings
+
 OPTIONS = (  # flag, type, help
     ("--process", str, "registered process or process file (default mess3)"),
     ("--sequences", int, "sampled sequences N (default 32: about 10 minutes on 2 CPU cores)"),
@@ -23,13 +25,7 @@ OPTIONS = (  # flag, type, help
 
 def add_parser(sub):
     p = sub.add_parser("probe-llm", help="a pretrained LLM on a process rendered as text: beliefs, Bayes, lenses")
-    p.add_argument(
-        "--model",
-        default=argparse.SUPPRESS,
-        help="smollm2-135m (default), a .gguf file or a Hugging Face safetensors directory",
-    )
-    for flag, kind, text in OPTIONS:
-        p.add_argument(flag, type=kind, default=argparse.SUPPRESS, help=text)
+    add_model_and_settings(p, OPTIONS)
     p.add_argument("--param", action="append", default=[], metavar="K=V", help="process parameter, e.g. x=0.1")
     p.add_argument(
         "--symbols",
