@@ -7,11 +7,6 @@ import numpy as np
 import hmm
 
 
-def prefix_tokens(prefixes):
-    """Process tokens of each row's sequence `[N, C]` (BOS dropped); row i's prefix is its first `lengths[i]`."""
-    return np.asarray(prefixes.inputs_MxL[:, int(prefixes.bos) :], np.int32)[prefixes.sequence_index]
-
-
 def _pool(process: hmm.Process) -> np.ndarray:
     p = process.param_dict
     return hmm.pool_matrices(p["vocab_size"], p["alpha"], p["num_chains"], p["seed"])

@@ -28,10 +28,6 @@ class TensorSource:
             )
         return array
 
-    def take_optional(self, name: str, shape=None):
-        """Like `take`, or None when the checkpoint has no such tensor."""
-        return self.take(name, shape) if name in self.arrays else None
-
     def drop(self, name: str):
         """Discard a tensor the model does not use (for example a tied output matrix)."""
         self.arrays.pop(name, None)

@@ -36,3 +36,8 @@ def add_alpha_counts(tokens, t: int, V: int, alpha: float, bigram: bool) -> np.n
         for s in range(t + 1):
             counts[tokens[s]] += 1
     return (counts + alpha) / (counts.sum() + V * alpha)
+
+
+def prefix_tokens(prefixes):
+    """Process tokens of each row's sequence `[N, C]` (BOS dropped); row i's prefix is its first `lengths[i]`."""
+    return np.asarray(prefixes.inputs_MxL[:, int(prefixes.bos) :], np.int32)[prefixes.sequence_index]

@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 
 import hmm
-from analysis.regression.icl_targets import prefix_tokens
 from analysis.regression.measure import regression_targets
 from analysis.regression.prefixes import prefix_set
-from tests.analysis.icl.brute_force import chain_prob, sequence_prob
+from tests.analysis.icl.brute_force import chain_prob, prefix_tokens, sequence_prob
 
 WEIGHTS = np.array([0.3, 0.7])
 

@@ -64,8 +64,8 @@ def test_run_directory_and_its_numbers(run):
     assert result["symbols"]["separator"] == "," and result["symbols"]["model_tokens_per_sequence"] == 60
     assert result["regression"]["sites"] == [f"blocks.{i}.resid_pre" for i in range(L)] + [f"blocks.{L - 1}.resid_post"]
     trained = result["regression"]["trained"]
-    best = max(trained, key=lambda s: trained[s]["cv"]["r2"])
-    assert result["summary"]["best_site"] == best and set(result["regression"]["permuted"]) == set(trained)
+    best = result["summary"]["best_site"]
+    assert best in trained and set(result["regression"]["permuted"]) == set(trained)
     assert set(trained[best]["buckets"]) == {"early", "mid", "late"}
     assert len(result["in_context"]["kl_to_bayes"]["model"]) == 30
     assert set(result["in_context"]["kl_to_bayes"]) == {"model", "permuted", "1-gram", "2-gram", "3-gram"}
@@ -87,6 +87,25 @@ def test_in_context_kl_recomputed_from_the_models_logits(run):
     kl = np.sum(seqs.bayes_NxTxV * np.log(seqs.bayes_NxTxV / q), -1).mean(0)
     np.testing.assert_allclose(result["in_context"]["kl_to_bayes"]["model"], kl, rtol=1e-4, atol=1e-6)
     assert result["in_context"]["kl_last"]["model"] == pytest.approx(kl[-1], rel=1e-4, abs=1e-6)
+
+
+def test_best_sites_r2_refitted_with_numpy_least_squares(run):
+    model_dir, out = run
+    result = json.loads((out / "analysis.json").read_text())
+    trained = result["regression"]["trained"]
+    best = result["summary"]["best_site"]
+    assert trained[best]["cv"]["r2"] == max(t["cv"]["r2"] for t in trained.values())
+    model, tokenizer = load_pretrained(model_dir)
+    seqs = sample_sequences(hmm.get_process("mess3"), 8, 30, seed=0)
+    ids = [tokenizer.encode(s).ids[0] for s in "ABC"]
+    comma = tokenizer.encode(",").ids[0]
+    rendered = np.stack([np.array(ids)[seqs.tokens_NxT], np.full(seqs.tokens_NxT.shape, comma)], -1).reshape(8, 60)
+    acts = np.asarray(model(rendered, capture=best)[1][best], np.float64)[:, 1::2].reshape(240, -1)
+    y = seqs.beliefs_NxTxS.reshape(240, -1)
+    x = np.hstack([acts, np.ones((240, 1))])
+    fit = x @ np.linalg.lstsq(x, y, rcond=None)[0]
+    r2 = 1 - ((y - fit) ** 2).sum() / ((y - y.mean(0)) ** 2).sum()
+    assert trained[best]["metrics"]["r2"] == pytest.approx(r2, abs=1e-5)
 
 
 @pytest.mark.parametrize(
