@@ -33,7 +33,8 @@ ANALYSIS_PURPOSES = {
     "lens_windows": 40,
     "lens_samples": 41,
     "fv_words": 50,
-    "fv_prompts": 51,  # lens-llm, function-vectors
+    "fv_prompts": 51,
+    "fv_random": 52,  # lens-llm, function-vectors
     "llm_sequences": 40,
     "llm_folds": 41,
     "llm_permuted_weights": 42,  # probe-llm (never in one run with lens-llm)

@@ -55,13 +55,14 @@ def head_patch_effects(model, tokens_BxP, answers_B, values_LxHxDh) -> tuple[np.
     return p[L, :, 0], p[:L].transpose(1, 0, 2)
 
 
-def added_vector_outputs(model, tokens_BxP, answers_B, vector_D, scale: float = 1.0):
-    """`(p_answer [B, L + 1], top1 [B, L + 1])`: column `l < L` with `scale * vector` added to the last
-    position's residual at the input of block `l`; column `L` unedited."""
-    L = model.config.n_layers
-    weight = np.zeros((1, L, L + 1), np.float32)
-    weight[0, np.arange(L), np.arange(L)] = scale
-    edit = {"weight": jnp.asarray(weight), "vector": jnp.asarray(vector_D, jnp.float32)[None]}
+def added_vector_outputs(model, tokens_BxP, answers_B, vectors_KxD, scale: float = 1.0):
+    """`(p_answer [K, B, L + 1], top1 [K, B, L + 1])` for each of K vectors: column `l < L` with
+    `scale * vector` added to the last position's residual at the input of block `l`; column `L` unedited."""
+    vectors = jnp.asarray(np.atleast_2d(vectors_KxD), jnp.float32)
+    L, K = model.config.n_layers, vectors.shape[0]
+    weight = np.zeros((K, L, L + 1), np.float32)
+    weight[:, np.arange(L), np.arange(L)] = scale
+    edit = {"weight": jnp.asarray(weight), "vector": vectors}
     graphdef, state = nnx.split(model)
     p, top1 = _program(graphdef, "add")(state, jnp.asarray(tokens_BxP), jnp.asarray(answers_B), edit)
-    return np.asarray(p[0], np.float64), np.asarray(top1[0])
+    return np.asarray(p, np.float64), np.asarray(top1)

@@ -10,6 +10,7 @@ COUNTS = (  # flag, help
     ("--effect-prompts", "label-shuffled prompts for the heads' indirect effects (default 10)"),
     ("--zero-shot-prompts", "zero-shot prompts scored with and without the vector (default 40)"),
     ("--top", "heads summed into the vector (default 10)"),
+    ("--random-vectors", "random directions of the vector's norm added as the control (default 4)"),
     ("--seed", "seed (default 0)"),
 )
 
@@ -35,6 +36,8 @@ def add_parser(sub):
 def run(args):
     from pathlib import Path
 
+    import numpy as np
+
     from analysis.function_vectors.measure import FVSettings
     from analysis.function_vectors.tasks import TASKS
     from experiments.llm.function_vectors import run_function_vectors
@@ -59,6 +62,7 @@ def run(args):
         a = r["accuracy"]
         print(
             f"{name}: {settings.shots}-shot {a['icl']:.2f}, zero-shot {a['zero_shot']:.2f}, with the vector "
-            f"{a['zero_shot_fv_best']:.2f} (layer {a['best_layer']})"
+            f"{a['zero_shot_fv_best']:.2f} (layer {a['best_layer']}; random directions there "
+            f"{np.mean(a['zero_shot_random_at_best_layer']):.2f})"
         )
     print(f"wrote {out}/report.html; seconds {result['seconds']:.0f}")

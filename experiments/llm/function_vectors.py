@@ -14,7 +14,8 @@ from models.pretrained.describe import checkpoint_line
 
 CAPTIONS = {
     "fv_accuracy_by_layer": "Zero-shot accuracy (top-1 = the answer's first token) with the function vector "
-    "added to the last position's residual at each block's input; dashed: without it.",
+    "added to the last position's residual at each block's input; dashed: without it; dotted: random directions "
+    "of the vector's norm added instead (mean over them).",
     "head_effects": "Causal indirect effect of each head (mean over label-shuffled prompts of the change in the "
     "answer's probability when the head's last-token output is set to its mean over clean prompts).",
 }
@@ -63,6 +64,7 @@ def write_outputs(out_dir: Path, result: dict):
     for name, r in tasks.items():
         line = ax.plot(r["accuracy"]["zero_shot_fv_by_layer"], "o-", ms=3, label=name)[0]
         ax.axhline(r["accuracy"]["zero_shot"], color=line.get_color(), ls="--", lw=1)
+        ax.plot(r["accuracy"]["zero_shot_random_by_layer"], ":", color=line.get_color(), lw=1)
     ax.set_xlabel("layer the vector is added at (block input)")
     ax.set_ylabel("zero-shot accuracy")
     ax.set_ylim(-0.02, 1.02)
@@ -86,6 +88,7 @@ def write_outputs(out_dir: Path, result: dict):
             r["accuracy"]["zero_shot"],
             r["accuracy"]["zero_shot_fv_best"],
             r["accuracy"]["best_layer"],
+            float(np.mean(r["accuracy"]["zero_shot_random_at_best_layer"])),
             str(r["top_heads"][:3]),
         ]
         for name, r in tasks.items()
@@ -112,6 +115,7 @@ def write_outputs(out_dir: Path, result: dict):
                     "zero-shot",
                     "zero-shot + FV (best layer)",
                     "best layer",
+                    "random directions there (mean)",
                     "top heads (layer, head)",
                 ],
             ),

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from analysis.function_vectors.last_token import added_vector_outputs
+from analysis.function_vectors.measure import random_directions
 from analysis.function_vectors.prompts import TaskTokens, prompt_set
 from analysis.function_vectors.tasks import DAYS, task_pairs
 from analysis.function_vectors.vector import (
@@ -77,6 +78,7 @@ def test_added_vector_against_a_full_pass_with_the_residual_replaced(model, prom
     tokens, answers = prompts
     vector = np.random.default_rng(2).normal(0, 2.0, 16)
     p, top1 = added_vector_outputs(model, tokens, answers, vector)
+    p, top1 = p[0], top1[0]
     logits, acts = model(tokens, capture=tuple(f"blocks.{l}.resid_pre" for l in range(N_LAYERS)))
     np.testing.assert_allclose(p[:, -1], _answer_prob(logits, answers), rtol=1e-4, atol=1e-7)
     np.testing.assert_array_equal(top1[:, -1], np.asarray(logits)[:, -1].argmax(-1))
@@ -87,6 +89,22 @@ def test_added_vector_against_a_full_pass_with_the_residual_replaced(model, prom
         edited, _ = model(tokens, replace={site: h})
         np.testing.assert_allclose(p[:, layer], _answer_prob(edited, answers), rtol=1e-4, atol=1e-7)
         assert np.abs(p[:, layer] - p[:, -1]).max() > 1e-5  # the addition changes the output
+
+
+def test_several_vectors_at_once_equal_one_at_a_time_and_random_directions_keep_the_norm(model, prompts):
+    tokens, answers = prompts
+    vector = np.random.default_rng(3).normal(0, 2.0, 16)
+    randoms = random_directions(vector, 3, seed=0)
+    np.testing.assert_allclose(np.linalg.norm(randoms, axis=1), np.linalg.norm(vector), rtol=1e-12)
+    cosines = randoms @ randoms.T / np.linalg.norm(vector) ** 2
+    assert np.abs(cosines[np.triu_indices(3, 1)]).max() < 0.99  # distinct directions
+    p, top1 = added_vector_outputs(model, tokens, answers, np.vstack([vector, randoms]))
+    assert p.shape == (4, len(tokens), N_LAYERS + 1)
+    for k, v in enumerate([vector, *randoms]):
+        p_one, top1_one = added_vector_outputs(model, tokens, answers, v)
+        np.testing.assert_allclose(p[k], p_one[0], rtol=1e-5, atol=1e-8)
+        np.testing.assert_array_equal(top1[k], top1_one[0])
+    assert np.abs(p[1] - p[2]).max() > 1e-6  # different directions, different outputs
 
 
 def test_head_outputs_through_their_output_projection_sum_to_attn_out(model, prompts):

@@ -45,6 +45,8 @@ def run(tmp_path_factory):
                 "6",
                 "--top",
                 "2",
+                "--random-vectors",
+                "3",
                 "--output-dir",
                 str(out),
             ]
@@ -72,6 +74,9 @@ def test_run_directory_and_numbers(run):
     zero, answers = prompt_set(tokens, 6, 0, seed=2)
     logits, _ = model(zero)
     assert task["accuracy"]["zero_shot"] == pytest.approx((np.asarray(logits)[:, -1].argmax(-1) == answers).mean())
+    control = task["accuracy"]["zero_shot_random_at_best_layer"]
+    assert len(control) == 3 and len(task["accuracy"]["zero_shot_random_by_layer"]) == 2
+    assert all(a in np.arange(7) / 6 for a in control)  # accuracies over the 6 zero-shot prompts
 
 
 def test_unknown_task_is_a_one_line_error(run, capsys):
