@@ -51,7 +51,8 @@ ANALYSIS_JSON = [
     ("seconds", "{stage: seconds} of the regression"),
     (
         "environment",
-        "{python, jax, jaxlib, numpy, backend, devices, cpu, cpu_count, platform}: what produced the numbers",
+        "{python, jax, jaxlib, numpy, backend, devices, cpu, cpu_count, platform, load_average_1min}: what "
+        "produced the numbers (the load average when the analysis was written)",
     ),
     (
         "ladder",

@@ -1,4 +1,5 @@
-"""What produced the numbers: library versions, JAX backend and devices, CPU model and core count."""
+"""What produced the numbers: library versions, JAX backend and devices, CPU model and core count, and how busy
+the machine was (its 1-minute load average)."""
 
 import os
 import platform
@@ -19,8 +20,14 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def load_average() -> float | None:
+    """The 1-minute load average now (None where the platform has none)."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+
 def environment() -> dict:
-    """Versions, backend and hardware, for `analysis.json`."""
+    """Versions, backend, hardware and the load average when called, for `analysis.json` (a long run adds
+    `load_average_1min_end` with `load_average()` when it finishes)."""
     devices = jax.devices()
     return {
         "python": platform.python_version(),
@@ -32,4 +39,5 @@ def environment() -> dict:
         "cpu": cpu_model(),
         "cpu_count": os.cpu_count(),
         "platform": platform.platform(),
+        "load_average_1min": load_average(),
     }

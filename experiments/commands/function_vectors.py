@@ -2,7 +2,7 @@
 
 import argparse
 
-from experiments.commands.llm_options import MODEL_HELP
+from experiments.commands.llm_options import MODEL_HELP, rerun_command
 
 COUNTS = (  # flag, help
     ("--shots", "demonstrations per prompt (default 10)"),
@@ -57,7 +57,9 @@ def run(args):
     }
     settings = FVSettings(**counts)
     out = check_writable(args.output_dir or f"runs/function-vectors-{Path(args.model).stem}", "--output-dir")
-    result = run_function_vectors(args.model, tasks, settings, out)
+    given = {"model": args.model, **({} if args.tasks is None else {"tasks": ",".join(tasks)}), **counts}
+    command = rerun_command("function-vectors", given, out)
+    result = run_function_vectors(args.model, tasks, settings, out, command)
     for name, r in result["tasks"].items():
         a = r["accuracy"]
         print(

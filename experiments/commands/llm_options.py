@@ -11,3 +11,23 @@ def add_model_and_settings(p: argparse.ArgumentParser, options) -> None:
     p.add_argument("--model", default=argparse.SUPPRESS, help=MODEL_HELP)
     for flag, kind, text in options:
         p.add_argument(flag, type=kind, default=argparse.SUPPRESS, help=text)
+
+
+def rerun_command(command: str, given: dict, output_dir) -> str:
+    """`belieflab COMMAND --flag value ...` from the options that were given (`{name: value}`; True: a bare flag,
+    a list or tuple: one word per item, a dict: `--name k=v` per item) and the run directory, shell-quoted."""
+    import shlex
+
+    words = ["belieflab", command]
+    for name, value in given.items():
+        flag = f"--{name.replace('_', '-')}"
+        if value is True:
+            words.append(flag)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                words += [flag, f"{key}={item}"]
+        elif isinstance(value, (list, tuple)):
+            words += [flag, *map(str, value)]
+        elif value is not None and value is not False:
+            words += [flag, str(value)]
+    return shlex.join([*words, "--output-dir", str(output_dir)])

@@ -4,7 +4,7 @@ Defaults live in `experiments.llm.probe.ProbeSettings`; unset options keep them.
 
 import argparse
 
-from experiments.commands.llm_options import add_model_and_settings
+from experiments.commands.llm_options import add_model_and_settings, rerun_command
 
 OPTIONS = (  # flag, type, help
     ("--process", str, "registered process or process file (default mess3)"),
@@ -66,7 +66,9 @@ def run(args):
     out = check_writable(
         args.output_dir or f"runs/probe-llm-{Path(settings.model).stem}-{Path(settings.process).stem}", "--output-dir"
     )
-    result = run_probe(settings, out, progress=not args.quiet)
+    params = dict(p.split("=", 1) for p in args.param if "=" in p)
+    command = rerun_command("probe-llm", given | ({"param": params} if params else {}), out)
+    result = run_probe(settings, out, progress=not args.quiet, command=command)
     s = result["summary"]
     print(
         f"wrote {out}/report.html; KL(Bayes || model) at the last position {s['kl_last']['model']:.4f} nats; "

@@ -21,15 +21,17 @@ CAPTIONS = {
 }
 
 
-def run_function_vectors(model_name: str, tasks, settings, out_dir: Path) -> dict:
-    """Measure every task, write the run directory, return the dict written to function_vectors.json."""
+def run_function_vectors(model_name: str, tasks, settings, out_dir: Path, command: str | None = None) -> dict:
+    """Measure every task, write the run directory, return the dict written to function_vectors.json (`command`:
+    the command line that reruns it, recorded there with the environment; `seconds`: the wall time)."""
     from analysis.function_vectors.measure import measure_task
     from analysis.function_vectors.prompts import TaskTokens
     from analysis.function_vectors.tasks import task_pairs, word_list
+    from analysis.ladder.reproducibility import environment, load_average
     from models.pretrained import PretrainedError, load_pretrained
     from models.pretrained.describe import describe_checkpoint
 
-    t0 = time.perf_counter()
+    t0, env = time.perf_counter(), environment()
     words = word_list()
     model, tokenizer = load_pretrained(model_name)
     if tokenizer is None:
@@ -38,6 +40,7 @@ def run_function_vectors(model_name: str, tasks, settings, out_dir: Path) -> dic
     result = {
         "schema": "belieflab.function_vectors/1",
         "settings": settings.__dict__,
+        "command": command,
         "model": {
             "name": checkpoint.get("metadata", {}).get("name", Path(checkpoint["path"]).stem),
             "checkpoint": checkpoint,
@@ -50,6 +53,7 @@ def run_function_vectors(model_name: str, tasks, settings, out_dir: Path) -> dic
     for name in tasks:
         task = TaskTokens.encode(tokenizer, name, task_pairs(name, words, settings.seed))
         result["tasks"][name] = measure_task(model, task, settings)
+    result["environment"] = env | {"load_average_1min_end": load_average()}
     result["seconds"] = time.perf_counter() - t0
     write_outputs(Path(out_dir), result)
     return result

@@ -177,10 +177,12 @@ def _summary(regression: dict, permuted: dict, baselines: dict, in_context: dict
     }
 
 
-def run_probe(settings: ProbeSettings, out_dir: Path, progress: bool = True) -> dict:
-    """Everything `belieflab probe-llm` does; returns the dict written to `analysis.json`."""
+def run_probe(settings: ProbeSettings, out_dir: Path, progress: bool = True, command: str | None = None) -> dict:
+    """Everything `belieflab probe-llm` does; returns the dict written to `analysis.json` (`command`: the command
+    line that reruns it, recorded there with the environment and the wall time)."""
     from tqdm.auto import tqdm
 
+    from analysis.ladder.reproducibility import environment, load_average
     from analysis.llm_beliefs import (
         ceiling,
         lenses_against_bayes,
@@ -196,6 +198,7 @@ def run_probe(settings: ProbeSettings, out_dir: Path, progress: bool = True) -> 
     from models.pretrained import PretrainedError, load_pretrained
 
     seconds, t0 = {}, time.perf_counter()
+    start, env = t0, environment()
     from analysis.lenses.text_rows import block_input_sites
     from models.pretrained.describe import describe_checkpoint
 
@@ -329,6 +332,9 @@ def run_probe(settings: ProbeSettings, out_dir: Path, progress: bool = True) -> 
     write_probe_figures(out_dir, result, seqs, predictions)
     seconds["figures"] = time.perf_counter() - t0
     result["seconds"] = seconds
+    result["command"] = command
+    result["environment"] = env | {"load_average_1min_end": load_average()}
+    result["wall_seconds"] = time.perf_counter() - start
     write_probe_outputs(out_dir, result)
     return result
 
