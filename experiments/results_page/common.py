@@ -2,6 +2,7 @@
 (date, machine, load, versions, command)."""
 
 import datetime
+import json
 import os
 import shlex
 import shutil
@@ -158,3 +159,16 @@ def generic_section(name: str, tree) -> list[str]:
     note = [f"{len(rows) - MAX_ROWS} further values not shown.", ""] if len(rows) > MAX_ROWS else []
     intro = f"The run has a `{name}` section this page has no dedicated table for; its values by path:"
     return [f"## `{name}`", "", intro, ""] + table(["path", "value"], shown) + note
+
+
+class JsonRun:
+    """A run directory whose results are one JSON file (the LLM commands): read once, with the header's fields."""
+
+    def __init__(self, path, filename: str):
+        self.path = Path(path)
+        source = self.path / filename
+        self.result = json.loads(source.read_text())
+        self.recorded = modified_date(source)
+        self.name = self.path.name
+        self.environment = self.result.get("environment") or {}
+        self.command = self.result.get("command")

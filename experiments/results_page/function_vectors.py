@@ -2,29 +2,22 @@
 shuffled-label, zero-shot and zero-shot-plus-vector accuracies, the random-direction control at the best layer,
 the top heads, and the zero-shot accuracy with the vector at every layer."""
 
-import json
 from pathlib import Path
 
 import numpy as np
 
-from experiments.results_page.common import copy_figure, fmt, generic_section, get, modified_date, table
+from experiments.results_page.common import JsonRun, copy_figure, fmt, generic_section, get, table
 from models.pretrained.describe import checkpoint_line
 
 RENDERED = {"schema", "settings", "command", "model", "words", "tasks", "environment", "seconds"}
 TOP_HEADS_SHOWN = 3
 
 
-class FunctionVectorsRun:
+class FunctionVectorsRun(JsonRun):
     """One function-vectors run directory, read once."""
 
     def __init__(self, path):
-        self.path = Path(path)
-        source = self.path / "function_vectors.json"
-        self.result = json.loads(source.read_text())
-        self.recorded = modified_date(source)
-        self.name = self.path.name
-        self.environment = self.result.get("environment") or {}
-        self.command = self.result.get("command")
+        super().__init__(path, "function_vectors.json")
         self.subject = f"function vectors of {get(self.result, 'model', 'name')}"
 
 

@@ -3,11 +3,10 @@ KL to Bayes against the n-gram estimators and the permuted control, the per-site
 controls, the token-history baselines and the prediction ceiling, lenses against Bayes, patching when present,
 and any other section generically."""
 
-import json
 from pathlib import Path
 
 from experiments.llm.probe_report import PATCHING_COLUMNS, patching_rows
-from experiments.results_page.common import copy_figure, fmt, generic_section, get, modified_date, r2, spread, table
+from experiments.results_page.common import JsonRun, copy_figure, fmt, generic_section, get, r2, spread, table
 from hmm.errors import MissingFileError
 from models.pretrained.describe import checkpoint_line
 
@@ -19,19 +18,13 @@ RENDERED = {  # top-level keys of analysis.json this page has tables for (or tha
 LENS_KINDS = ("logit", "tuned")
 
 
-class ProbeRun:
+class ProbeRun(JsonRun):
     """One probe-llm run directory, read once."""
 
     def __init__(self, path):
-        self.path = Path(path)
-        analysis = self.path / "analysis.json"
-        if not analysis.is_file():
-            raise MissingFileError(f"{self.path} is a probe-llm run directory without analysis.json: rerun the command")
-        self.result = json.loads(analysis.read_text())
-        self.recorded = modified_date(analysis)
-        self.name = self.path.name
-        self.environment = self.result.get("environment") or {}
-        self.command = self.result.get("command")
+        if not (Path(path) / "analysis.json").is_file():
+            raise MissingFileError(f"{path} is a probe-llm run directory without analysis.json: rerun the command")
+        super().__init__(path, "analysis.json")
         process = self.result["process"]
         self.subject = f"{get(self.result, 'settings', 'model')} on {process['name']} {process.get('params') or ''}"
 
