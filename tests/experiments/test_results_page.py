@@ -55,6 +55,8 @@ def test_page_numbers_are_the_runs_numbers(smoke_run, tmp_path):
         assert word in page, word
     assert "belieflab run smoke " in page
     assert f"jax {jax.__version__}" in page
+    load = report["environment"]["load_average_1min"]
+    assert table_row(page, "load") == [f"1-minute load average {load:.2f} when the results were written"]
 
     loss = report["loss"]
     cells = table_row(page, f"`{smoke_run.name}`")  # first such row: the headline table

@@ -2,6 +2,7 @@
 directory, accuracies in range, and the zero-shot accuracy without the vector recomputed from the model."""
 
 import json
+import shlex
 
 import numpy as np
 import pytest
@@ -77,6 +78,29 @@ def test_run_directory_and_numbers(run):
     control = task["accuracy"]["zero_shot_random_at_best_layer"]
     assert len(control) == 3 and len(task["accuracy"]["zero_shot_random_by_layer"]) == 2
     assert all(a in np.arange(7) / 6 for a in control)  # accuracies over the 6 zero-shot prompts
+
+
+def test_command_environment_and_page(run, tmp_path):
+    """The recorded command parses back to the same settings; the results page shows the run's accuracies."""
+    from experiments.cli import build_parser
+    from experiments.results_page import render
+    from tests.experiments.test_results_page import number, table_row
+
+    model_dir, out = run
+    result = json.loads((out / "function_vectors.json").read_text())
+    args = build_parser().parse_args(shlex.split(result["command"])[1:])
+    assert args.model == str(model_dir) and args.tasks == "next_item,previous_item" and args.output_dir == str(out)
+    assert {k: getattr(args, k) for k in result["settings"] if k != "seed"} == {
+        k: v for k, v in result["settings"].items() if k != "seed"
+    }
+    assert result["environment"]["cpu_count"] >= 1 and result["environment"]["load_average_1min_end"] >= 0
+    page = render([out], tmp_path / "results" / "fv.md")
+    for name, task in result["tasks"].items():
+        cells = table_row(page, f"`{name}`")
+        assert number(cells[4]) == pytest.approx(task["accuracy"]["zero_shot_fv_best"], abs=5e-5)
+        assert number(cells[6].split(" / ")[0]) == pytest.approx(
+            np.mean(task["accuracy"]["zero_shot_random_at_best_layer"]), abs=5e-5
+        )
 
 
 def test_unknown_task_is_a_one_line_error(run, capsys):
