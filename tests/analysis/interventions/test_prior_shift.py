@@ -110,7 +110,7 @@ def test_interventions_on_a_mixture_report_the_prior_shift_per_position():
     section, _ = interventions(
         model, MIXTURE, num_pairs=0, carry_pairs=0, steering_pairs=0, prior_shift=True, figures=False
     )
-    shift = section["prior_shift"]
+    (shift,) = section["prior_shift"]["results"]
     assert shift["site"] == section["settings"]["sites"][-1] and shift["delta"] == pytest.approx([np.log(4), 0])
     assert {k: len(v["kl_base_nats"]) for k, v in shift["per_position"].items()} == dict.fromkeys(
         ["none", "steered", "random", "encoder", "random_encoder"], 4
