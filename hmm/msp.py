@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from hmm.blas import one_blas_thread
 from hmm.errors import ProcessError
 from hmm.process import Process
 
@@ -150,24 +151,25 @@ def mixed_state_presentation(
     store_RxS = np.empty((full_rows, S))
     codes, beliefs, probs = np.zeros(1, np.int64), process.initial_belief[None], np.ones(1)
     levels, total = [], 0
-    for _ in range(max_len):
-        N = len(codes)
-        next_NxVxS = advance(beliefs, store_RxS[total : total + N * V].reshape(N, V, S))
-        cond_NxV = (next_NxVxS.reshape(-1, S) @ w).reshape(N, V)
-        child_NxV = probs[:, None] * cond_NxV
-        keep = (cond_NxV > ZERO_PROB) & (child_NxV >= min_prob)
-        if keep.all():  # every child possible (full-support processes): reshapes instead of gathers
-            codes = (codes[:, None] * V + np.arange(V)).ravel()
-            beliefs = np.divide(next_NxVxS, cond_NxV[..., None], out=next_NxVxS).reshape(-1, S)
-            probs = child_NxV.ravel()
-        else:
-            parent, token = np.nonzero(keep)
-            codes = codes[parent] * V + token
-            beliefs = next_NxVxS[parent, token] / cond_NxV[parent, token, None]
-            probs = child_NxV[parent, token]
-            store_RxS[total : total + len(codes)] = beliefs  # the kept rows moved to the front of the level
-        levels.append((codes, probs))
-        total += len(codes)
+    with one_blas_thread():  # the products are small and memory-bound: BLAS threads only contend
+        for _ in range(max_len):
+            N = len(codes)
+            next_NxVxS = advance(beliefs, store_RxS[total : total + N * V].reshape(N, V, S))
+            cond_NxV = (next_NxVxS.reshape(-1, S) @ w).reshape(N, V)
+            child_NxV = probs[:, None] * cond_NxV
+            keep = (cond_NxV > ZERO_PROB) & (child_NxV >= min_prob)
+            if keep.all():  # every child possible (full-support processes): reshapes instead of gathers
+                codes = (codes[:, None] * V + np.arange(V)).ravel()
+                beliefs = np.divide(next_NxVxS, cond_NxV[..., None], out=next_NxVxS).reshape(-1, S)
+                probs = child_NxV.ravel()
+            else:
+                parent, token = np.nonzero(keep)
+                codes = codes[parent] * V + token
+                beliefs = next_NxVxS[parent, token] / cond_NxV[parent, token, None]
+                probs = child_NxV[parent, token]
+                store_RxS[total : total + len(codes)] = beliefs  # the kept rows moved to the front of the level
+            levels.append((codes, probs))
+            total += len(codes)
     sizes = [len(c) for c, _ in levels]
     return MixedStatePresentation(
         process=process,
