@@ -35,7 +35,7 @@ EARLIER = {
     "patching": {"num_pairs": 3, "sites": ["ln_final"], "modes": ["last"], "closed": {"last": {"ln_final": 0.25}}}
 }
 DELTAS = (1.5, -1.0)
-SITES = ("blocks.0.resid_post", "ln_final")
+SITES = ("blocks.0.resid_post",)
 SEQUENCES = 40
 
 
