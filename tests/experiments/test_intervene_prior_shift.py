@@ -139,3 +139,21 @@ def test_prior_shift_input_errors_are_one_line(config_only, capsys, args, words)
     assert main(["intervene", config_only, *args]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and words in err and "Traceback" not in err
+
+
+def test_a_prior_shift_written_before_several_shifts_still_gets_its_table():
+    from experiments.report.interventions import prior_shift_table
+
+    curve = {"kl_shifted_nats": [0.3, 0.1], "kl_base_nats": [0.0, 0.2]}
+    old = {
+        "site": "ln_final",
+        "delta": [0.0, 1.0],
+        "num_sequences": 7,
+        "decoder_r2": 0.5,
+        "bayes_kl_shift_vs_base_nats": [0.1, 0.3],
+        "per_position": dict.fromkeys(["none", "steered", "random", "encoder", "random_encoder"], curve),
+        "closer_to_shifted_everywhere": {"steered": False, "encoder": False},
+    }
+    ((title, header, rows, note),) = prior_shift_table({"prior_shift": old})
+    assert rows == [["ln_final", "+1 on component 1", 0.5, pytest.approx(0.2)] + [0.2, 0.1] * 5 + ["no"]]
+    assert len(header) == len(rows[0]) and "7 held-out sequences" in note
