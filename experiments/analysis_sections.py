@@ -52,3 +52,26 @@ def carry_over(old: dict, new: dict, run_dir) -> list[str]:
         if key not in figures and figure_section(key) in sections and (Path(run_dir) / path).is_file():
             figures[key] = path
     return kept
+
+
+# each part of the interventions section and the setting that turns its recomputation on
+INTERVENTION_PARTS = (
+    ("patching", "num_pairs"),
+    ("carry_forward", "carry_pairs"),
+    ("steering", "steering_pairs"),
+    ("prior_shift", "prior_shift"),
+)
+
+
+def keep_earlier_parts(old: dict | None, new: dict, settings) -> dict:
+    """`new` (an interventions section) with each part its `settings` (an InterventionsConfig) did not recompute
+    taken from `old`, the section already in the run, where it has one; `kept_from_earlier` names those parts and
+    `figures` lists the figures of both."""
+    old = old or {}
+    kept = [part for part, field in INTERVENTION_PARTS if not getattr(settings, field) and old.get(part)]
+    merged = dict(new)
+    for part in kept:
+        merged[part] = old[part]
+    merged["figures"] = {**(old.get("figures") or {}), **(new.get("figures") or {})} if kept else new.get("figures")
+    merged["kept_from_earlier"] = kept
+    return merged

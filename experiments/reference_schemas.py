@@ -147,7 +147,8 @@ ANALYSIS_JSON = [
     ),
     (
         "interventions",
-        "opt-in (`config.interventions`): {settings, patching, carry_forward, steering, figures, seconds}",
+        "opt-in (`config.interventions`): {settings, patching, carry_forward, steering, prior_shift, figures, "
+        "seconds, kept_from_earlier (parts `belieflab intervene` did not recompute and kept)}",
     ),
     (
         "interventions.patching",
@@ -168,10 +169,12 @@ ANALYSIS_JSON = [
     ),
     (
         "interventions.prior_shift",
-        "opt-in (`interventions.prior_shift`, mixtures): {site, delta, num_sequences, decoder_r2, step_norm {steered, "
-        "encoder}, bayes_kl_shift_vs_base_nats [per position], per_position {none|steered|random|encoder|"
-        "random_encoder: {kl_shifted_nats, kl_base_nats}}, closer_to_shifted_everywhere {steered, encoder}, "
-        "shifted_kl_spread_nats {steered, encoder}}",
+        "opt-in (`interventions.prior_shift`, `intervene --prior-shift`; mixtures): {sites, component, deltas, "
+        "num_sequences, results [one per site and shift, site-major: {site, delta [per component], decoder_r2, "
+        "num_sequences, step_norm {steered, encoder}, bayes_kl_shift_vs_base_nats [per position], per_position "
+        "{none|steered|random|encoder|random_encoder: {kl_shifted_nats, kl_base_nats} [per position]}, mean_kl (the "
+        "same averaged over positions), closer_to_shifted_everywhere {steered, encoder}, shifted_kl_spread_nats "
+        "{steered, encoder}}]}",
     ),
     (
         "loss",

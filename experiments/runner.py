@@ -22,6 +22,7 @@ from experiments.metrics_file import check_steps_increase
 from experiments.progress import resume_line, say, stage
 from experiments.report.html import load_json, write_run_report
 from experiments.report.icl import icl_tables
+from experiments.report.interventions import CAPTIONS as INTERVENTION_CAPTIONS
 from experiments.report.interventions import interventions_tables
 from experiments.report.ladder import ladder_tables
 from experiments.report.lens import lens_sections
@@ -53,6 +54,7 @@ CAPTIONS = {
     "geometry_untrained": "Control: the same regression on the untrained architecture.",
     **LADDER_CAPTIONS,
     **ICL_CAPTIONS,
+    **INTERVENTION_CAPTIONS,
 }
 
 

@@ -1,4 +1,5 @@
-"""Figures: the patching curve per site, steering KL before/after with controls, base/target/achieved beliefs."""
+"""Figures: the patching curve per site, steering KL before/after with controls, base/target/achieved beliefs, and
+the prior-shift test's KL curves per site and shift."""
 
 from pathlib import Path
 
@@ -15,7 +16,15 @@ KIND_LABELS = {
     "encoder": "step along the belief encoder",
     "random_encoder": "random step, encoder step's norm",
 }
+SHIFT_LABELS = {
+    "none": "unsteered",
+    "steered": "log-odds decoder step",
+    "random": "random step, same norm",
+    "encoder": "log-odds encoder step",
+    "random_encoder": "random step, encoder step's norm",
+}
 MAX_OFFSETS = 3
+SHIFT_PANELS = 4  # sites (rows) and shifts (columns) drawn at most
 SIMPLEX_PANELS = 4
 SIMPLEX_POINTS = 60  # pairs drawn per panel (more hide each other)
 
@@ -86,7 +95,7 @@ def plot_steering_beliefs(points: dict, prefixes, readout_site: str, path, title
     """Base, target and achieved (read back at the last site) beliefs for a few steering sites; a line joins each
     target to where each step landed."""
     sites = list(points)
-    chosen = [sites[int(round(i))] for i in np.linspace(0, len(sites) - 1, min(SIMPLEX_PANELS, len(sites)))]
+    chosen = _spread(sites, SIMPLEX_PANELS)
     simplex = prefixes.beliefs.shape[1] == 3 and not prefixes.process.is_generalized
     projection = belief_projection(prefixes.beliefs, prefixes.probs, simplex=simplex, dims=2)
     fig = new_figure(3.4 * len(chosen), 3.7)
@@ -119,6 +128,39 @@ def plot_steering_beliefs(points: dict, prefixes, readout_site: str, path, title
     return save_figure(fig, path)
 
 
+def plot_prior_shift(shift: dict, path, title: str = ""):
+    """Per site (rows) and shift (columns): KL per position from the shifted-prior Bayes prediction (solid) and from
+    the true-prior one (dashed) to the unsteered, steered and randomly stepped model, with the gap between the two
+    Bayes predictions (grey)."""
+    sites = _spread(shift["sites"], SHIFT_PANELS)
+    deltas = _spread(list(range(len(shift["deltas"]))), SHIFT_PANELS)
+    by_key = {(r["site"], i % len(shift["deltas"])): r for i, r in enumerate(shift["results"])}
+    fig = new_figure(3.6 * len(deltas) + 2.8, 2.8 * len(sites))
+    axes = fig.subplots(len(sites), len(deltas), squeeze=False)
+    for row, site in enumerate(sites):
+        for col, d in enumerate(deltas):
+            ax, r = axes[row, col], by_key[(site, d)]
+            x = np.arange(len(r["bayes_kl_shift_vs_base_nats"]))
+            ax.plot(x, r["bayes_kl_shift_vs_base_nats"], color="0.6", lw=2.5, label="Bayes: shifted vs true prior")
+            for i, (name, label) in enumerate(SHIFT_LABELS.items()):
+                curves = r["per_position"][name]
+                ax.plot(x, curves["kl_shifted_nats"], "-", color=f"C{i}", lw=1, label=f"{label}: to shifted prior")
+                ax.plot(x, curves["kl_base_nats"], "--", color=f"C{i}", lw=1, label=f"{label}: to true prior")
+            ax.set_title(f"{site}, shift {shift['deltas'][d]:+.3g} on component {shift['component']}", fontsize=8)
+            ax.set_xlabel("position")
+            ax.set_ylabel("KL(Bayes || model), nats")
+            ax.grid(alpha=0.3)
+    axes[0, -1].legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    return save_figure(fig, path)
+
+
+def _spread(items: list, most: int) -> list:
+    """At most `most` items, evenly spread, first and last kept."""
+    return [items[int(round(i))] for i in np.linspace(0, len(items) - 1, min(most, len(items)))]
+
+
 def draw_figures(section: dict, points: dict, prefixes, out_dir: Path, title: str = "") -> dict:
     """Every interventions figure that has data; returns `{name: path relative to out_dir}`."""
     figure_dir = out_dir / "figures"
@@ -132,5 +174,9 @@ def draw_figures(section: dict, points: dict, prefixes, out_dir: Path, title: st
         )
         paths["interventions_steering_beliefs"] = plot_steering_beliefs(
             points, prefixes, steer["readout_site"], figure_dir / "interventions_steering_beliefs.png", title
+        )
+    if (section.get("prior_shift") or {}).get("results"):
+        paths["interventions_prior_shift"] = plot_prior_shift(
+            section["prior_shift"], figure_dir / "interventions_prior_shift.png", title
         )
     return {name: str(Path(p).relative_to(out_dir)) for name, p in paths.items()}

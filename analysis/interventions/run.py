@@ -1,5 +1,6 @@
 """`interventions(model, process)`: activation patching and belief steering against the Bayes answer."""
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def interventions(
     steering_pairs: int = 1000,
     modes=MODES,
     target_belief=None,
-    prior_shift: bool = False,
+    prior_shift=False,
     seed: int = 0,
     rcond: float = RCOND,
     tree=None,
@@ -50,8 +51,8 @@ def interventions(
     Returns `(section, figure paths)`: `section` is the `interventions` entry of analysis.json. Pairs come from
     the model's prefix set (the exact mixed-state tree when small enough; or `prefixes`, a PrefixSet already
     built for this model and process). `target_belief`: steer every base to
-    this one belief instead of to its donor's. `prior_shift`: for a mixture, also the prior-shift test at the last
-    site (`analysis.interventions.prior_shift`). `decoders`: `{site: SiteDecoder}` already fitted (else fitted here
+    this one belief instead of to its donor's. `prior_shift`: for a mixture, also the prior-shift test
+    (`analysis.interventions.prior_shift`): True for its defaults, or a `PriorShiftSettings`. `decoders`: `{site: SiteDecoder}` already fitted (else fitted here
     with `rcond`). With `out_dir`, figures go to `out_dir/figures`.
     """
     start = time.perf_counter()
@@ -61,6 +62,7 @@ def interventions(
     if unknown or not modes:
         raise ConfigError(f"modes={list(modes)} is invalid: choose from {list(MODES)}")
     target = None if target_belief is None else check_belief(process, target_belief)
+    shift = _shift_settings(prior_shift, process, sites, model)
     if prefixes is None:
         prefixes = prefix_set(process, input_layout(model), tree=tree, key=jax_key(seed, "samples"))
     seconds = {"prefixes": time.perf_counter() - start}
@@ -75,6 +77,7 @@ def interventions(
             "rcond": rcond,
             "target_belief": None if target is None else target.tolist(),
             "prior_shift": bool(prior_shift),
+            "prior_shift_settings": None if shift is None else dataclasses.asdict(shift),
             "prefix_source": prefixes.source,
             "num_prefixes": prefixes.num_prefixes,
         }
@@ -125,9 +128,9 @@ def interventions(
         seconds["steering"] = time.perf_counter() - t0 - seconds["decoders"]
     else:
         section["steering"] = None
-    if prior_shift:
+    if shift is not None:
         t0 = time.perf_counter()
-        section["prior_shift"] = _prior_shift(model, prefixes, sites[-1], seed, rcond, batch_size)
+        section["prior_shift"] = _prior_shift(model, prefixes, shift, sites, seed, rcond, batch_size, progress)
         seconds["prior_shift"] = time.perf_counter() - t0
     paths = {}
     if out_dir is not None and figures:
@@ -141,10 +144,45 @@ def interventions(
     return section, paths
 
 
-def _prior_shift(model, prefixes, site: str, seed: int, rcond: float, batch_size: int) -> dict:
-    """The prior-shift test where the process is a mixture, else a note saying why it did not run."""
+def _shift_settings(prior_shift, process: hmm.Process, sites, model):
+    """`prior_shift` as PriorShiftSettings (None when off), its shifts and sites checked before any model runs."""
+    if prior_shift is False or prior_shift is None:
+        return None
+    from analysis.interventions.prior_shift import PriorShiftSettings
+
+    shift = PriorShiftSettings() if prior_shift is True else prior_shift
+    if not isinstance(shift, PriorShiftSettings):
+        raise ConfigError(f"prior_shift={prior_shift!r} is invalid: true, false or a PriorShiftSettings")
+    if process.is_mixture:
+        shift.delta_vectors(process)
+    if shift.sites != "last":
+        check_sites(model, shift.sites)
+    return shift
+
+
+def _prior_shift(model, prefixes, shift, sites, seed: int, rcond: float, batch_size: int, progress: bool) -> dict:
+    """The prior-shift test at every site and shift where the process is a mixture, else a note saying why it did
+    not run: `{sites, component, deltas, num_sequences, results [one per site and shift, site-major]}`."""
     if not prefixes.process.is_mixture:
         return {"note": f"the prior-shift test needs a mixture of processes, got {prefixes.process!r}"}
-    from analysis.interventions.prior_shift import prior_shift
+    from analysis.interventions.prior_shift import prior_shifts
 
-    return prior_shift(model, prefixes, site, seed=seed, rcond=rcond, batch_size=batch_size)
+    shift_sites = (sites[-1],) if shift.sites == "last" else check_sites(model, shift.sites)
+    results = prior_shifts(
+        model,
+        prefixes,
+        shift_sites,
+        shift.delta_vectors(prefixes.process),
+        num_sequences=shift.num_sequences,
+        seed=seed,
+        rcond=rcond,
+        batch_size=batch_size,
+        progress=progress,
+    )
+    return {
+        "sites": list(shift_sites),
+        "component": shift.component,
+        "deltas": [float(d) for d in shift.deltas],
+        "num_sequences": shift.num_sequences,
+        "results": results,
+    }

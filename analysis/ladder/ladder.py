@@ -12,7 +12,6 @@ from analysis.ladder.nested_cv import RCOND_GRID, nested_cv
 from analysis.ladder.prediction_ceiling import pair_separation, prediction_ceiling, shared_prediction_pairs
 from analysis.regression.activations import DEFAULT_BATCH, collect_activations
 from analysis.regression.analyze import CONCAT
-from analysis.regression.fit import one_blas_thread
 from analysis.regression.folds import (
     LEAVE_BELIEF_STATE_OUT,
     RANDOM,
@@ -23,6 +22,7 @@ from analysis.regression.folds import (
 )
 from analysis.regression.icl_targets import icl_targets
 from analysis.regression.metrics import weighted_r2
+from hmm.blas import one_blas_thread
 from models.keys import numpy_rng
 
 

@@ -1,12 +1,11 @@
 """Weighted affine least squares in closed form from one eigendecomposition of the centred weighted Gram."""
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 from analysis.regression.moments import Moments, design, moments
+from hmm.blas import one_blas_thread
 
 RCOND = 1e-6  # directions of the weighted design with singular value below RCOND x the largest are dropped
 
@@ -34,18 +33,8 @@ class Solution:
         return (x if rows is None else x[rows]) @ self.beta_DxC + self.intercept_C
 
 
-@lru_cache(maxsize=1)
-def _blas_controller() -> ThreadpoolController:
-    return ThreadpoolController()  # found once: scanning the loaded libraries costs ~10 ms a call
-
-
-def one_blas_thread():
-    """A context with one BLAS thread: threaded LAPACK eigh stalls badly on a busy 2-core machine."""
-    return _blas_controller().limit(limits=1, user_api="blas")
-
-
 def single_threaded_eigh(gram_DxD: np.ndarray):
-    """`np.linalg.eigh` under `one_blas_thread`."""
+    """`np.linalg.eigh` under `one_blas_thread`: threaded LAPACK eigh stalls badly on a busy 2-core machine."""
     with one_blas_thread():
         return np.linalg.eigh(gram_DxD)
 

@@ -11,7 +11,12 @@ def add_parser(sub) -> None:
         help="activation patching and belief steering against the Bayes answer, "
         "written into each run's analysis.json, figures and report",
     )
-    p.add_argument("runs", nargs="+", help="run directories (their analysis.json, figures and report are updated)")
+    p.add_argument(
+        "runs",
+        nargs="+",
+        help="run directories (their analysis.json, figures and report are updated; a part this command does not "
+        "recompute, e.g. patching with --pairs 0, is kept as it was)",
+    )
     p.add_argument(
         "--sites",
         default="residual",
@@ -31,6 +36,37 @@ def add_parser(sub) -> None:
         metavar="P0,P1,...",
         help="steer every prefix to this belief (default: each to its donor's belief)",
     )
+    p.add_argument(
+        "--prior-shift",
+        action="store_true",
+        help="mixtures only: also steer the component posterior's log-odds as a shifted prior would and compare with "
+        "the Bayes filter under that prior (implied by any --prior-shift-* option)",
+    )
+    p.add_argument(
+        "--prior-shift-only",
+        action="store_true",
+        help="run only the prior-shift test; the patching and steering results already in the run are kept",
+    )
+    p.add_argument(
+        "--prior-shift-deltas",
+        metavar="D1,D2,...",
+        help="shifts added to the log prior of --prior-shift-component, one test each (default log 4 = 1.386: "
+        "that component's prior odds times 4)",
+    )
+    p.add_argument(
+        "--prior-shift-component",
+        type=int,
+        metavar="K",
+        help="the mixture component whose prior is shifted (default 0)",
+    )
+    p.add_argument(
+        "--prior-shift-sites",
+        metavar="SITES",
+        help="'last' (the last of --sites, default), 'residual', or comma-separated residual sites",
+    )
+    p.add_argument(
+        "--prior-shift-sequences", type=int, metavar="N", help="held-out sequences scoring each shift (default 500)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
@@ -49,20 +85,37 @@ def settings_from_args(args):
     from experiments.config.interventions import InterventionsConfig
     from models.config import ConfigError
 
-    sites = args.sites if args.sites == "residual" else tuple(s.strip() for s in args.sites.split(","))
     target = None if args.target_belief is None else _numbers(args.target_belief, "--target-belief")
+    shift = {
+        "prior_shift_deltas": None
+        if args.prior_shift_deltas is None
+        else _numbers(args.prior_shift_deltas, "--prior-shift-deltas"),
+        "prior_shift_component": args.prior_shift_component,
+        "prior_shift_sites": None
+        if args.prior_shift_sites is None
+        else _sites(args.prior_shift_sites, ("last", "residual")),
+        "prior_shift_sequences": args.prior_shift_sequences,
+    }
+    shift = {k: v for k, v in shift.items() if v is not None}
+    only = args.prior_shift_only
     try:
         return InterventionsConfig(
             enabled=True,
-            sites=sites,
-            num_pairs=args.pairs,
-            carry_pairs=args.carry_pairs,
-            steering_pairs=args.steering_pairs,
+            sites=_sites(args.sites, ("residual",)),
+            num_pairs=0 if only else args.pairs,
+            carry_pairs=0 if only else args.carry_pairs,
+            steering_pairs=0 if only else args.steering_pairs,
             target_belief=target,
             modes=tuple(m.strip() for m in args.modes.split(",")),
+            prior_shift=bool(args.prior_shift or only or shift),
+            **shift,
         )
     except ConfigError as err:
         raise ConfigError(_as_option(err)) from None
+
+
+def _sites(text: str, words: tuple):
+    return text if text in words else tuple(s.strip() for s in text.split(","))
 
 
 def _as_option(err) -> str:
@@ -75,6 +128,7 @@ def run(args) -> None:
     from pathlib import Path
 
     from analysis.atomic import write_json
+    from experiments.analysis_sections import keep_earlier_parts
     from experiments.config.experiment import resolve_process
     from experiments.report.html import load_json
     from experiments.report.interventions import summary_text
@@ -110,6 +164,7 @@ def run(args) -> None:
                 progress=not args.quiet,
             )
             report = load_json(run_dir / "analysis.json")
+            section = keep_earlier_parts(report.get("interventions"), section, ic)
             report["interventions"] = section
             report.setdefault("figures", {}).update(paths)
             write_json(run_dir / "analysis.json", report)

@@ -5,8 +5,72 @@ def _fmt(value) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
+CAPTIONS = {
+    "interventions_prior_shift": "Prior-shift steering: per site (rows) and shift (columns), KL per position from "
+    "the shifted-prior Bayes prediction (solid) and the true-prior one (dashed) to the model, unsteered, steered "
+    "along the log-odds decoder or encoder, and stepped randomly by the same norm; grey: the gap between the two "
+    "Bayes predictions.",
+}
+SHIFT_CONDITIONS = (
+    ("none", "unsteered"),
+    ("steered", "log-odds decoder step"),
+    ("random", "random step (decoder step's norm)"),
+    ("encoder", "log-odds encoder step"),
+    ("random_encoder", "random step (encoder step's norm)"),
+)
+
+
+def shift_results(section: dict) -> list:
+    """The prior-shift results (one per site and shift) of an interventions section; a section written before
+    several sites and shifts were supported holds one result itself."""
+    shift = section.get("prior_shift") or {}
+    return shift.get("results") or ([shift] if "per_position" in shift else [])
+
+
+def mean_kl(result: dict) -> dict:
+    """`{condition: {kl_shifted_nats, kl_base_nats}}` averaged over positions (computed when the file lacks it)."""
+    return result.get("mean_kl") or {
+        name: {k: sum(v) / len(v) for k, v in curves.items()} for name, curves in result["per_position"].items()
+    }
+
+
+def prior_shift_table(section: dict) -> list:
+    """The prior-shift table (`(title, header, rows, note)`, or nothing): per site and shift, mean KL over positions
+    from the shifted-prior and true-prior Bayes predictions to the model, unsteered, steered and random."""
+    results = shift_results(section)
+    if not results:
+        return []
+    header = ["site", "shift δ (log prior)", "log-odds decoder R²", "Bayes KL(shifted ‖ true)"]
+    for _, label in SHIFT_CONDITIONS:
+        header += [f"{label}: KL to shifted", "to true"]
+    header += ["decoder step closer to shifted at every position"]
+    rows = []
+    for r in results:
+        means, gap = mean_kl(r), r["bayes_kl_shift_vs_base_nats"]
+        row = [r["site"], _shift_label(r["delta"]), r["decoder_r2"], sum(gap) / len(gap)]
+        for name, _ in SHIFT_CONDITIONS:
+            row += [means[name]["kl_shifted_nats"], means[name]["kl_base_nats"]]
+        rows.append(row + ["yes" if r["closer_to_shifted_everywhere"]["steered"] else "no"])
+    note = (
+        "KL(Bayes ‖ model) in nats, averaged over positions of "
+        f"{results[0]['num_sequences']} held-out sequences. A step that acts like a shifted prior brings the "
+        "model closer to the shifted-prior prediction than to the true one; the random steps of the same norm are "
+        "the controls."
+    )
+    return [("Prior-shift steering (mixture component posterior)", header, rows, note)]
+
+
+def _shift_label(delta_M) -> str:
+    """`+1.386 on component 0` for a shift on one component, else the whole vector."""
+    moved = [m for m, d in enumerate(delta_M) if d != 0]
+    if len(moved) == 1:
+        return f"{delta_M[moved[0]]:+.4g} on component {moved[0]}"
+    return "[" + ", ".join(f"{d:.4g}" for d in delta_M) + "]"
+
+
 def interventions_tables(report: dict) -> list:
-    """`(title, header, rows)` tables for report.html: the patching curve and steering against its controls."""
+    """`(title, header, rows[, note])` tables for report.html: the patching curve, steering against its controls,
+    and the prior-shift test."""
     section = report.get("interventions") or {}
     tables = []
     patch, carry = section.get("patching"), section.get("carry_forward") or {}
@@ -57,7 +121,7 @@ def interventions_tables(report: dict) -> list:
         tables.append(
             (f"Belief steering ({steer['num_pairs']} prefixes; KL from the target's Bayes prediction)", header, rows)
         )
-    return tables
+    return tables + prior_shift_table(section)
 
 
 def summary_text(section: dict) -> str:
@@ -69,7 +133,7 @@ def summary_text(section: dict) -> str:
     head = f"{'site':<22}" + "".join(f"{'closed ' + m:>12}" for m in modes)
     head += "".join(f"{'carry+1 ' + m:>13}" for m in modes) if carry.get("num_pairs") else ""
     head += f"{'KL before':>11}{'belief':>9}{'random':>9}{'next-tok':>9}{'encoder':>9}{'rand-enc':>9}" if steer else ""
-    lines = [head]
+    lines = [head] if sites else []
     for s in sites:
         line = f"{s:<22}" + "".join(f"{_fmt(patch['closed'][m][s]):>12}" for m in modes)
         if carry.get("num_pairs"):
@@ -81,4 +145,20 @@ def summary_text(section: dict) -> str:
                 f"{r['kl_next_token_nats']:>9.4f}{r['kl_encoder_nats']:>9.4f}{r['kl_random_encoder_nats']:>9.4f}"
             )
         lines.append(line)
-    return "\n".join(lines)
+    return "\n".join(lines + ([""] if lines else []) + _shift_lines(section))
+
+
+def _shift_lines(section: dict) -> list[str]:
+    """Prior-shift lines: per site and shift, mean KL to the shifted / true prior's Bayes prediction."""
+    results = shift_results(section)
+    if not results:
+        return []
+    head = f"prior shift {'site':<22}{'shift':>24}" + "".join(f"{n:>16}" for n, _ in SHIFT_CONDITIONS)
+    lines = [head + "   (mean KL to shifted / to true prior, nats)"]
+    for r in results:
+        means = mean_kl(r)
+        cells = "".join(
+            f"{means[n]['kl_shifted_nats']:>8.4f}/{means[n]['kl_base_nats']:<7.4f}" for n, _ in SHIFT_CONDITIONS
+        )
+        lines.append(f"{'':<12}{r['site']:<22}{_shift_label(r['delta']):>24}{cells}")
+    return lines

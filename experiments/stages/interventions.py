@@ -29,7 +29,7 @@ def run_interventions(
         steering_pairs=ic.steering_pairs,
         modes=ic.modes,
         target_belief=ic.target_belief,
-        prior_shift=ic.prior_shift,
+        prior_shift=ic.prior_shift_settings(),
         seed=seed,
         rcond=rcond,
         prefixes=prefixes,

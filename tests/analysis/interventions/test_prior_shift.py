@@ -110,7 +110,7 @@ def test_interventions_on_a_mixture_report_the_prior_shift_per_position():
     section, _ = interventions(
         model, MIXTURE, num_pairs=0, carry_pairs=0, steering_pairs=0, prior_shift=True, figures=False
     )
-    shift = section["prior_shift"]
+    (shift,) = section["prior_shift"]["results"]
     assert shift["site"] == section["settings"]["sites"][-1] and shift["delta"] == pytest.approx([np.log(4), 0])
     assert {k: len(v["kl_base_nats"]) for k, v in shift["per_position"].items()} == dict.fromkeys(
         ["none", "steered", "random", "encoder", "random_encoder"], 4
@@ -140,3 +140,43 @@ def test_a_mixtures_next_token_decoder_reads_only_the_next_token_columns():
     acts_NxD = acts[prefixes.sequence_index, prefixes.positions]
     direct = fit_affine(acts_NxD, hmm.predictive_distribution(MIXTURE, prefixes.beliefs), prefixes.weights("prob"))
     np.testing.assert_allclose(decoder.next_token(acts_NxD), acts_NxD @ direct.coef_DxC + direct.intercept_C, atol=1e-6)
+
+
+def test_every_site_and_shift_is_scored_with_a_step_linear_in_the_shift():
+    from flax import nnx
+
+    from analysis.interventions import interventions
+    from analysis.interventions.prior_shift import PriorShiftSettings
+    from models import ModelConfig, Transformer
+
+    cfg = ModelConfig(vocab_size=3, n_layers=1, d_model=16, n_heads=2, d_head=4, d_mlp=24, n_ctx=3)
+    model = Transformer(cfg, rngs=nnx.Rngs(2))
+    sites = ["embed", "ln_final"]
+    settings = PriorShiftSettings(deltas=(2.0, -1.0), component=1, sites=tuple(sites), num_sequences=20)
+    section, _ = interventions(
+        model, MIXTURE, num_pairs=0, carry_pairs=0, steering_pairs=0, prior_shift=settings, figures=False
+    )
+    shift = section["prior_shift"]
+    assert shift["sites"] == sites and shift["component"] == 1 and shift["deltas"] == [2.0, -1.0]
+    results = shift["results"]
+    assert [(r["site"], r["delta"]) for r in results] == [(s, [0.0, d]) for s in sites for d in (2.0, -1.0)]
+    for big, small in zip(results[::2], results[1::2]):  # one decoder per site: the step scales with the shift
+        assert big["decoder_r2"] == small["decoder_r2"]
+        for kind in ("steered", "encoder"):
+            assert big["step_norm"][kind] == pytest.approx(2.0 * small["step_norm"][kind], rel=1e-9)
+        for name, curves in big["per_position"].items():
+            np.testing.assert_allclose(big["mean_kl"][name]["kl_base_nats"], np.mean(curves["kl_base_nats"]))
+    # the unsteered model and the true prior do not depend on the shift; the shifted prior's prediction does
+    assert results[0]["per_position"]["none"]["kl_base_nats"] == results[1]["per_position"]["none"]["kl_base_nats"]
+    assert all(np.min(r["bayes_kl_shift_vs_base_nats"]) > 0 for r in results)
+
+
+def test_prior_shift_settings_errors_name_the_field():
+    from analysis.interventions.prior_shift import PriorShiftSettings
+
+    with pytest.raises(ConfigError, match=r"deltas=\[nan\] is invalid"):
+        PriorShiftSettings(deltas=(float("nan"),))
+    with pytest.raises(ConfigError, match="num_sequences=0 is invalid"):
+        PriorShiftSettings(num_sequences=0)
+    with pytest.raises(ConfigError, match="component=2 is invalid: an integer from 0 to 1"):
+        PriorShiftSettings(component=2).delta_vectors(MIXTURE)
