@@ -4,6 +4,7 @@ run's: config, checkpoints, analysis, report) plus `summary.csv` and `report.htm
 
 import contextlib
 import csv
+import hashlib
 import io
 import time
 from dataclasses import dataclass
@@ -45,10 +46,20 @@ def point_config(base: ExperimentConfig, point: dict, sweep_dir: Path) -> Experi
     return from_dict(values)
 
 
+def ensemble_dir_name(point_names: list[str], limit: int = 200) -> str:
+    """`ensemble-` and the members' names, or for a name longer than `limit` (file systems stop at 255 bytes)
+    the member count and a digest of all names (stable, so a rerun resumes)."""
+    name = "ensemble-" + "-".join(point_names)
+    if len(name.encode()) <= limit:
+        return name
+    digest = hashlib.sha256("\n".join(point_names).encode()).hexdigest()[:12]
+    return f"ensemble-{len(point_names)}-members-{digest}"
+
+
 def _train_ensemble_group(configs: list[ExperimentConfig], sweep_dir: Path, progress: bool) -> list[dict]:
     """Train points that differ only in vmappable keys together; analyse each member's final model."""
     processes = [resolve_process(c.process) for c in configs]
-    group_dir = sweep_dir / ("ensemble-" + "-".join(c.name for c in configs))
+    group_dir = sweep_dir / ensemble_dir_name([c.name for c in configs])
     run_dirs = [check_writable(c.run_dir, "run directory") for c in configs]
     with contextlib.ExitStack() as locks:
         for run_dir in run_dirs:

@@ -7,7 +7,7 @@ import yaml
 from experiments.commands.icl_diversity import measure_runs, run_dirs
 from experiments.grid import expand, group_for_ensembles
 from experiments.runner import load_run_config
-from experiments.sweep import sweep
+from experiments.sweep import ensemble_dir_name, sweep
 from models.restore import load_checkpoint
 
 
@@ -19,6 +19,14 @@ def test_pool_sizes_of_a_markov_pool_group_into_one_ensemble_but_depths_do_not()
     assert len(group_for_ensembles(points, "mess3")) == 6  # no pool to vmap: one ensemble per (M, depth)
     _, points = expand(["process.name=markov_pool,mess3", "process.params.num_chains=2,4"])
     assert sorted(len(g) for g in group_for_ensembles(points, "mess3")) == [1, 1, 2]
+
+
+def test_ensemble_directory_names_stay_short_and_stable():
+    assert ensemble_dir_name(["M=1-seed=0", "M=2-seed=0"]) == "ensemble-M=1-seed=0-M=2-seed=0"
+    names = [f"M={m}-train.num_steps=800-seed={s}" for m in (1, 2, 4, 8, 16, 32, 64) for s in (0, 1)]
+    long = ensemble_dir_name(names)
+    assert len(long) <= 200 and long.startswith("ensemble-14-members-") and long == ensemble_dir_name(names)
+    assert ensemble_dir_name(names[:-1] + ["other"]) != long
 
 
 @pytest.mark.slow
