@@ -1,25 +1,22 @@
 """Wall time of a pool-size sweep trained as one vmapped ensemble against the same points one after another;
 prints one JSON object (and writes it to --out).
 
-    python -m benchmarks.bench_pool_sweep                       # icl-pool, M = 2..64, 200 steps, training only
-    python -m benchmarks.bench_pool_sweep --with-analysis       # whole sweeps: training, analysis and reports
+    python -m benchmarks.bench_pool_sweep --out pool.json      # icl-pool, M = 2..64, 200 steps
 
-Training only: `train_ensemble(processes=...)` against `train(process_M)` for each M (fresh compiles both ways,
-as a sweep pays them). With analysis: `sweep(...)` against `runner.run` of each point, in a temporary directory.
+Training only (a sweep's analysis is the same per-point work either way): `train_ensemble(processes=...)`
+against `train(process_M)` for each M, fresh compiles both ways, as a sweep pays them.
 """
 
 import argparse
 import json
 import os
 import platform
-import tempfile
 import time
 from pathlib import Path
 
 import models
 from experiments.config.experiment import load_config, resolve_process
-from experiments.runner import run
-from experiments.sweep import point_config, sweep
+from experiments.sweep import point_config
 
 
 def load_average() -> list[float]:
@@ -55,24 +52,11 @@ def training_only(base, pool_sizes) -> dict:
     }
 
 
-def with_analysis(config_name, base, pool_sizes, overrides) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        axes = [f"pool_size={','.join(map(str, pool_sizes))}"] + overrides
-        vmapped_s, _ = timed(lambda: sweep(config_name, axes, output_dir=f"{tmp}/vmapped", progress=False))
-        solo_s = []
-        for m in pool_sizes:
-            point = {"process.params.num_chains": m}
-            config = point_config(base, point, Path(tmp) / "solo")
-            solo_s.append(timed(lambda c=config: run(c, progress=False))[0])
-    return {"vmapped_s": vmapped_s, "one_after_another_s": sum(solo_s), "speedup": sum(solo_s) / vmapped_s}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", default="icl-pool")
     parser.add_argument("--pool-sizes", default="2,4,8,16,32,64")
     parser.add_argument("--num-steps", type=int, default=200)
-    parser.add_argument("--with-analysis", action="store_true", help="time whole sweeps (analysis included)")
     parser.add_argument("--out", default=None, help="also write the JSON here")
     args = parser.parse_args()
     pool_sizes = [int(m) for m in args.pool_sizes.split(",")]
@@ -88,8 +72,6 @@ def main() -> None:
         "machine": platform.processor() or platform.machine(),
         "training_only": training_only(base, pool_sizes),
     }
-    if args.with_analysis:
-        result["with_analysis"] = with_analysis(args.config, base, pool_sizes, overrides)
     result["load_average_after"] = load_average()
     text = json.dumps(result, indent=2)
     print(text)
