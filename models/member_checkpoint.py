@@ -29,7 +29,7 @@ def member_meta(meta: dict, i: int) -> dict:
 
 def save_member_checkpoints(ensemble_dir, member_dirs) -> int:
     """Write member i of the latest checkpoint in `ensemble_dir` to `member_dirs[i]` (parameters, optimiser
-    state and metadata of a solo run); returns the step."""
+    state and metadata of a solo run); returns the step. A member directory already holding that step is kept."""
     with Store(ensemble_dir, read_only=True) as store:
         steps = store.steps()
         if not steps:
@@ -43,5 +43,7 @@ def save_member_checkpoints(ensemble_dir, member_dirs) -> int:
         state = store.restore_state(step, abstract_state(mc, tc, len(member_dirs), device))
     for i, directory in enumerate(member_dirs):
         with Store(directory) as member_store:
+            if step in member_store.steps():  # written from this checkpoint by an earlier call (a rerun)
+                continue
             member_store.save(step, jax.tree.map(lambda a, i=i: a[i], state), member_meta(meta, i))
     return step

@@ -71,6 +71,7 @@ def test_a_padded_pool_member_equals_its_solo_run_and_its_run_directory_is_a_sol
     )
     dirs = [tmp_path / f"member{i}" for i in range(2)]
     assert save_member_checkpoints(tmp_path / "ensemble", dirs) == TC.num_steps
+    assert save_member_checkpoints(tmp_path / "ensemble", dirs) == TC.num_steps  # a rerun keeps them
     for i, pool in enumerate(POOLS):
         assert ens.member_process(i) is pool
         loaded = models.load_checkpoint(dirs[i])
