@@ -14,6 +14,8 @@ ALIASES = {
     "process.pool_size": "process.params.num_chains",
 }
 VMAPPABLE = ("train.seed", "train.learning_rate")  # axes one compiled ensemble can cover
+# ... and, when the process is a markov_pool, its pool (each member samples its own pool, padded to the largest)
+POOL_VMAPPABLE = ("process.params.num_chains", "process.params.seed", "process.params.alpha")
 
 
 def parse_axis(item: str) -> tuple[str, list]:
@@ -43,10 +45,17 @@ def expand(axes: list[str]) -> tuple[list[str], list[dict]]:
     return keys, [dict(zip(keys, combo)) for combo in itertools.product(*(v for _, v in parsed))]
 
 
-def group_for_ensembles(points: list[dict]) -> list[list[dict]]:
-    """Group grid points that differ only in vmappable keys (seed, learning rate): one compile each."""
+def vmappable_keys(process_name: str | None) -> tuple:
+    """The axes one compiled ensemble can cover for points of this process."""
+    return VMAPPABLE + (POOL_VMAPPABLE if process_name == "markov_pool" else ())
+
+
+def group_for_ensembles(points: list[dict], process_name: str | None = None) -> list[list[dict]]:
+    """Group grid points that differ only in vmappable keys (seed, learning rate; a markov_pool's pool size,
+    seed and alpha): one compile each. `process_name`: the base config's, unless a point sets `process.name`."""
     groups: dict[tuple, list[dict]] = {}
     for point in points:
-        fixed = tuple(sorted((k, repr(v)) for k, v in point.items() if k not in VMAPPABLE))
+        vmappable = vmappable_keys(point.get("process.name", process_name))
+        fixed = tuple(sorted((k, repr(v)) for k, v in point.items() if k not in vmappable))
         groups.setdefault(fixed, []).append(point)
     return list(groups.values())

@@ -1,8 +1,10 @@
-"""`sweep(config, axes)`: a grid of runs; points differing only in seed or learning rate train as one
-vmapped ensemble. Writes one run directory per point plus `summary.csv` and `report.html`."""
+"""`sweep(config, axes)`: a grid of runs; points differing only in seed or learning rate (and, for a markov_pool,
+its pool size, seed or alpha) train as one vmapped ensemble. Writes one run directory per point (each as a solo
+run's: config, checkpoints, analysis, report) plus `summary.csv` and `report.html`."""
 
 import contextlib
 import csv
+import hashlib
 import io
 import time
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from experiments.run_lock import run_lock
 from experiments.runner import analysis_stage, prepare_metrics, report_stage, run
 from experiments.writable import check_writable
 from models.ensemble import train_ensemble
+from models.member_checkpoint import save_member_checkpoints
 
 SHORT = {"train.seed": "seed", "train.learning_rate": "lr", "process.params.num_chains": "M"}
 
@@ -43,37 +46,51 @@ def point_config(base: ExperimentConfig, point: dict, sweep_dir: Path) -> Experi
     return from_dict(values)
 
 
+def ensemble_dir_name(point_names: list[str], limit: int = 200) -> str:
+    """`ensemble-` and the members' names, or for a name longer than `limit` (file systems stop at 255 bytes)
+    the member count and a digest of all names (stable, so a rerun resumes)."""
+    name = "ensemble-" + "-".join(point_names)
+    if len(name.encode()) <= limit:
+        return name
+    digest = hashlib.sha256("\n".join(point_names).encode()).hexdigest()[:12]
+    return f"ensemble-{len(point_names)}-members-{digest}"
+
+
 def _train_ensemble_group(configs: list[ExperimentConfig], sweep_dir: Path, progress: bool) -> list[dict]:
-    """Train points that differ only in seed/learning rate together; analyse each member's final model."""
-    process = resolve_process(configs[0].process)
-    group_dir = sweep_dir / ("ensemble-" + "-".join(c.name for c in configs))
+    """Train points that differ only in vmappable keys together; analyse each member's final model."""
+    processes = [resolve_process(c.process) for c in configs]
+    group_dir = sweep_dir / ensemble_dir_name([c.name for c in configs])
     run_dirs = [check_writable(c.run_dir, "run directory") for c in configs]
     with contextlib.ExitStack() as locks:
         for run_dir in run_dirs:
             locks.enter_context(run_lock(run_dir, "belieflab sweep", progress))
-        return _train_locked_group(configs, run_dirs, group_dir, process, progress)
+        return _train_locked_group(configs, run_dirs, group_dir, processes, progress)
 
 
-def _train_locked_group(configs, run_dirs, group_dir, process, progress) -> list[dict]:
-    """The ensemble's training and each member's analysis, with every member's run directory locked."""
+def _train_locked_group(configs, run_dirs, group_dir, processes, progress) -> list[dict]:
+    """The ensemble's training, each member's checkpoint in its run directory, and each member's analysis, with
+    every member's run directory locked."""
     first = configs[0]
     for config, run_dir in zip(configs, run_dirs):
         save_config(config, run_dir / "config.yaml")
     metrics_paths = prepare_metrics(run_dirs, group_dir / "checkpoints")
+    own_pools = any(c.process != first.process for c in configs)
     result = train_ensemble(
-        process,
+        processes[0],
         first.model,
         first.train,
         seeds=[c.train.seed for c in configs],
         learning_rates=[c.train.learning_rate for c in configs],
+        processes=processes if own_pools else None,
         checkpoint_dir=group_dir / "checkpoints",
         on_eval=lambda step, per_member: [
             append_jsonl(p, {"step": step, **m}) for p, m in zip(metrics_paths, per_member)
         ],
         progress=progress,
     )
+    save_member_checkpoints(group_dir / "checkpoints", [run_dir / "checkpoints" for run_dir in run_dirs])
     reports = []
-    for config, run_dir, model in zip(configs, run_dirs, result.models):
+    for config, process, run_dir, model in zip(configs, processes, run_dirs, result.models):
         report = analysis_stage(config, process, run_dir, model)
         report_stage(config, run_dir, report)
         reports.append(report)
@@ -131,7 +148,8 @@ def sweep(config_name, axes: list[str], output_dir: str | None = None, progress:
     sweep_dir = check_writable(Path(base.output_dir) / f"{base.name}-sweep", "sweep directory")
     site = f"blocks.{base.model.n_layers - 1}.resid_post"
     rows = []
-    for group in group_for_ensembles(points):
+    groups = group_for_ensembles(points, base.process.name)
+    for group in groups:
         configs = [point_config(base, point, sweep_dir) for point in group]
         if len(group) > 1:
             reports = _train_ensemble_group(configs, sweep_dir, progress)
@@ -144,9 +162,10 @@ def sweep(config_name, axes: list[str], output_dir: str | None = None, progress:
     atomic_write_text(sweep_dir / "summary.csv", _csv(summary))
     header = list(summary[0])
     write_sweep_report(sweep_dir, [[_format(r[h]) for h in header] for r in summary], header)
+    sizes = [len(g) for g in groups if len(g) > 1]
+    of = f" of {', '.join(map(str, sizes))} members" if sizes else ""
     lines = [
-        f"sweep {base.name}: {len(points)} runs in {time.perf_counter() - start:.0f} s "
-        f"({sum(len(g) > 1 for g in group_for_ensembles(points))} vmapped ensembles)"
+        f"sweep {base.name}: {len(points)} runs in {time.perf_counter() - start:.0f} s ({len(sizes)} vmapped ensembles{of})"
     ]
     for entry in summary:
         setting = ", ".join(f"{k}={entry[k]}" for k in group_keys) or "all"

@@ -21,8 +21,8 @@ from hmm.information import (
     optimal_loss,
     statistical_complexity,
 )
-from hmm.markov import markov_chain, markov_pool, pool_matrices
-from hmm.markov_sampling import DirichletMarkov, sample_markov_chains, sample_pool
+from hmm.markov import markov_chain, markov_pool, markov_pool_matrices, pool_matrices
+from hmm.markov_sampling import DirichletMarkov, draw_from_pool, pool_chain_cdf, sample_markov_chains, sample_pool
 from hmm.mixture import component_posterior, mixture, mixture_weights
 from hmm.msp import MixedStatePresentation, mixed_state_presentation
 from hmm.process import Process, from_matrices

@@ -74,6 +74,15 @@ def pool_matrices(vocab_size: int, alpha: float, num_chains: int, seed: int) -> 
     return rng.dirichlet(np.full(vocab_size, alpha), size=(num_chains, vocab_size))
 
 
+def markov_pool_matrices(process) -> np.ndarray:
+    """The chains `[M, V, V]` behind a `markov_pool` process (from its parameters), or a ProcessError."""
+    if getattr(process, "name", None) != "markov_pool" or not hasattr(process, "param_dict"):
+        name = getattr(process, "name", type(process).__name__)
+        raise ProcessError(f"process {name!r} is not a markov_pool process (a pool of Markov chains)")
+    p = process.param_dict
+    return pool_matrices(p["vocab_size"], p["alpha"], p["num_chains"], p["seed"])
+
+
 @register(
     "markov_pool",
     "A pool of Markov chains drawn once from a Dirichlet prior; each sequence uses one chain"

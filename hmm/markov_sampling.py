@@ -42,6 +42,30 @@ def sample_markov_chains(key, matrices_BxVxV, seq_len: int):
     return _sample_chains(key, jnp.asarray(matrices_BxVxV, jnp.float32), int(seq_len))
 
 
+def pool_chain_cdf(log_weights_M, size: int | None = None) -> np.ndarray:
+    """Cumulative chain probabilities `[size]` float32 (computed in float64), padded past M with the total:
+    padded chains get zero probability. Equal for equal weights whatever the padding."""
+    w = np.exp(np.asarray(log_weights_M, np.float64))
+    cdf = np.cumsum(w / w.sum())
+    size = len(cdf) if size is None else int(size)
+    if size < len(cdf):
+        raise ProcessError(f"size={size} is invalid: the pool has {len(cdf)} chains")
+    return np.concatenate([cdf, np.full(size - len(cdf), cdf[-1])]).astype(np.float32)
+
+
+def draw_from_pool(key, chain_cdf_M, matrices_MxVxV, batch_size: int, seq_len: int):
+    """Tokens `[B, L]` int32 and chain indices `[B]` from a pool given its chain CDF (`pool_chain_cdf`); jittable
+    and vmappable over the arrays. A chain whose probability is zero (e.g. padding) is never drawn: the index is
+    the first chain whose CDF exceeds the uniform draw, capped at the first chain that reaches the total."""
+    chain_key, token_key = jax.random.split(key)
+    cdf_M = jnp.asarray(chain_cdf_M, jnp.float32)
+    u_B = jax.random.uniform(chain_key, (int(batch_size),)) * cdf_M[-1]
+    last = jnp.argmax(cdf_M >= cdf_M[-1])
+    chain_B = jnp.minimum(jnp.sum(u_B[:, None] >= cdf_M[None, :], axis=-1), last).astype(jnp.int32)
+    matrices_BxVxV = jnp.asarray(matrices_MxVxV, jnp.float32)[chain_B]
+    return _sample_chains(token_key, matrices_BxVxV, int(seq_len)), chain_B
+
+
 def sample_pool(key, matrices_MxVxV, batch_size: int, seq_len: int, weights=None):
     """Sequences from a pool of chains: each draws chain m with probability `weights[m]` (default uniform).
 
@@ -49,10 +73,9 @@ def sample_pool(key, matrices_MxVxV, batch_size: int, seq_len: int, weights=None
     `markov_pool`, whose process this samples without building it.
     """
     _check_size("batch_size", batch_size)
+    _check_size("seq_len", seq_len)
     matrices, log_w = check_pool(matrices_MxVxV, weights)
-    chain_key, token_key = jax.random.split(key)
-    chain_B = jax.random.categorical(chain_key, jnp.asarray(log_w, jnp.float32), shape=(int(batch_size),))
-    return sample_markov_chains(token_key, jnp.asarray(matrices, jnp.float32)[chain_B], seq_len), chain_B
+    return draw_from_pool(key, pool_chain_cdf(log_w), matrices, batch_size, seq_len)
 
 
 DIRICHLET_PARAMS = dict(vocab_size=Param(3, 1, 1024, integer=True), alpha=Param(1.0, 0.0, 1e6, low_open=True))

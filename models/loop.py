@@ -160,7 +160,7 @@ def run(program: Program, checkpoint_dir=None, on_eval=None, progress: bool = Tr
                 tracker.add_losses(step, losses)
                 step += k
                 trained_steps += k
-                postfix.update(_postfix_train(losses, program.optimal_loss))
+                postfix.update(_postfix_train(losses, program.optimal_losses))
                 bar.set_postfix(postfix, refresh=False)
                 bar.update(k)
         wall = time.perf_counter() - t0
@@ -203,6 +203,6 @@ def _postfix_eval(rows) -> dict:
     return {"eval_rel": _span([r["eval/relative_loss"] for r in rows])}
 
 
-def _postfix_train(losses_ExK, optimal_loss: float) -> dict:
+def _postfix_train(losses_ExK, optimal_loss_E) -> dict:
     loss = losses_ExK.mean(axis=1)
-    return {"loss": _span(loss), "rel": _span(loss / optimal_loss)}
+    return {"loss": _span(loss), "rel": _span(loss / optimal_loss_E)}

@@ -13,25 +13,31 @@ from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from models.checkpoint import process_record
-from models.config import ModelConfig, TrainConfig
+from models.config import ConfigError, ModelConfig, TrainConfig
 from models.evaluation import EvalSet, build_eval_set, chunked, make_eval_fn, summarise
 from models.keys import RunKeys, run_keys
+from models.pool_source import stacked_pool_sources
 from models.sharding import AXIS, batch_sharding, check_batch, data_mesh, place, replicated
 from models.train_step import abstract_state, graphdef_of, init_params, make_train_steps, merge, state_from_params
 
 
 @dataclass(frozen=True)
 class Members:
-    """Ensemble members: member i trains with seed `seeds[i]` and peak rate `learning_rates[i]`."""
+    """Ensemble members: member i trains with seed `seeds[i]` and peak rate `learning_rates[i]`, on
+    `processes[i]` when given (pools of Markov chains, e.g. of different sizes), else on the program's process."""
 
     seeds: tuple
     learning_rates: tuple
+    processes: tuple | None = None
 
     def __len__(self):
         return len(self.seeds)
 
     def to_dict(self) -> dict:
-        return {"seeds": list(self.seeds), "learning_rates": list(self.learning_rates)}
+        out = {"seeds": list(self.seeds), "learning_rates": list(self.learning_rates)}
+        if self.processes is not None:
+            out["processes"] = [process_record(p) for p in self.processes]
+        return out
 
 
 _COMPILED: dict = {}
@@ -78,6 +84,16 @@ def resolve_microbatches(tc: TrainConfig, mesh) -> int:
     return 2 if auto and tc.batch_size % 2 == 0 else 1
 
 
+def check_stackable(eval_sets: list[EvalSet]) -> None:
+    """Members' evaluation sets must hold equally many sequences to run as one program."""
+    sizes = sorted({s.num_sequences for s in eval_sets})
+    if len(sizes) > 1:
+        raise ConfigError(
+            f"the members' evaluation sets hold different numbers of sequences ({sizes}): set "
+            "train.exact_eval_max_sequences=0 so every member is evaluated on train.eval_sequences sampled sequences"
+        )
+
+
 class Program:
     """Compiled pieces of one run (`members=None`) or of an ensemble."""
 
@@ -93,9 +109,13 @@ class Program:
         self._rep = replicated(self.mesh)
         self._data_keys = self._stacked(_key_data([k.data for k in self.keys]))
         self._lrs = self._stacked(np.asarray(lrs, np.float32))
+        pooled = self.ensemble and members.processes is not None
+        self.processes = list(members.processes) if pooled else [process] * len(self.keys)
+        sources = stacked_pool_sources(self.processes) if pooled else None
+        self._sources = jax.tree.map(lambda a: place(a, self._rep), sources)
         # Compiled functions depend on these, not on seeds, learning rates or bookkeeping fields.
         self._key = (
-            json.dumps(process_record(process), sort_keys=True),
+            json.dumps([process_record(p) for p in (self.processes if pooled else [process])], sort_keys=True),
             _config_key(mc),
             _config_key(tc, NOT_COMPILED),
             len(members) if self.ensemble else None,
@@ -133,20 +153,23 @@ class Program:
 
         def build():
             run = make_train_steps(self.process, self.mc, self.tc, k, batch_sharding(self.mesh), self.microbatches)
-            fn = self._vmap(lambda st, kd: run(st, jax.random.wrap_key_data(kd)), (0, 0))
+            fn = self._vmap(lambda st, kd, src: run(st, jax.random.wrap_key_data(kd), src), (0, 0, 0))
             return jax.jit(fn, donate_argnums=0)
 
-        state, losses = _compiled(("steps", k) + self._key, build)(state, self._data_keys)
+        state, losses = _compiled(("steps", k) + self._key, build)(state, self._data_keys, self._sources)
         return state, np.asarray(jax.device_get(losses))
 
     # -- evaluation --------------------------------------------------------------------------
     def _build_eval(self):
-        make = lambda keys: build_eval_set(
-            self.process, self.mc, keys.eval, self.tc.exact_eval_max_sequences, self.tc.eval_sequences
+        make = lambda keys, process: build_eval_set(
+            process, self.mc, keys.eval, self.tc.exact_eval_max_sequences, self.tc.eval_sequences
         )
-        first = make(self.keys[0])
-        shared = first.exact or not self.ensemble
-        self.eval_sets: list[EvalSet] = [first] * len(self.keys) if shared else [make(k) for k in self.keys]
+        first = make(self.keys[0], self.processes[0])
+        shared = not self.ensemble or (first.exact and self._sources is None)
+        self.eval_sets: list[EvalSet] = (
+            [first] * len(self.keys) if shared else [make(k, p) for k, p in zip(self.keys, self.processes)]
+        )
+        check_stackable(self.eval_sets)
         n = self.mesh.devices.size * self.microbatches
         arrays = [chunked(s, multiple=n) for s in ([first] if shared else self.eval_sets)]
         lead = () if shared else (None,)
@@ -165,8 +188,9 @@ class Program:
         return [summarise(c, k, s) for c, k, s in zip(ce, kl, self.eval_sets)]
 
     @property
-    def optimal_loss(self) -> float:
-        return self.eval_sets[0].optimal_loss
+    def optimal_losses(self) -> np.ndarray:
+        """Each member's optimal loss `[E]` (its own process's)."""
+        return np.array([s.optimal_loss for s in self.eval_sets])
 
     def member_params(self, state, i: int):
         """Parameters of member i (the whole state's for a single run)."""

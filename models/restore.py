@@ -49,4 +49,5 @@ def load_checkpoint(checkpoint_dir, step: int | None = None, member: int | None 
         state = store.restore_state(step, abstract)
     params = jax.tree.map(lambda a: a[member], state.params) if members else state.params
     metrics = meta["metrics"][member] if members else meta["metrics"][0]
-    return Checkpoint(merge(graphdef_of(mc), params), step, mc, tc, meta["process"], metrics, member)
+    process = members.processes[member] if members and members.processes else meta["process"]
+    return Checkpoint(merge(graphdef_of(mc), params), step, mc, tc, process, metrics, member)

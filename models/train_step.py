@@ -14,6 +14,7 @@ from flax import nnx
 from models.config import ModelConfig, TrainConfig
 from models.data import cross_entropy, sample_batch, split_batch
 from models.optim import make_optimizer
+from models.pool_source import training_source
 from models.transformer import Transformer
 
 
@@ -60,18 +61,22 @@ def batch_loss(params, graphdef, inputs_BxL, targets_BxL, microbatches: int = 1)
 def make_train_steps(
     process, cfg: ModelConfig, tc: TrainConfig, num_steps: int, batch_sharding=None, microbatches: int = 1
 ):
-    """`run(state, data_key) -> (state, losses[num_steps])`: `num_steps` steps under `lax.scan`.
+    """`run(state, data_key, source=None) -> (state, losses[num_steps])`: `num_steps` steps under `lax.scan`.
 
-    Step s draws its batch from `fold_in(data_key, s)`, so the result does not depend on how the
-    steps are grouped into calls.
+    Batches come from `source` when given (a pytree data source such as `PoolSource`, so members of an
+    ensemble can each pass their own), else from `training_source(process)`. Step s draws its batch from
+    `fold_in(data_key, s)`, so the result does not depend on how the steps are grouped into calls.
     """
     graphdef = graphdef_of(cfg)
     tx = make_optimizer(tc)
+    default_source = training_source(process) if process is not None else None
 
-    def run(state: TrainState, data_key):
+    def run(state: TrainState, data_key, source=None):
+        source = default_source if source is None else source
+
         def step(state: TrainState, _):
             key = jax.random.fold_in(data_key, state.step)
-            inputs_BxL, targets_BxL = sample_batch(process, key, tc.batch_size, cfg)
+            inputs_BxL, targets_BxL = sample_batch(source, key, tc.batch_size, cfg)
             if batch_sharding is not None:
                 inputs_BxL = jax.lax.with_sharding_constraint(inputs_BxL, batch_sharding)
                 targets_BxL = jax.lax.with_sharding_constraint(targets_BxL, batch_sharding)

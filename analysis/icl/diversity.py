@@ -18,8 +18,11 @@ def pool_spec(process) -> dict:
         name = getattr(process, "name", type(process).__name__)
         raise hmm.ProcessError(f"icl-diversity needs runs trained on a markov_pool process, got {name!r}")
     p = process.param_dict
-    matrices = hmm.pool_matrices(p["vocab_size"], p["alpha"], p["num_chains"], p["seed"])
-    return {"matrices": matrices, "alpha": float(p["alpha"]), "vocab_size": int(p["vocab_size"])}
+    return {
+        "matrices": hmm.markov_pool_matrices(process),
+        "alpha": float(p["alpha"]),
+        "vocab_size": int(p["vocab_size"]),
+    }
 
 
 def held_out_tokens(spec: dict, which: str, key, num_sequences: int, length: int) -> np.ndarray:
