@@ -43,6 +43,8 @@ class ProbeSettings:
     batch_size: int = 4
     seed: int = 0
     patching: bool = False  # activation patching between sequences of different last belief, per layer
+    steering: bool = False  # belief steering at the last symbol, per layer, with random-direction controls
+    steering_pairs: int = 16  # sequences steered (each toward the farthest last belief among all sequences)
 
     def __post_init__(self):
         for name, low in (
@@ -55,6 +57,7 @@ class ProbeSettings:
             ("tuned_steps", 0),
             ("batch_size", 1),
             ("seed", 0),
+            ("steering_pairs", 1),
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -76,8 +79,13 @@ class ProbeSettings:
             isinstance(self.symbols, str) or not all(isinstance(s, str) and s for s in self.symbols)
         ):
             raise ConfigError(f"probe-llm --symbols={self.symbols!r} is invalid: a list of non-empty strings")
-        if not isinstance(self.patching, bool):
-            raise ConfigError(f"probe-llm --patching={self.patching!r} is invalid: true or false")
+        for name in ("patching", "steering"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"probe-llm --{name}={getattr(self, name)!r} is invalid: true or false")
+        if self.steering_pairs > self.sequences:
+            raise ConfigError(
+                f"probe-llm --steering-pairs={self.steering_pairs} is invalid: at most --sequences={self.sequences}"
+            )
         if not isinstance(self.separator, str):
             raise ConfigError(f"probe-llm --separator={self.separator!r} is invalid: a string")
 
@@ -278,6 +286,14 @@ def run_probe(settings: ProbeSettings, out_dir: Path, progress: bool = True) -> 
         patching["layers"] = list(range(len(lens)))
         seconds["patching"] = time.perf_counter() - t0
 
+    steering = None
+    if settings.steering:
+        t0 = time.perf_counter()
+        steering = _steering(
+            model, ids, int(positions[-1]), symbols.ids, lens, trained.resid, regression, seqs, fold_N, settings
+        )
+        seconds["steering"] = time.perf_counter() - t0
+
     predictions = {"trained": regression, "permuted": regression_permuted}
     result = {
         "schema": "belieflab.probe_llm/1",
@@ -323,6 +339,7 @@ def run_probe(settings: ProbeSettings, out_dir: Path, progress: bool = True) -> 
         "baselines": baselines,
         "lenses": lenses,
         **({} if patching is None else {"patching": patching}),
+        **({} if steering is None else {"steering": steering}),
     }
     result["summary"] = _summary(regression, regression_permuted, baselines, in_context)
     t0 = time.perf_counter()
@@ -333,5 +350,33 @@ def run_probe(settings: ProbeSettings, out_dir: Path, progress: bool = True) -> 
     return result
 
 
+def _steering(model, ids, position: int, symbol_ids, sites, resid: dict, regression: dict, seqs, fold_N, settings):
+    """Belief steering at `position` at every site of `sites`, with decoders cross-fitted over the probe's folds."""
+    from analysis.llm_beliefs.regression import site_regression
+    from analysis.llm_beliefs.steering import fold_decoders, steer_sites
+    from models.keys import numpy_rng
+
+    y = seqs.rows(seqs.beliefs_NxTxS)
+    decoders = {}
+    for site in sites:
+        fit = regression.get(site) or site_regression(resid[site], y, fold_N)
+        decoders[site] = fold_decoders(resid[site], y, fold_N, fit["fold_fits"], fit["cv"]["r2"])
+    out = steer_sites(
+        model,
+        ids,
+        position,
+        symbol_ids,
+        sites,
+        decoders,
+        fold_N.reshape(seqs.shape)[:, 0],
+        seqs.beliefs_NxTxS[:, -1],
+        seqs.bayes_NxTxV[:, -1],
+        numpy_rng(settings.seed, "llm_steering"),
+        sources=np.arange(settings.steering_pairs),
+        batch_size=settings.batch_size,
+    )
+    return out | {"layers": list(range(len(sites))), "position": position, "decoders": "cross-fitted over folds"}
+
+
 def _plain_fit(fit: dict) -> dict:
-    return {k: v for k, v in fit.items() if k != "heldout_NxC"}
+    return {k: v for k, v in fit.items() if k not in ("heldout_NxC", "fold_fits")}
