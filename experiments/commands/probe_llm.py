@@ -20,7 +20,7 @@ OPTIONS = (  # flag, type, help
     ("--tuned-steps", int, "tuned-lens training steps, 0 for none (default 100)"),
     ("--batch-size", int, "sequences per forward pass (default 4)"),
     ("--seed", int, "seed (default 0)"),
-    ("--steering-pairs", int, "with --steering: sequences steered (default 16)"),
+    ("--steering-pairs", int, "with --steering: sequences steered (default 16, or all if fewer)"),
 )
 
 

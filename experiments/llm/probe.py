@@ -17,6 +17,7 @@ import numpy as np
 from models.config import ConfigError
 
 SITE_CHOICES = ("layers", "all")
+DEFAULT_STEERING_PAIRS = 16
 ENTROPY_RATE_DEPTH = 10  # Mess3: h(10) and h(12) agree to 2e-6 nats; deeper trees cost seconds
 
 
@@ -44,7 +45,7 @@ class ProbeSettings:
     seed: int = 0
     patching: bool = False  # activation patching between sequences of different last belief, per layer
     steering: bool = False  # belief steering at the last symbol, per layer, with random-direction controls
-    steering_pairs: int = 16  # sequences steered (each toward the farthest last belief among all sequences)
+    steering_pairs: int | None = None  # sequences steered (None: 16, or all if fewer), each toward the farthest belief
 
     def __post_init__(self):
         for name, low in (
@@ -57,7 +58,6 @@ class ProbeSettings:
             ("tuned_steps", 0),
             ("batch_size", 1),
             ("seed", 0),
-            ("steering_pairs", 1),
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -82,7 +82,11 @@ class ProbeSettings:
         for name in ("patching", "steering"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"probe-llm --{name}={getattr(self, name)!r} is invalid: true or false")
-        if self.steering_pairs > self.sequences:
+        if self.steering_pairs is not None and (
+            isinstance(self.steering_pairs, bool) or not isinstance(self.steering_pairs, int) or self.steering_pairs < 1
+        ):
+            raise ConfigError(f"probe-llm --steering-pairs={self.steering_pairs!r} is invalid: an integer >= 1")
+        if (self.steering_pairs or 0) > self.sequences:
             raise ConfigError(
                 f"probe-llm --steering-pairs={self.steering_pairs} is invalid: at most --sequences={self.sequences}"
             )
@@ -372,7 +376,7 @@ def _steering(model, ids, position: int, symbol_ids, sites, resid: dict, regress
         seqs.beliefs_NxTxS[:, -1],
         seqs.bayes_NxTxV[:, -1],
         numpy_rng(settings.seed, "llm_steering"),
-        sources=np.arange(settings.steering_pairs),
+        sources=np.arange(settings.steering_pairs or min(DEFAULT_STEERING_PAIRS, settings.sequences)),
         batch_size=settings.batch_size,
     )
     return out | {"layers": list(range(len(sites))), "position": position, "decoders": "cross-fitted over folds"}
