@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from matplotlib.ticker import MaxNLocator
 
 from analysis.atomic import atomic_write_text, plain, write_json
 from analysis.figures.canvas import new_figure, save_figure
@@ -185,6 +186,7 @@ def _steering_figure(result: dict, path: Path):
             ax.plot(steering["layers"], steering[key][kind], style, ms=3, color=colour, label=label)
         ax.axhline(steering[key]["unsteered"][0], color="0.3", ls="--", lw=1, label="unsteered")
         ax.set_yscale("log")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("layer steered (block input; last = final residual)")
         ax.set_ylabel(f"KL(Bayes of the {belief} belief ‖ model), nats")
     ax.legend(fontsize=7)
