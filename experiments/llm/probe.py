@@ -86,6 +86,8 @@ class ProbeSettings:
             isinstance(self.steering_pairs, bool) or not isinstance(self.steering_pairs, int) or self.steering_pairs < 1
         ):
             raise ConfigError(f"probe-llm --steering-pairs={self.steering_pairs!r} is invalid: an integer >= 1")
+        if self.steering_pairs is not None and not self.steering:
+            raise ConfigError(f"probe-llm --steering-pairs={self.steering_pairs} is invalid without --steering")
         if (self.steering_pairs or 0) > self.sequences:
             raise ConfigError(
                 f"probe-llm --steering-pairs={self.steering_pairs} is invalid: at most --sequences={self.sequences}"

@@ -97,7 +97,8 @@ def test_in_context_kl_recomputed_from_the_models_logits(run):
         (["--symbols", "A", "B"], "the process has 3 tokens, so give exactly 3 symbols"),
         (["--sites", "some"], "probe-llm --sites='some' is invalid"),
         (["--process", "mess4"], "mess4"),
-        (["--steering-pairs", "9"], "probe-llm --steering-pairs=9 is invalid: at most --sequences=8"),
+        (["--steering", "--steering-pairs", "9"], "probe-llm --steering-pairs=9 is invalid: at most --sequences=8"),
+        (["--steering-pairs", "2"], "probe-llm --steering-pairs=2 is invalid without --steering"),
     ],
 )
 def test_bad_inputs_fail_in_one_line_before_loading(run, tmp_path, capsys, extra, message):
