@@ -118,6 +118,8 @@ def _summary(sites, a, b, beliefs, bayes, unsteered, log_q, steps, h, decoders) 
     return {
         "sites": list(sites),
         "pairs": int(len(a)),
+        "sources": a.tolist(),
+        "targets": b.tolist(),
         "kinds": list(KINDS),
         "target_belief_l1": float(np.abs(beliefs[a] - beliefs[b]).sum(-1).mean()),
         "decoder_cv_r2": [float(decoders[s][0].belief_r2) for s in sites],

@@ -296,7 +296,7 @@ def run_probe(settings: ProbeSettings, out_dir: Path, progress: bool = True) -> 
     if settings.steering:
         t0 = time.perf_counter()
         steering = _steering(
-            model, ids, int(positions[-1]), symbols.ids, lens, trained.resid, regression, seqs, fold_N, settings
+            model, ids, int(positions[-1]), symbols.ids, lens, trained, regression, seqs, fold_N, settings
         )
         seconds["steering"] = time.perf_counter() - t0
 
@@ -356,13 +356,15 @@ def run_probe(settings: ProbeSettings, out_dir: Path, progress: bool = True) -> 
     return result
 
 
-def _steering(model, ids, position: int, symbol_ids, sites, resid: dict, regression: dict, seqs, fold_N, settings):
-    """Belief steering at `position` at every site of `sites`, with decoders cross-fitted over the probe's folds."""
+def _steering(model, ids, position: int, symbol_ids, sites, trained, regression: dict, seqs, fold_N, settings):
+    """Belief steering at `position` at every site of `sites`, with decoders cross-fitted over the probe's folds;
+    `kl_target_reachable`: the targets' own runs' mean KL(Bayes_target ‖ model), what perfect steering would give."""
+    from analysis.llm_beliefs.in_context import kl_rows
     from analysis.llm_beliefs.regression import site_regression
     from analysis.llm_beliefs.steering import fold_decoders, steer_sites
     from models.keys import numpy_rng
 
-    y = seqs.rows(seqs.beliefs_NxTxS)
+    y, resid = seqs.rows(seqs.beliefs_NxTxS), trained.resid
     decoders = {}
     for site in sites:
         fit = regression.get(site) or site_regression(resid[site], y, fold_N)
@@ -381,7 +383,14 @@ def _steering(model, ids, position: int, symbol_ids, sites, resid: dict, regress
         sources=np.arange(settings.steering_pairs or min(DEFAULT_STEERING_PAIRS, settings.sequences)),
         batch_size=settings.batch_size,
     )
-    return out | {"layers": list(range(len(sites))), "position": position, "decoders": "cross-fitted over folds"}
+    b = np.asarray(out["targets"])
+    reachable = kl_rows(seqs.bayes_NxTxV[b, -1], np.exp(trained.log_q_NxTxV[b, -1])).mean()
+    return out | {
+        "layers": list(range(len(sites))),
+        "position": position,
+        "decoders": "cross-fitted over folds",
+        "kl_target_reachable": float(reachable),
+    }
 
 
 def _plain_fit(fit: dict) -> dict:

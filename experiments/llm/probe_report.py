@@ -34,7 +34,7 @@ CAPTIONS = {
     "of the sequence farthest from the source's, along the belief decoder (minimum-norm step) or the encoder "
     "(activation change that goes with that belief change), each beside a random direction of the same norm. Left: "
     "KL(Bayes of the target belief ‖ steered next-symbol distribution), nats; right: KL to the source belief's Bayes "
-    "prediction. Dashed: unsteered.",
+    "prediction. Dashed: unsteered; dotted: the target sequences' own runs (what perfect steering would reach).",
 }
 
 STEERING_STYLES = {  # kind: (colour, line style, label)
@@ -185,11 +185,13 @@ def _steering_figure(result: dict, path: Path):
         for kind, (colour, style, label) in STEERING_STYLES.items():
             ax.plot(steering["layers"], steering[key][kind], style, ms=3, color=colour, label=label)
         ax.axhline(steering[key]["unsteered"][0], color="0.3", ls="--", lw=1, label="unsteered")
+        if key == "kl_target" and "kl_target_reachable" in steering:
+            ax.axhline(steering["kl_target_reachable"], color="0.3", ls=":", lw=1, label="the target's own run")
         ax.set_yscale("log")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("layer steered (block input; last = final residual)")
         ax.set_ylabel(f"KL(Bayes of the {belief} belief ‖ model), nats")
-    ax.legend(fontsize=7)
+        ax.legend(fontsize=7)
     save_figure(fig, path)
 
 
@@ -241,7 +243,13 @@ def _steering_note(steering: dict) -> str:
         f"{steering['target_belief_l1']:.3f}); decoders {steering['decoders']} (a source's step comes from the fit "
         f"that never saw its sequence). Unsteered: mean KL(Bayes_target ‖ model) "
         f"{steering['kl_target']['unsteered'][0]:.4f} nats, KL(Bayes_source ‖ model) "
-        f"{steering['kl_source']['unsteered'][0]:.4f} nats. KLs in nats over the symbols (renormalised)."
+        f"{steering['kl_source']['unsteered'][0]:.4f} nats"
+        + (
+            f"; the targets' own runs: KL(Bayes_target ‖ model_target) {steering['kl_target_reachable']:.4f} nats"
+            if "kl_target_reachable" in steering
+            else ""
+        )
+        + ". KLs in nats over the symbols (renormalised)."
     )
 
 

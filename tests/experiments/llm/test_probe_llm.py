@@ -204,11 +204,14 @@ def test_steering_section_figure_and_table(run, tmp_path, capsys):
     ids = np.array([tokenizer.encode(s).ids[0] for s in "ABC"])
     comma = tokenizer.encode(",").ids[0]
     rendered = np.stack([ids[seqs.tokens_NxT], np.full(seqs.tokens_NxT.shape, comma)], -1).reshape(4, 20)
-    logits = np.asarray(model(rendered[:3])[0], np.float64)[:, 19][:, ids]
+    logits = np.asarray(model(rendered)[0], np.float64)[:, 19][:, ids]
     q = np.exp(logits - logits.max(-1, keepdims=True))
     q /= q.sum(-1, keepdims=True)
-    kl_target = np.sum(bayes[far] * np.log(bayes[far] / q), -1).mean()
+    assert steering["sources"] == [0, 1, 2] and steering["targets"] == far
+    kl_target = np.sum(bayes[far] * np.log(bayes[far] / q[:3]), -1).mean()
     assert steering["kl_target"]["unsteered"] == pytest.approx([kl_target] * (L + 1), rel=1e-4)
+    reachable = np.sum(bayes[far] * np.log(bayes[far] / q[far]), -1).mean()
+    assert steering["kl_target_reachable"] == pytest.approx(reachable, rel=1e-4)
     for kind, control in (("belief", "random"), ("encoder", "random_encoder")):
         np.testing.assert_allclose(steering["step_norm"][control], steering["step_norm"][kind], rtol=1e-9)
     assert all(np.isfinite(steering["kl_target"][k]).all() for k in steering["kinds"])
