@@ -37,7 +37,8 @@ ANALYSIS_PURPOSES = {
     "fv_random": 52,  # lens-llm, function-vectors
     "llm_sequences": 40,
     "llm_folds": 41,
-    "llm_permuted_weights": 42,  # probe-llm (never in one run with lens-llm)
+    "llm_permuted_weights": 42,
+    "llm_steering": 43,  # probe-llm (never in one run with lens-llm)
     "icl_samples": 40,
     "icl_pool": 41,
     "icl_prior": 42,  # the icl stage and icl-diversity of toy runs

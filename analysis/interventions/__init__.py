@@ -7,7 +7,14 @@ from analysis.interventions.forward import check_sites, default_sites, forward, 
 from analysis.interventions.pairs import Pairs, draw_pairs
 from analysis.interventions.patching import MODES, carry_forward, fraction_closed, patched_log_probs, patching
 from analysis.interventions.run import interventions
-from analysis.interventions.steering import KINDS, belief_step, encoder_step, next_token_step, steering
+from analysis.interventions.steering import (
+    KINDS,
+    belief_step,
+    encoder_step,
+    next_token_step,
+    steering,
+    steps_toward,
+)
 from analysis.interventions.truth import bayes_prediction, check_belief, continue_beliefs, kl
 
 __all__ = [
@@ -34,4 +41,5 @@ __all__ = [
     "patching",
     "residual_stream",
     "steering",
+    "steps_toward",
 ]

@@ -48,6 +48,23 @@ def random_step(norms_N, dim: int, rng) -> np.ndarray:
     return z / np.linalg.norm(z, axis=1, keepdims=True) * np.asarray(norms_N)[:, None]
 
 
+def steps_toward(decoder: SiteDecoder, h_NxD, targets_NxS, rng, process=None, kinds=KINDS) -> dict:
+    """`{kind: step [N, D]}` moving activations `h` toward the target beliefs: the decoder's step, the encoder's
+    step, each with a random step of the same norm per row (`random`, `random_encoder`), and with `process` the
+    step along the next-token decoder toward the targets' Bayes prediction. Random draws come in `KINDS` order."""
+    h = np.asarray(h_NxD, np.float64)
+    steps = {"belief": belief_step(decoder, h, targets_NxS)}
+    if "random" in kinds:
+        steps["random"] = random_step(np.linalg.norm(steps["belief"], axis=1), h.shape[1], rng)
+    if "next_token" in kinds:
+        steps["next_token"] = next_token_step(decoder, h, bayes_prediction(process, targets_NxS))
+    if "encoder" in kinds or "random_encoder" in kinds:
+        steps["encoder"] = encoder_step(decoder, h, targets_NxS)
+    if "random_encoder" in kinds:
+        steps["random_encoder"] = random_step(np.linalg.norm(steps["encoder"], axis=1), h.shape[1], rng)
+    return {k: steps[k] for k in kinds}
+
+
 def steered_outputs(
     model,
     tokens_PxL,
@@ -66,12 +83,7 @@ def steered_outputs(
     P, L = tokens_PxL.shape
     rows = np.arange(P)
     h = base_acts[site][rows, positions_P].astype(np.float64)
-    dec = decoders[site]
-    steps = {"belief": belief_step(dec, h, targets_PxS)}
-    steps["random"] = random_step(np.linalg.norm(steps["belief"], axis=1), h.shape[1], rng)
-    steps["next_token"] = next_token_step(dec, h, bayes_prediction(process, targets_PxS))
-    steps["encoder"] = encoder_step(dec, h, targets_PxS)
-    steps["random_encoder"] = random_step(np.linalg.norm(steps["encoder"], axis=1), h.shape[1], rng)
+    steps = steps_toward(decoders[site], h, targets_PxS, rng, process)
     run = forward(model, readout)
     K = len(KINDS)
     log_probs = {k: np.empty((P, 0)) for k in KINDS}

@@ -5,7 +5,8 @@ baselines, the prediction-only ceiling, a weight-permuted control), and lenses s
 Pieces: `symbol_map` (symbols.py), `sample_sequences` (sequences.py), `read_model` (forward.py),
 `ngram_predictions` / `kl_curve` (in_context.py), `site_regression` / `sequence_folds` (regression.py),
 `token_history` / `ceiling` (baselines.py), `permuted_weights` (permuted.py), `lenses_against_bayes` (lens.py),
-`patch_sites` (patching.py: activation patching between sequences of different belief).
+`patch_sites` (patching.py: activation patching between sequences of different belief), `steer_sites` /
+`fold_decoders` (steering.py: belief steering with the toy models' steps, decoders cross-fitted over folds).
 The pipeline that wires them is `experiments.llm.probe`.
 """
 
@@ -17,6 +18,7 @@ from analysis.llm_beliefs.patching import closed_fraction, patch_sites, patching
 from analysis.llm_beliefs.permuted import permuted_weights
 from analysis.llm_beliefs.regression import bucket_regressions, position_buckets, sequence_folds, site_regression
 from analysis.llm_beliefs.sequences import ProcessSequences, sample_sequences
+from analysis.llm_beliefs.steering import fold_decoders, steer_sites
 from analysis.llm_beliefs.symbols import DEFAULT_SYMBOLS, SymbolError, SymbolMap, symbol_map
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "ceiling",
     "closed_fraction",
     "estimator_curves",
+    "fold_decoders",
     "kl_curve",
     "kl_rows",
     "lenses_against_bayes",
@@ -42,6 +45,7 @@ __all__ = [
     "sample_sequences",
     "sequence_folds",
     "site_regression",
+    "steer_sites",
     "symbol_map",
     "symbol_readout",
     "token_history",

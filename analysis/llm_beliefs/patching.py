@@ -38,7 +38,9 @@ def closed_fraction(before_P, after_P, reachable_P) -> float:
     return 0.0 if abs(gap) <= ZERO_GAP else float(np.sum(np.asarray(before_P) - np.asarray(after_P)) / gap)
 
 
-def _last_log_q(model, ids_BxL, position: int, symbol_ids_V, replace=None) -> np.ndarray:
+def last_log_q(model, ids_BxL, position: int, symbol_ids_V, replace=None) -> np.ndarray:
+    """`[B, V]` float64: the next-symbol log-probabilities at `position` (renormalised over the symbols), with
+    `replace` substituted into the forward pass."""
     logits, _ = model(ids_BxL, replace=replace)
     log_q, _ = symbol_log_probs(logits[:, position], np.asarray(symbol_ids_V))
     return np.asarray(log_q, np.float64)
@@ -51,7 +53,7 @@ def _patched_log_q(model, ids_NxL, resid_NxLxD, site, a, src, position, mode, sy
         patched = resid_NxLxD[rows_a].copy()
         span = slice(0, position + 1) if mode == "all" else slice(position, position + 1)
         patched[:, span] = resid_NxLxD[rows_src][:, span]
-        out.append(_last_log_q(model, ids_NxL[rows_a], position, symbol_ids_V, {site: patched}))
+        out.append(last_log_q(model, ids_NxL[rows_a], position, symbol_ids_V, {site: patched}))
     return np.concatenate(out)
 
 

@@ -5,7 +5,7 @@ import numpy as np
 
 from analysis.ladder.nested_cv import fold_layout
 from analysis.regression.crossval import cv_summary, fold_fits, fold_means, out_of_fold
-from analysis.regression.fit import RCOND, solve
+from analysis.regression.fit import RCOND, AffineFit, solve
 from analysis.regression.folds import group_folds
 from analysis.regression.heldout_null import heldout_shuffle_r2
 from analysis.regression.metrics import regression_metrics
@@ -23,8 +23,8 @@ def site_regression(
     acts_NxD, y_NxC, fold_N, num_shuffles: int = 0, num_cv_shuffles: int = 0, seed: int = 0, rcond: float = RCOND
 ) -> dict:
     """One site's affine map onto `y` with uniform row weights: in-sample metrics, held-out R^2 (each row
-    predicted by the fit that left its sequence's fold out), optional nulls, and the out-of-fold predictions
-    `heldout_NxC` in the caller's row order."""
+    predicted by the fit that left its sequence's fold out), optional nulls, the out-of-fold predictions
+    `heldout_NxC` in the caller's row order, and `fold_fits`: fold f's fit (leaving it out) on raw activations."""
     order, starts = fold_layout(fold_N)
     y = np.asarray(y_NxC, np.float64)[order]
     w = np.ones(len(order))
@@ -58,6 +58,7 @@ def site_regression(
     in_order = np.empty_like(heldout)
     in_order[order] = heldout
     out["heldout_NxC"] = in_order
+    out["fold_fits"] = [AffineFit(*d.raw_coefficients(f.idx, f.beta_DxC, f.intercept_C), f.rank) for f in fits]
     return out
 
 

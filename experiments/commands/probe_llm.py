@@ -20,6 +20,7 @@ OPTIONS = (  # flag, type, help
     ("--tuned-steps", int, "tuned-lens training steps, 0 for none (default 100)"),
     ("--batch-size", int, "sequences per forward pass (default 4)"),
     ("--seed", int, "seed (default 0)"),
+    ("--steering-pairs", int, "with --steering: sequences steered (default 16, or all if fewer)"),
 )
 
 
@@ -45,6 +46,13 @@ def add_parser(sub):
         action="store_true",
         default=argparse.SUPPRESS,
         help="also patch each layer's residual between sequences of different last belief (adds forward passes)",
+    )
+    p.add_argument(
+        "--steering",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="also steer each layer's residual at the last symbol toward another sequence's belief (decoder and "
+        "encoder steps, same-norm random controls); adds 4 forward passes per layer and steered sequence",
     )
     p.add_argument("--output-dir", default=None, help="run directory (default runs/probe-llm-<model>-<process>)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -85,4 +93,12 @@ def run(args):
             + " ".join(f"{v:.2f}" for v in modes["last"]["far"])
             + "; same-belief control (last position) "
             + " ".join(f"{v:.2f}" for v in modes["last"]["control"])
+        )
+    if "steering" in result:
+        removed = result["steering"]["removed"]
+        print(
+            "steering: fraction of KL(Bayes_target || unsteered) removed per layer, decoder step "
+            + " ".join("-" if v is None else f"{v:.2f}" for v in removed["belief"])
+            + "; same-norm random "
+            + " ".join("-" if v is None else f"{v:.2f}" for v in removed["random"])
         )

@@ -17,6 +17,7 @@ import numpy as np
 from models.config import ConfigError
 
 SITE_CHOICES = ("layers", "all")
+DEFAULT_STEERING_PAIRS = 16
 ENTROPY_RATE_DEPTH = 10  # Mess3: h(10) and h(12) agree to 2e-6 nats; deeper trees cost seconds
 
 
@@ -43,6 +44,8 @@ class ProbeSettings:
     batch_size: int = 4
     seed: int = 0
     patching: bool = False  # activation patching between sequences of different last belief, per layer
+    steering: bool = False  # belief steering at the last symbol, per layer, with random-direction controls
+    steering_pairs: int | None = None  # sequences steered (None: 16, or all if fewer), each toward the farthest belief
 
     def __post_init__(self):
         for name, low in (
@@ -76,8 +79,19 @@ class ProbeSettings:
             isinstance(self.symbols, str) or not all(isinstance(s, str) and s for s in self.symbols)
         ):
             raise ConfigError(f"probe-llm --symbols={self.symbols!r} is invalid: a list of non-empty strings")
-        if not isinstance(self.patching, bool):
-            raise ConfigError(f"probe-llm --patching={self.patching!r} is invalid: true or false")
+        for name in ("patching", "steering"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"probe-llm --{name}={getattr(self, name)!r} is invalid: true or false")
+        if self.steering_pairs is not None and (
+            isinstance(self.steering_pairs, bool) or not isinstance(self.steering_pairs, int) or self.steering_pairs < 1
+        ):
+            raise ConfigError(f"probe-llm --steering-pairs={self.steering_pairs!r} is invalid: an integer >= 1")
+        if self.steering_pairs is not None and not self.steering:
+            raise ConfigError(f"probe-llm --steering-pairs={self.steering_pairs} is invalid without --steering")
+        if (self.steering_pairs or 0) > self.sequences:
+            raise ConfigError(
+                f"probe-llm --steering-pairs={self.steering_pairs} is invalid: at most --sequences={self.sequences}"
+            )
         if not isinstance(self.separator, str):
             raise ConfigError(f"probe-llm --separator={self.separator!r} is invalid: a string")
 
@@ -281,6 +295,14 @@ def run_probe(settings: ProbeSettings, out_dir: Path, progress: bool = True, com
         patching["layers"] = list(range(len(lens)))
         seconds["patching"] = time.perf_counter() - t0
 
+    steering = None
+    if settings.steering:
+        t0 = time.perf_counter()
+        steering = _steering(
+            model, ids, int(positions[-1]), symbols.ids, lens, trained, regression, seqs, fold_N, settings
+        )
+        seconds["steering"] = time.perf_counter() - t0
+
     predictions = {"trained": regression, "permuted": regression_permuted}
     result = {
         "schema": "belieflab.probe_llm/1",
@@ -326,6 +348,7 @@ def run_probe(settings: ProbeSettings, out_dir: Path, progress: bool = True, com
         "baselines": baselines,
         "lenses": lenses,
         **({} if patching is None else {"patching": patching}),
+        **({} if steering is None else {"steering": steering}),
     }
     result["summary"] = _summary(regression, regression_permuted, baselines, in_context)
     t0 = time.perf_counter()
@@ -339,5 +362,42 @@ def run_probe(settings: ProbeSettings, out_dir: Path, progress: bool = True, com
     return result
 
 
+def _steering(model, ids, position: int, symbol_ids, sites, trained, regression: dict, seqs, fold_N, settings):
+    """Belief steering at `position` at every site of `sites`, with decoders cross-fitted over the probe's folds;
+    `kl_target_reachable`: the targets' own runs' mean KL(Bayes_target ‖ model), what perfect steering would give."""
+    from analysis.llm_beliefs.in_context import kl_rows
+    from analysis.llm_beliefs.regression import site_regression
+    from analysis.llm_beliefs.steering import fold_decoders, steer_sites
+    from models.keys import numpy_rng
+
+    y, resid = seqs.rows(seqs.beliefs_NxTxS), trained.resid
+    decoders = {}
+    for site in sites:
+        fit = regression.get(site) or site_regression(resid[site], y, fold_N)
+        decoders[site] = fold_decoders(resid[site], y, fold_N, fit["fold_fits"], fit["cv"]["r2"])
+    out = steer_sites(
+        model,
+        ids,
+        position,
+        symbol_ids,
+        sites,
+        decoders,
+        fold_N.reshape(seqs.shape)[:, 0],
+        seqs.beliefs_NxTxS[:, -1],
+        seqs.bayes_NxTxV[:, -1],
+        numpy_rng(settings.seed, "llm_steering"),
+        sources=np.arange(settings.steering_pairs or min(DEFAULT_STEERING_PAIRS, settings.sequences)),
+        batch_size=settings.batch_size,
+    )
+    b = np.asarray(out["targets"])
+    reachable = kl_rows(seqs.bayes_NxTxV[b, -1], np.exp(trained.log_q_NxTxV[b, -1])).mean()
+    return out | {
+        "layers": list(range(len(sites))),
+        "position": position,
+        "decoders": "cross-fitted over folds",
+        "kl_target_reachable": float(reachable),
+    }
+
+
 def _plain_fit(fit: dict) -> dict:
-    return {k: v for k, v in fit.items() if k != "heldout_NxC"}
+    return {k: v for k, v in fit.items() if k not in ("heldout_NxC", "fold_fits")}

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from matplotlib.ticker import MaxNLocator
 
 from analysis.atomic import atomic_write_text, plain, write_json
 from analysis.figures.canvas import new_figure, save_figure
@@ -29,6 +30,18 @@ CAPTIONS = {
     "sequence whose last belief is farthest from A's), at every position up to the last (solid) or at the last "
     "only (dotted); the fraction of the gap KL(Bayes_B ‖ model_A) − KL(Bayes_B ‖ model_B) the patch closes, summed "
     "over pairs. Grey: the control, patched from the sequence whose last belief is nearest A's (0 = a zero gap).",
+    "steering": "Belief steering at the last symbol: the residual entering each layer moved toward the last belief "
+    "of the sequence farthest from the source's, along the belief decoder (minimum-norm step) or the encoder "
+    "(activation change that goes with that belief change), each beside a random direction of the same norm. Left: "
+    "KL(Bayes of the target belief ‖ steered next-symbol distribution), nats; right: KL to the source belief's Bayes "
+    "prediction. Dashed: unsteered; dotted: the target sequences' own runs (what perfect steering would reach).",
+}
+
+STEERING_STYLES = {  # kind: (colour, line style, label)
+    "belief": ("tab:blue", "o-", "decoder step"),
+    "random": ("tab:blue", "o:", "random, decoder step's norm"),
+    "encoder": ("tab:green", "s-", "encoder step"),
+    "random_encoder": ("tab:green", "s:", "random, encoder step's norm"),
 }
 
 
@@ -165,6 +178,81 @@ def _patching_figure(result: dict, path: Path):
     save_figure(fig, path)
 
 
+def _steering_figure(result: dict, path: Path):
+    steering = result["steering"]
+    fig = new_figure(11, 3.8)
+    for ax, key, belief in zip(fig.subplots(1, 2), ("kl_target", "kl_source"), ("target", "source")):
+        for kind, (colour, style, label) in STEERING_STYLES.items():
+            ax.plot(steering["layers"], steering[key][kind], style, ms=3, color=colour, label=label)
+        ax.axhline(steering[key]["unsteered"][0], color="0.3", ls="--", lw=1, label="unsteered")
+        if key == "kl_target" and "kl_target_reachable" in steering:
+            ax.axhline(steering["kl_target_reachable"], color="0.3", ls=":", lw=1, label="the target's own run")
+        ax.set_yscale("log")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("layer steered (block input; last = final residual)")
+        ax.set_ylabel(f"KL(Bayes of the {belief} belief ‖ model), nats")
+        ax.legend(fontsize=7)
+    save_figure(fig, path)
+
+
+STEERING_COLUMNS = [
+    "layer",
+    "site",
+    "decoder held-out R²",
+    "KL to target: unsteered",
+    "decoder step",
+    "random (same norm)",
+    "encoder step",
+    "random (same norm)",
+    "KL to source: decoder step",
+    "share of KL to target removed: decoder / random / encoder / random",
+    "share nearer the target: decoder / random",
+    "step norm: decoder / encoder (residual norm)",
+]
+
+
+def steering_rows(steering: dict) -> list[list]:
+    """One row per steered layer: KLs (nats) to the target's and source's Bayes predictions, per kind of step."""
+
+    def show(v):
+        return "-" if v is None else f"{v:.3f}"
+
+    rows = []
+    for i, (layer, site) in enumerate(zip(steering["layers"], steering["sites"])):
+        kl, removed = steering["kl_target"], steering["removed"]
+        rows.append(
+            [
+                layer,
+                site,
+                f"{steering['decoder_cv_r2'][i]:.3f}",
+                *(f"{kl[k][i]:.4f}" for k in ("unsteered", "belief", "random", "encoder", "random_encoder")),
+                f"{steering['kl_source']['belief'][i]:.4f}",
+                " / ".join(show(removed[k][i]) for k in ("belief", "random", "encoder", "random_encoder")),
+                " / ".join(f"{steering['nearer_target'][k][i]:.2f}" for k in ("belief", "random")),
+                f"{steering['step_norm']['belief'][i]:.2f} / {steering['step_norm']['encoder'][i]:.2f} "
+                f"({steering['activation_norm'][i]:.2f})",
+            ]
+        )
+    return rows
+
+
+def _steering_note(steering: dict) -> str:
+    return paragraph(
+        f"{steering['pairs']} source sequences, each steered at its last symbol (model position "
+        f"{steering['position']}) toward the last belief of the sequence farthest from its own (mean L1 distance "
+        f"{steering['target_belief_l1']:.3f}); decoders {steering['decoders']} (a source's step comes from the fit "
+        f"that never saw its sequence). Unsteered: mean KL(Bayes_target ‖ model) "
+        f"{steering['kl_target']['unsteered'][0]:.4f} nats, KL(Bayes_source ‖ model) "
+        f"{steering['kl_source']['unsteered'][0]:.4f} nats"
+        + (
+            f"; the targets' own runs: KL(Bayes_target ‖ model_target) {steering['kl_target_reachable']:.4f} nats"
+            if "kl_target_reachable" in steering
+            else ""
+        )
+        + ". KLs in nats over the symbols (renormalised)."
+    )
+
+
 def patching_rows(patching: dict) -> list[list]:
     """One row per patched layer: closed fractions of the far pairs and the control, both modes."""
     modes = patching["modes"]
@@ -200,6 +288,8 @@ def write_probe_figures(out_dir, result: dict, seqs, predictions: dict) -> None:
     _lens_figure(result, figures / "lens_kl.png")
     if "patching" in result:
         _patching_figure(result, figures / "patching.png")
+    if "steering" in result:
+        _steering_figure(result, figures / "steering.png")
 
 
 def _summary_rows(result: dict) -> list[list]:
@@ -278,6 +368,16 @@ def write_probe_outputs(out_dir, result: dict) -> Path:
                 )
             ]
             if "patching" in result
+            else []
+        ),
+        *(
+            [
+                (
+                    "Belief steering",
+                    _steering_note(result["steering"]) + table(steering_rows(result["steering"]), STEERING_COLUMNS),
+                )
+            ]
+            if "steering" in result
             else []
         ),
         ("Files", "<p>Every number above is in <code>analysis.json</code> beside this page.</p>"),

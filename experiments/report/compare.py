@@ -1,7 +1,8 @@
 """`belieflab compare RUN... LLM_RUN`: lens curves of toy and LLM runs on one depth-normalised axis, the
 transfer matrices side by side, and published reference points, in one HTML page.
 
-With a probe-llm run among them, also belief R² by relative depth (`compare_beliefs`).
+With a probe-llm run among them, also belief R² by relative depth (`compare_beliefs`) and each lens's KL to the
+Bayes prediction by relative depth (`compare_lens_bayes`); the toy runs must then have lens results.
 
 Depth = site index / (number of sites - 1), so the embedding is 0 and the model's output is 1.
 KL is shown as a fraction of the logit lens's KL at depth 0 (the readout of the raw embedding).
@@ -18,6 +19,7 @@ from analysis.atomic import atomic_write_text
 from analysis.figures.canvas import new_figure, save_figure
 from analysis.figures.labels import kl_shown
 from experiments.report.compare_beliefs import belief_sections, read_probe
+from experiments.report.compare_lens_bayes import lens_bayes_inputs, lens_bayes_sections
 from experiments.report.html import figure, page, table
 from hmm.errors import MissingFileError
 from models.config import ConfigError
@@ -108,14 +110,16 @@ def _toy_analysis(run_dir) -> dict:
 
 def write_compare(run_dirs, out_dir) -> Path:
     """Write `compare.html` (and its figures) comparing the runs' lenses; with probe-llm runs among them, also
-    belief R² by relative depth of the toy runs and the LLM, and the LLM's in-context KL."""
+    belief R² and lens KL to Bayes by relative depth of the toy runs and the LLM, and the LLM's in-context KL."""
     out_dir = Path(out_dir)
     probes = {Path(r).name: p for r in run_dirs if (p := read_probe(r)) is not None}
     others = [r for r in run_dirs if Path(r).name not in probes]
     sections = []
     if probes:
         toy = {Path(r).name: _toy_analysis(r) for r in others if not (Path(r) / "lenses.json").is_file()}
+        lens_runs = lens_bayes_inputs(toy, probes)  # every run checked before any figure is written
         sections += belief_sections(toy, probes, out_dir)
+        sections += lens_bayes_sections(lens_runs, out_dir)
         others = [r for r in others if _has_lenses(r)]
     runs = [(Path(r).name, load_lens_section(r)) for r in others]
     if runs:

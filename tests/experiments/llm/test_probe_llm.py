@@ -116,6 +116,8 @@ def test_best_sites_r2_refitted_with_numpy_least_squares(run):
         (["--symbols", "A", "B"], "the process has 3 tokens, so give exactly 3 symbols"),
         (["--sites", "some"], "probe-llm --sites='some' is invalid"),
         (["--process", "mess4"], "mess4"),
+        (["--steering", "--steering-pairs", "9"], "probe-llm --steering-pairs=9 is invalid: at most --sequences=8"),
+        (["--steering-pairs", "2"], "probe-llm --steering-pairs=2 is invalid without --steering"),
     ],
 )
 def test_bad_inputs_fail_in_one_line_before_loading(run, tmp_path, capsys, extra, message):
@@ -200,3 +202,41 @@ def test_patching_section_figure_and_table(run, tmp_path):
     assert (out / "figures" / "patching.png").is_file()
     report = (out / "report.html").read_text()
     assert "Activation patching" in report and f"{patching['modes']['last']['control'][0]:.3f}" in report
+
+
+def test_steering_section_figure_and_table(run, tmp_path, capsys):
+    model_dir, _ = run
+    out = tmp_path / "steered"
+    small = ["--sequences", "4", "--length", "10", "--folds", "2", "--shuffles", "0", "--cv-shuffles", "0"]
+    args = ["probe-llm", "--model", str(model_dir), *ARGS, *small, "--tuned-steps", "0", "--batch-size", "3"]
+    assert main([*args, "--steering", "--steering-pairs", "3", "--output-dir", str(out)]) == 0
+    assert "steering: fraction of KL(Bayes_target || unsteered) removed per layer" in capsys.readouterr().out
+    result = json.loads((out / "analysis.json").read_text())
+    steering = result["steering"]
+    assert steering["sites"] == result["regression"]["sites"] and steering["layers"] == list(range(L + 1))
+    assert steering["pairs"] == 3 and steering["position"] == 19  # the comma after the 10th symbol
+    # the unsteered score recomputed from the model's plain logits, the targets by brute force (farthest belief)
+    seqs = sample_sequences(hmm.get_process("mess3"), 4, 10, seed=0)
+    beliefs, bayes = seqs.beliefs_NxTxS[:, -1], seqs.bayes_NxTxV[:, -1]
+    far = [max(range(4), key=lambda j: np.abs(beliefs[i] - beliefs[j]).sum()) for i in range(3)]
+    model, tokenizer = load_pretrained(model_dir)
+    ids = np.array([tokenizer.encode(s).ids[0] for s in "ABC"])
+    comma = tokenizer.encode(",").ids[0]
+    rendered = np.stack([ids[seqs.tokens_NxT], np.full(seqs.tokens_NxT.shape, comma)], -1).reshape(4, 20)
+    logits = np.asarray(model(rendered)[0], np.float64)[:, 19][:, ids]
+    q = np.exp(logits - logits.max(-1, keepdims=True))
+    q /= q.sum(-1, keepdims=True)
+    assert steering["sources"] == [0, 1, 2] and steering["targets"] == far
+    kl_target = np.sum(bayes[far] * np.log(bayes[far] / q[:3]), -1).mean()
+    assert steering["kl_target"]["unsteered"] == pytest.approx([kl_target] * (L + 1), rel=1e-4)
+    reachable = np.sum(bayes[far] * np.log(bayes[far] / q[far]), -1).mean()
+    assert steering["kl_target_reachable"] == pytest.approx(reachable, rel=1e-4)
+    for kind, control in (("belief", "random"), ("encoder", "random_encoder")):
+        np.testing.assert_allclose(steering["step_norm"][control], steering["step_norm"][kind], rtol=1e-9)
+    assert all(np.isfinite(steering["kl_target"][k]).all() for k in steering["kinds"])
+    assert (out / "figures" / "steering.png").is_file()
+    report = (out / "report.html").read_text()
+    assert "Belief steering" in report
+    assert f"<td>{steering['kl_target']['belief'][0]:.4f}</td><td>{steering['kl_target']['random'][0]:.4f}</td>" in (
+        report
+    )
