@@ -7,6 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
+import hmm
 from experiments.results_page import render
 from tests.experiments.test_results_page import mean_and_sd, number
 
@@ -49,6 +50,8 @@ TARGET_HEADINGS = {
 
 def test_every_target_gets_its_table_with_its_controls(page_and_report):
     page, report = page_and_report
+    mixture = hmm.mixture([hmm.get_process("mess3"), hmm.get_process("mess3", x=0.15, alpha=0.6)], [0.4, 0.6])
+    assert page.startswith(f"# smoke: {hmm.display_name(mixture)} (")  # the title names both components
     targets = report["trained"]["ln_final"]["targets"]
     assert set(targets) == set(TARGET_HEADINGS)
     assert page.index(TARGET_HEADINGS["belief"]) < page.index(TARGET_HEADINGS["next_token"])
