@@ -5,7 +5,7 @@ from pathlib import Path
 
 from experiments.results_page.common import copy_figure, fmt, r2
 from experiments.results_page.toy import Run
-from experiments.results_page.toy_icl import icl_table
+from experiments.results_page.toy_icl import icl_table, icl_targets_table
 from experiments.results_page.toy_interventions import interventions_section
 from experiments.results_page.toy_tables import headline, ladder, training
 from experiments.results_page.toy_targets import target_tables
@@ -50,5 +50,6 @@ def toy_sections(runs: list[Run], out: Path, images: Path) -> list[str]:
     """Everything below the header of a page of toy (or lens-llm) runs."""
     parts = figure(runs, out, images) + headline(runs) + training(runs) + target_tables(runs)
     for run in runs:
-        parts += ladder(run) + lens_table(run) + icl_table(run) + interventions_section(run)
+        parts += ladder(run) + lens_table(run) + icl_table(run) + icl_targets_table(run)
+        parts += interventions_section(run)
     return parts

@@ -100,6 +100,15 @@ def test_icl_loss_at_powers_of_two_and_the_last_position(page_and_report):
     gap = 100 * (icl["curves"]["model"][-1] / icl["curves"]["pool"][-1] - 1)
     assert f"{gap:+.3f}% against" in text
 
+    head = report["headline"]["component"]
+    history = report["ladder"]["weightings"]["prob"]["icl_targets"]["component"]
+    cells = rows(section(page, "## In-context targets"))["`component`"]
+    assert cells[0] == f"`{head['site']}`"
+    expected = [head["r2"], head["cv_r2"], head["cv_null_q99"], head["untrained_r2"]]
+    assert [number(c) for c in cells[1:5]] == pytest.approx(expected, abs=5e-5)
+    for cell, best in zip(cells[5:], (history["best_linear"], history["best_lookup"])):
+        assert cell == f"{best['cv_r2']:.4f} (k={best['k']})"
+
 
 def test_patching_steering_and_prior_shift_tables(page_and_report):
     page, report = page_and_report
