@@ -7,7 +7,9 @@ from experiments.results_page.toy import Run
 
 
 def _cell(value) -> str:
-    return fmt(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+    """A number as the page prints it ("–" for a missing one), other cells as they are."""
+    number = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+    return fmt(value) if number else str(value)
 
 
 def interventions_section(run: Run) -> list[str]:
