@@ -27,7 +27,7 @@ def page_and_report(mixture_run, tmp_path_factory):
 def section(page: str, heading: str) -> str:
     """The page's text from the heading that starts with `heading` to the next heading."""
     start = page.index("\n" + heading)
-    end = page.find("\n## ", start + 1)
+    end = page.find("\n#", start + 1)
     return page[start : end if end > 0 else len(page)]
 
 
@@ -113,18 +113,20 @@ def test_icl_loss_at_powers_of_two_and_the_last_position(page_and_report):
 def test_patching_steering_and_prior_shift_tables(page_and_report):
     page, report = page_and_report
     section_ = report["interventions"]
-    patch = rows(section(page, "## Activation patching"))
+    patch = rows(section(page, "### Activation patching"))
     for mode_index, mode in enumerate(section_["patching"]["modes"]):
         for site in section_["patching"]["sites"]:
             closed = section_["patching"]["closed"][mode][site]
             assert number(patch[f"`{site}`"][mode_index]) == pytest.approx(closed, abs=5e-5)
-    steer = rows(section(page, "## Belief steering"))
+    steer = rows(section(page, "### Belief steering"))
     for site in section_["steering"]["sites"]:
         r = section_["steering"]["per_site"][site]
         expected = [r["decoder_r2"], r["kl_before_nats"], r["kl_belief_nats"], r["kl_random_nats"]]
         assert [number(c) for c in steer[f"`{site}`"][:4]] == pytest.approx(expected, abs=5e-5)
 
-    text = section(page, "## Prior-shift steering")
+    note = section_["carry_forward"].get("note")
+    assert (note in section(page, "## Interventions")) if note else "carried forward" not in page
+    text = section(page, "### Prior-shift steering")
     lines = [line for line in text.splitlines() if line.startswith("| `ln_final` |")]
     results = section_["prior_shift"]["results"]
     assert len(lines) == len(results) == 2
