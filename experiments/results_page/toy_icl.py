@@ -2,7 +2,7 @@
 n-gram estimators (`analysis.json`'s `icl`), at tokens seen 1, 2, 4, 8, ... and the last position."""
 
 from analysis.icl.curves import CURVE_LABELS
-from experiments.report.icl import shown_positions, target_rows
+from experiments.report.icl import TARGET_COLUMNS, shown_positions, target_rows
 from experiments.results_page.common import fmt, table
 from experiments.results_page.toy import Run
 
@@ -62,20 +62,10 @@ def icl_targets_table(run: Run) -> list[str]:
     rows = target_rows(run.analysis or {})
     if not rows:
         return []
-    columns = [
-        "target",
-        "best site",
-        "R²",
-        "held-out R²",
-        "held-out null q99",
-        "untrained R²",
-        "token history, linear: held-out R²",
-        "token history, lookup: held-out R²",
-    ]
     return [
         f"## In-context targets (`{run.path.name}`): the best site against token history",
         "",
         "The single site with the highest in-sample R² (held out: random folds); the baselines use only "
         "the last k tokens and the position (best k, held out over the ladder's stratified folds).",
         "",
-    ] + table(columns, [[f"`{row[0]}`", f"`{row[1]}`", *row[2:]] for row in rows])
+    ] + table(TARGET_COLUMNS, [[f"`{row[0]}`", f"`{row[1]}`", *row[2:]] for row in rows])
