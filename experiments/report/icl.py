@@ -13,6 +13,18 @@ def _number(value) -> str:
     return "—" if value is None else f"{value:.4f}"
 
 
+TARGET_COLUMNS = [
+    "target",
+    "best site",
+    "R²",
+    "held-out R²",
+    "held-out null q99",
+    "untrained R²",
+    "token history, linear: held-out R²",
+    "token history, lookup: held-out R²",
+]
+
+
 def target_rows(report: dict) -> list:
     """One row per in-context regression target: the best site's R², held-out R², shuffle-null q99, untrained
     control, and the best token-history baselines' held-out R² (from the ladder, probability weighting)."""
@@ -50,16 +62,7 @@ def icl_tables(report: dict) -> list:
         tables.append(
             (
                 "In-context targets: the residual stream against token history",
-                [
-                    "target",
-                    "best site",
-                    "R²",
-                    "held-out R²",
-                    "held-out null q99",
-                    "untrained R²",
-                    "token history, linear: held-out R²",
-                    "token history, lookup: held-out R²",
-                ],
+                TARGET_COLUMNS,
                 rows,
                 "Best single site by R² (probability-weighted); baselines use only the last k tokens and the "
                 "position (best k, held out over the ladder's stratified folds).",

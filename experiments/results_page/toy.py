@@ -112,5 +112,13 @@ def command_line(run: Run) -> str:
 
 
 def resolve_process_from(run: Run):
+    """The run's process from its saved config (a mixture with its components and weights)."""
     process = run.config["process"]
-    return resolve_process(ProcessConfig(name=process["name"], params=process.get("params") or {}))
+    return resolve_process(
+        ProcessConfig(
+            name=process["name"],
+            params=process.get("params") or {},
+            components=tuple(process.get("components") or ()),
+            weights=tuple(process.get("weights") or ()),
+        )
+    )

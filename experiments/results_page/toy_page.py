@@ -1,11 +1,14 @@
-"""The page of toy (or lens-llm) runs below its header: the headline figure copied beside the docs, the tables,
-and each run's lens table (held-out KL of each lens per site)."""
+"""The page of toy (or lens-llm) runs below its header: the headline figure copied beside the docs, the tables
+(one regression table per target), and each run's ladder, lens table, in-context loss and interventions."""
 
 from pathlib import Path
 
 from experiments.results_page.common import copy_figure, fmt, r2
 from experiments.results_page.toy import Run
-from experiments.results_page.toy_tables import headline, ladder, site_table, training
+from experiments.results_page.toy_icl import icl_table, icl_targets_table
+from experiments.results_page.toy_interventions import interventions_section
+from experiments.results_page.toy_tables import headline, ladder, training
+from experiments.results_page.toy_targets import target_tables
 
 HEADLINE_FIGURE = "geometry"
 LENS_METHODS = ("logit", "tuned", "shared")
@@ -45,7 +48,8 @@ def figure(runs: list[Run], out: Path, images: Path) -> list[str]:
 
 def toy_sections(runs: list[Run], out: Path, images: Path) -> list[str]:
     """Everything below the header of a page of toy (or lens-llm) runs."""
-    parts = figure(runs, out, images) + headline(runs) + training(runs) + site_table(runs)
+    parts = figure(runs, out, images) + headline(runs) + training(runs) + target_tables(runs)
     for run in runs:
-        parts += ladder(run) + lens_table(run)
+        parts += ladder(run) + lens_table(run) + icl_table(run) + icl_targets_table(run)
+        parts += interventions_section(run)
     return parts

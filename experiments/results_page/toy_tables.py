@@ -2,6 +2,7 @@
 controls, the headline, the referee's ladder; mean ± sd over runs when there are several."""
 
 from analysis.figures.labels import format_p
+from analysis.figures.summary import TARGET_TITLES
 from experiments.results_page.common import fmt, get, mean_sd, r2, sd, spread
 from experiments.results_page.toy import Run
 
@@ -33,33 +34,23 @@ def training(runs: list[Run]) -> list[str]:
     return lines + [""]
 
 
-def site_table(runs: list[Run], target: str = "belief") -> list[str]:
-    """Per site: in-sample R² with its shuffle null, held-out R² (random folds) with its null, the untrained
-    control; mean ± sd over runs when there are several."""
+def site_table(runs: list[Run], target: str = "belief", intro: bool = True) -> list[str]:
+    """Per site: in-sample R² of `target` with its shuffle null, held-out R² (random folds) with its null, the
+    untrained control; mean ± sd over runs when there are several. `intro`: the paragraph on prefixes, weighting,
+    nulls and folds (the first target's table has it, the others refer to it)."""
     runs = [r for r in runs if r.section("trained")]
     if not runs:
         return []
     first = runs[0]
-    data = first.section("data") or {}
-    settings = first.section("settings") or {}
-    title = "the belief state" if target == "belief" else f"the {target.replace('_', '-')}"
-    lines = [
-        f"## Belief regression onto {title}",
-        "",
-        f"{fmt(data.get('num_prefixes'))} distinct prefixes ({data.get('source')}, context "
-        f"{data.get('context_length')}), weighting `{settings.get('weighting')}` (effective sample size "
-        f"{fmt(data.get('effective_sample_size'), 1)}); shuffle null of {fmt(settings.get('num_shuffles'))} "
-        f"permutations; {settings.get('cv_folds')}-fold cross-validation over prefixes (one random fold "
-        f"assignment, `rcond` {settings.get('rcond')}) with a held-out null of "
-        f'{fmt(settings.get("num_cv_shuffles"))} permutations. "Fold mean ± sd" is the spread over the '
-        f"{settings.get('cv_folds')} folds of that one assignment (population sd)"
-        + (
-            "."
-            if len(runs) == 1
-            else f"; with {len(runs)} runs every cell is mean ± sd (ddof 1) over the runs "
-            "(the fold column: of each run's fold mean)."
-        ),
-        "",
+    title = TARGET_TITLES.get(target, target.replace("_", "-"))
+    heading = "## Belief regression onto the belief state" if target == "belief" else f"## Regression onto the {title}"
+    lines = [heading + ("" if target == "belief" else f" (`{target}`)"), ""]
+    lines += (
+        _settings_text(runs)
+        if intro
+        else ["Prefixes, weighting, nulls and folds as in the first regression table.", ""]
+    )
+    lines += [
         "| site | R² | shuffle null mean / q99 | p | held-out R² | fold mean ± sd | held-out null q99 | "
         "untrained R² | untrained held-out R² |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -91,6 +82,28 @@ def site_table(runs: list[Run], target: str = "belief") -> list[str]:
             ]
         lines.append(f"| `{group}` | " + " | ".join(row) + " |")
     return lines + [""]
+
+
+def _settings_text(runs: list[Run]) -> list[str]:
+    """The paragraph under the first regression table: prefixes, weighting, the nulls and the fold scheme."""
+    data = runs[0].section("data") or {}
+    settings = runs[0].section("settings") or {}
+    return [
+        f"{fmt(data.get('num_prefixes'))} distinct prefixes ({data.get('source')}, context "
+        f"{data.get('context_length')}), weighting `{settings.get('weighting')}` (effective sample size "
+        f"{fmt(data.get('effective_sample_size'), 1)}); shuffle null of {fmt(settings.get('num_shuffles'))} "
+        f"permutations; {settings.get('cv_folds')}-fold cross-validation over prefixes (one random fold "
+        f"assignment, `rcond` {settings.get('rcond')}) with a held-out null of "
+        f'{fmt(settings.get("num_cv_shuffles"))} permutations. "Fold mean ± sd" is the spread over the '
+        f"{settings.get('cv_folds')} folds of that one assignment (population sd)"
+        + (
+            "."
+            if len(runs) == 1
+            else f"; with {len(runs)} runs every cell is mean ± sd (ddof 1) over the runs "
+            "(the fold column: of each run's fold mean)."
+        ),
+        "",
+    ]
 
 
 def _site_paths(group: str, target: str) -> list[tuple]:
@@ -179,7 +192,7 @@ def ladder(run: Run) -> list[str]:
         rows.append(
             (
                 f"best {kind} token-history baseline (k), held out",
-                [_best(get(w, "token_history", f"best_{kind}")) for w in weightings],
+                [best_baseline(get(w, "token_history", f"best_{kind}")) for w in weightings],
             )
         )
     rows.append(
@@ -208,5 +221,6 @@ def ladder(run: Run) -> list[str]:
     return lines + [""]
 
 
-def _best(best) -> str:
+def best_baseline(best) -> str:
+    """`held-out R² (k = ..)` of a ladder's best token-history baseline ({k, cv_r2}), "–" when absent."""
     return "–" if not best else f"{r2(best.get('cv_r2'))} (k = {best.get('k')})"

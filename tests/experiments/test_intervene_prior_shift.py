@@ -12,24 +12,10 @@ import pytest
 import hmm
 from experiments.cli import main
 from experiments.config.experiment import load_config, save_config
+from tests.experiments.tiny_mixture import MIXTURE
 
 COMPONENTS = [hmm.get_process("mess3"), hmm.get_process("mess3", x=0.15, alpha=0.6)]
-WEIGHTS = np.array([0.4, 0.6])
-MIXTURE = [
-    "process.name=mixture",
-    "process.components=[{name: mess3}, {name: mess3, x: 0.15, alpha: 0.6}]",
-    "process.weights=[0.4, 0.6]",
-]
-TINY = [
-    "analysis.shuffles=5",
-    "analysis.cv_folds=2",
-    "analysis.cv_shuffles=2",
-    "analysis.emergence=false",
-    "analysis.untrained_control=false",
-    "ladder.enabled=false",
-    "lens.enabled=false",
-    "train.num_steps=20",
-]
+WEIGHTS = np.array([0.4, 0.6])  # the shared tiny run's mixture (`MIXTURE`)
 # an earlier patching result (the shape `belieflab intervene` writes): a prior-shift-only run must keep it
 EARLIER = {
     "patching": {"num_pairs": 3, "sites": ["ln_final"], "modes": ["last"], "closed": {"last": {"ln_final": 0.25}}}
@@ -40,12 +26,9 @@ SEQUENCES = 40
 
 
 @pytest.fixture(scope="module")
-def mixture_run(tmp_path_factory):
-    from experiments.runner import run
-
-    config = load_config("smoke", MIXTURE + TINY + [f"output_dir={tmp_path_factory.mktemp('runs')}"])
-    run(config, progress=False)
-    return config
+def mixture_run(mixture_run_copy):
+    """This module's copy of the shared tiny mixture run (`tests/experiments/conftest.py`)."""
+    return mixture_run_copy
 
 
 def _table(page: str, title: str) -> list[list[str]]:

@@ -88,6 +88,8 @@ def test_page_numbers_are_the_runs_numbers(smoke_run, tmp_path):
         assert number(cells[6]) == pytest.approx(report["untrained"][site]["targets"]["belief"]["r2"], abs=5e-4)
 
     assert "## Lenses" not in page  # the run has no lens section
+    assert "## In-context loss" not in page and "## Interventions" not in page  # nor icl, interventions
+    assert "## Regression onto the next-token distribution (`next_token`)" in page
 
     figure = out.parent.parent / "images" / f"{out.stem}-geometry.png"
     assert figure.read_bytes() == (smoke_run / report["figures"]["geometry"]).read_bytes()
